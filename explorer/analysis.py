@@ -1,0 +1,252 @@
+"""Analytic complexity: shapes, parameters, MACs, activations and other ops, per layer, from the plan.
+
+Conventions (the same in the UI, the CLI and the README):
+- MACs: multiply-accumulates of conv and linear layers, bias not counted. This is what the ResNet
+  and ResNeXt papers call "FLOPs" and what torchvision publishes as "GFLOPS".
+- FLOPs = 2 × MACs (one multiply and one add).
+- other ops: the work that is not a multiply-add, counted per element: BN 2 (scale, shift), ReLU 1,
+  residual add 1, max pool k²−1 comparisons per output, global average pool 1 add per input.
+- activations of the network: output elements of every conv and linear layer (the RegNet paper's
+  convention); each row also lists its own output elements.
+All counts are for one image (batch 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any
+
+from . import plan as P
+from .spec import ArchSpec, SpecError, check_input_size
+
+MAC_TYPES = ("conv", "linear")
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One op in forward order. ``name`` is the module path in ``model.named_modules()``."""
+
+    name: str
+    type: str
+    stage: str
+    block: str
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    kernel: int | None
+    stride: int | None
+    groups: int | None
+    params: int
+    macs: int
+    activations: int
+    other_ops: int
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Totals of a block or a stage."""
+
+    name: str
+    out_shape: tuple[int, ...]
+    params: int
+    macs: int
+    activations: int
+    other_ops: int
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The complexity of one spec at one input size."""
+
+    spec: ArchSpec
+    input_size: tuple[int, int, int]
+    layers: tuple[LayerRow, ...]
+    blocks: tuple[Rollup, ...]
+    stages: tuple[Rollup, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def params(self) -> int:
+        return sum(r.params for r in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(r.macs for r in self.layers)
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def activations(self) -> int:
+        return sum(r.activations for r in self.layers if r.type in MAC_TYPES)
+
+    @property
+    def other_ops(self) -> int:
+        return sum(r.other_ops for r in self.layers)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.layers[-1].out_shape
+
+    def by_type(self) -> dict[str, dict[str, int]]:
+        """Totals per op type (conv, bn, relu, maxpool, add, …), so nothing is silently dropped."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.layers:
+            t = out.setdefault(r.type, {"count": 0, "params": 0, "macs": 0, "other_ops": 0})
+            t["count"] += 1
+            t["params"] += r.params
+            t["macs"] += r.macs
+            t["other_ops"] += r.other_ops
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: totals, one entry per layer, per block and per stage."""
+
+        def rollup(r: Rollup) -> dict[str, Any]:
+            return {**asdict(r), "out_shape": list(r.out_shape), "flops": r.flops}
+
+        return {
+            "name": self.name,
+            "input_size": list(self.input_size),
+            "params": self.params,
+            "macs": self.macs,
+            "flops": self.flops,
+            "activations": self.activations,
+            "other_ops": self.other_ops,
+            "conventions": CONVENTIONS,
+            "spec": self.spec.to_dict(),
+            "by_type": self.by_type(),
+            "layers": [
+                {**asdict(r), "in_shape": list(r.in_shape), "out_shape": list(r.out_shape)} for r in self.layers
+            ],
+            "blocks": [rollup(b) for b in self.blocks],
+            "stages": [rollup(s) for s in self.stages],
+        }
+
+
+CONVENTIONS = {
+    "macs": "multiply-accumulates of conv and linear layers, bias not counted "
+    "(the papers' 'FLOPs', torchvision's 'GFLOPS')",
+    "flops": "2 x macs",
+    "other_ops": "non-multiply-add work per element: BN 2, ReLU 1, add 1, max pool k*k-1, avg pool 1 per input",
+    "activations": "output elements of conv and linear layers (RegNet convention); batch 1",
+}
+
+
+class _Walker:
+    """Follows the plan's dataflow, one row per op, checking every shape on the way."""
+
+    def __init__(self) -> None:
+        self.rows: list[LayerRow] = []
+        self.stage = self.block = ""
+
+    def leaf(self, op: P.Leaf, shape: P.Shape, name: str | None = None) -> P.Shape:
+        if isinstance(op, P.Linear):
+            shape = (math.prod(shape),)  # torch.flatten before fc
+        out = op.out_shape(shape)
+        if min(out) < 1:
+            raise SpecError(
+                f"input_size: too small for this network: {op.name} would output {'x'.join(map(str, out))}"
+            )
+        self.rows.append(
+            LayerRow(
+                name=name or op.name, type=op.type, stage=self.stage, block=self.block,
+                in_shape=shape, out_shape=out,
+                kernel=getattr(op, "kernel", None), stride=getattr(op, "stride", None),
+                groups=getattr(op, "groups", None),
+                params=op.params, macs=op.macs(out), activations=math.prod(out), other_ops=op.other_ops(shape, out),
+            )
+        )
+        return out
+
+    def op(self, op: P.Op, shape: P.Shape) -> P.Shape:
+        if isinstance(op, P.Projection):
+            return self.seq(op.ops, shape)
+        if isinstance(op, P.Paths):
+            outs = [self.seq(path.ops, shape) for path in op.paths]
+            if op.merge == "sum":  # C−1 element-wise adds, computed by the block itself
+                out = outs[0]
+                self.rows.append(
+                    LayerRow(op.name.rsplit(".", 1)[0], "sum", self.stage, self.block, out, out, None, None, None,
+                             0, 0, math.prod(out), (len(outs) - 1) * math.prod(out))
+                )
+                return out
+            out = (sum(o[0] for o in outs), *outs[0][1:])
+            self.rows.append(
+                LayerRow(op.name.rsplit(".", 1)[0], "concat", self.stage, self.block, outs[0], out,
+                         None, None, None, 0, 0, math.prod(out), 0)
+            )
+            return out
+        return self.leaf(op, shape)
+
+    def seq(self, ops: tuple[P.Op, ...], shape: P.Shape) -> P.Shape:
+        for op in ops:
+            shape = self.op(op, shape)
+        return shape
+
+    def block_(self, b: P.BlockPlan, shape: P.Shape) -> P.Shape:
+        out = self.seq(b.main, shape)
+        if b.residual:
+            short = shape if b.shortcut is None else self.op(b.shortcut, shape)
+            if short != out:  # cannot happen for a valid spec; guards the plan itself
+                raise SpecError(f"input_size: {b.name} shortcut {short} does not match {out}")
+            out = self.leaf(P.Add(b.name), out)
+        return self.leaf(b.relu, out)
+
+
+def _rollup(name: str, rows: list[LayerRow]) -> Rollup:
+    return Rollup(
+        name, rows[-1].out_shape, sum(r.params for r in rows), sum(r.macs for r in rows),
+        sum(r.activations for r in rows if r.type in MAC_TYPES), sum(r.other_ops for r in rows),
+    )
+
+
+@lru_cache(maxsize=128)
+def _analyze(spec: ArchSpec, input_size: tuple[int, int, int]) -> Analysis:
+    plan = P.make_plan(spec)
+    w = _Walker()
+    w.stage = w.block = "stem"
+    shape = w.seq(plan.stem, input_size)
+    for s, blocks in enumerate(plan.stages):
+        w.stage = f"layer{s + 1}"
+        for b in blocks:
+            w.block = b.name
+            shape = w.block_(b, shape)
+    w.stage = w.block = "head"
+    w.seq(plan.head, shape)
+
+    def groups(key: str) -> tuple[Rollup, ...]:
+        grouped: dict[str, list[LayerRow]] = {}
+        for r in w.rows:
+            grouped.setdefault(getattr(r, key), []).append(r)
+        return tuple(_rollup(k, v) for k, v in grouped.items())
+
+    return Analysis(spec, input_size, tuple(w.rows), groups("block"), groups("stage"))
+
+
+def analyze(spec: ArchSpec, input_size: Any = None) -> Analysis:
+    """Analytic complexity of a spec, without building or running it.
+
+    Args:
+        spec: the architecture.
+        input_size: ``(channels, height, width)``; default ``spec.input_size``. Any spatial size the
+            network can take works (odd ones too); the channels must match the spec's.
+
+    Raises:
+        SpecError: the input size is malformed, has the wrong channels, or is too small.
+    """
+    size = spec.input_size if input_size is None else check_input_size(input_size)
+    if size[0] != spec.input_size[0]:
+        raise SpecError(
+            f"input_size: this network takes {spec.input_size[0]} input channels (spec.input_size), got {size[0]}"
+        )
+    return _analyze(spec, size)

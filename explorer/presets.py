@@ -1,0 +1,68 @@
+"""Named architectures from torchvision and the two papers, one declarative line each."""
+
+from __future__ import annotations
+
+from .spec import ArchSpec, SpecError
+
+_R18, _R34, _R50, _R101, _R152, _R200 = (2, 2, 2, 2), (3, 4, 6, 3), (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3), (3, 24, 36, 3)
+
+
+def _bottleneck(name: str, depths: tuple[int, ...], cardinality: int = 1, base_width: int = 64) -> ArchSpec:
+    return ArchSpec(name=name, block="bottleneck", depths=depths, cardinality=cardinality, base_width=base_width)
+
+
+def _cifar(n: int) -> ArchSpec:
+    """ResNet §4.2: 6n+2 layers, three stages of n basic blocks at 16/32/64 filters, option A."""
+    return ArchSpec(
+        name=f"resnet{6 * n + 2}", block="basic", depths=(n, n, n), widths=(16, 32, 64),
+        stem="cifar", shortcut="A", num_classes=10,
+    )
+
+
+_PRESETS: dict[str, ArchSpec] = {
+    spec.name: spec
+    for spec in [
+        # torchvision's ten
+        ArchSpec(name="resnet18", block="basic", depths=_R18),
+        ArchSpec(name="resnet34", block="basic", depths=_R34),
+        _bottleneck("resnet50", _R50),
+        _bottleneck("resnet101", _R101),
+        _bottleneck("resnet152", _R152),
+        _bottleneck("resnext50_32x4d", _R50, 32, 4),
+        _bottleneck("resnext101_32x8d", _R101, 32, 8),
+        _bottleneck("resnext101_64x4d", _R101, 64, 4),
+        _bottleneck("wide_resnet50_2", _R50, 1, 128),
+        _bottleneck("wide_resnet101_2", _R101, 1, 128),
+        # the papers' others (ResNeXt Tables 3-4)
+        _bottleneck("resnet200", _R200),
+        _bottleneck("resnext50_2x40d", _R50, 2, 40),
+        _bottleneck("resnext50_4x24d", _R50, 4, 24),
+        _bottleneck("resnext50_8x14d", _R50, 8, 14),
+        _bottleneck("resnext101_32x4d", _R101, 32, 4),
+        _bottleneck("resnext101_2x64d", _R101, 2, 64),
+        _bottleneck("resnet101_1x100d", _R101, 1, 100),
+        # CIFAR-10 ResNets (ResNet §4.2, Table 6)
+        *(_cifar(n) for n in (3, 5, 7, 9, 18, 200)),
+        # plain baselines of the degradation experiment (ResNet Fig. 4, Table 2)
+        ArchSpec(name="plain18", block="basic", depths=_R18, shortcut="none"),
+        ArchSpec(name="plain34", block="basic", depths=_R34, shortcut="none"),
+    ]
+}
+
+TORCHVISION_PRESETS = (
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
+    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
+)
+
+
+def list_presets() -> list[str]:
+    """Names of all presets, in a stable, meaningful order."""
+    return list(_PRESETS)
+
+
+def get_preset(name: str) -> ArchSpec:
+    """The preset's spec; an unknown name raises ``SpecError`` listing the valid ones."""
+    try:
+        return _PRESETS[name]
+    except (KeyError, TypeError):
+        raise SpecError(f"preset: unknown name {name!r}; valid names are {', '.join(_PRESETS)}") from None
