@@ -1,0 +1,110 @@
+"""Cross-check of the analytic counts with fvcore's ``FlopCountAnalysis`` (the only module importing fvcore).
+
+fvcore counts one fused multiply-add as one flop, so its conv and linear counts must equal our MACs
+exactly; on top it counts BN (2 per element in eval mode) and adaptive average pooling (1 per input
+element), which equal our ``other_ops`` for those layers. It ignores ``relu`` and reports the max
+pool and the residual add as unsupported (counted as 0), so its total differs from ours by design.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .analysis import analyze
+from .model import build_model
+from .spec import ArchSpec
+
+# Which analytic column fvcore's number corresponds to, per op type.
+_COMPARED = {"conv": "macs", "linear": "macs", "bn": "other_ops", "avgpool": "other_ops"}
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    name: str
+    type: str
+    analytic: int
+    fvcore: int
+
+    @property
+    def agrees(self) -> bool:
+        return self.analytic == self.fvcore
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Per-layer agreement between the analysis and fvcore, and what fvcore leaves out."""
+
+    rows: tuple[ProfileRow, ...]
+    fvcore_total: int
+    fvcore_by_operator: dict[str, int]
+    unsupported_ops: dict[str, int]
+    ignored_ops: tuple[str, ...]
+    analytic_macs: int
+    by_type: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def mac_rows_agree(self) -> bool:
+        """Conv and linear layers: fvcore's count equals our MACs."""
+        return all(r.agrees for r in self.rows if r.type in ("conv", "linear"))
+
+    @property
+    def disagreements(self) -> tuple[ProfileRow, ...]:
+        return tuple(r for r in self.rows if not r.agrees)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fvcore_total": self.fvcore_total,
+            "analytic_macs": self.analytic_macs,
+            "mac_rows_agree": self.mac_rows_agree,
+            "fvcore_by_operator": self.fvcore_by_operator,
+            "unsupported_ops": self.unsupported_ops,
+            "ignored_ops": list(self.ignored_ops),
+            "by_type": list(self.by_type),
+            "rows": [{**r.__dict__, "agrees": r.agrees} for r in self.rows],
+        }
+
+
+def profile(spec: ArchSpec, input_size: Any = None) -> Profile:
+    """Trace the built model with fvcore (eval mode, no grad, batch 1) and join with the analysis by name."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # fvcore imports torch.jit.script
+        from fvcore.nn import FlopCountAnalysis
+
+    analysis = analyze(spec, input_size)
+    model = build_model(spec).eval()
+    x = torch.randn(1, *analysis.input_size)
+    with torch.no_grad():
+        fca = FlopCountAnalysis(model, x)
+        fca.unsupported_ops_warnings(False)
+        fca.uncalled_modules_warnings(False)
+        fca.tracer_warnings("none")
+        by_module = fca.by_module()
+        total = fca.total()
+        by_operator = dict(fca.by_operator())
+        unsupported = dict(fca.unsupported_ops())
+    rows = tuple(
+        ProfileRow(r.name, r.type, getattr(r, _COMPARED[r.type]), int(by_module.get(r.name, 0)))
+        for r in analysis.layers
+        if r.type in _COMPARED
+    )
+    ignored = tuple(op for op in ("aten::relu", "aten::relu_", "aten::cat") if op in fca._ignored_ops)
+    ours = analysis.by_type()
+    by_type = tuple(
+        {"op": label, "ours": ours.get(kind, {}).get(column, 0), "fvcore": int(by_operator.get(fv_name, 0)),
+         "counts": what}
+        for label, kind, column, fv_name, what in _BY_TYPE
+    )
+    return Profile(rows, int(total), by_operator, unsupported, ignored, analysis.macs, by_type)
+
+
+# (label, our op type, our column, fvcore's operator name, what is counted)
+_BY_TYPE = (
+    ("conv", "conv", "macs", "conv", "MACs"),
+    ("linear", "linear", "macs", "linear", "MACs"),
+    ("batch norm", "bn", "other_ops", "batch_norm", "2 per element (our 'other ops')"),
+    ("avg pool", "avgpool", "other_ops", "adaptive_avg_pool2d", "1 per input element (our 'other ops')"),
+)

@@ -1,0 +1,126 @@
+"""What the papers and torchvision report, for the "paper says / we compute" panels.
+
+Sources: ResNet, He et al., CVPR 2016 (arXiv 1512.03385); ResNeXt, Xie et al., CVPR 2017
+(arXiv 1611.05431); torchvision 0.29.1 model metadata (224×224, batch 1). See shared/REFERENCE.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RESNET_PAPER = "ResNet paper (arXiv 1512.03385)"
+RESNEXT_PAPER = "ResNeXt paper (arXiv 1611.05431)"
+TORCHVISION = "torchvision 0.29.1"
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One source's figures for one model; ``None`` where the source gives none."""
+
+    source: str
+    params: int | float | None = None  # exact when int, rounded (as printed) when float
+    macs: int | float | None = None  # the source's "FLOPs"/"GFLOPS": multiply-adds
+    top1: float | None = None  # accuracy (%) for torchvision, error (%) for the papers
+    top5: float | None = None
+    metric: str = "error"  # "error" (papers) or "accuracy" (torchvision)
+    note: str = ""
+
+
+def _tv(params: int, macs: int, acc: str) -> Reported:
+    (t1, t5), *rest = [tuple(float(v) for v in pair.split("/")) for pair in acc.split(", ")]
+    note = f"V2 weights: {rest[0][0]}/{rest[0][1]}" if rest else "V1 weights only"
+    return Reported(TORCHVISION, params, macs, t1, t5, "accuracy", f"acc@1/acc@5 of the V1 weights; {note}")
+
+
+_STRIDE_1X1 = (
+    "The ResNet paper puts the stride on the first 1×1 of a bottleneck; torchvision and the ResNeXt paper "
+    "put it on the 3×3 ('ResNet V1.5'). Parameters are identical; the 3×3 then runs at the higher "
+    "resolution, which is why the ResNet paper's ResNet-50 has 3.8e9 and the ResNeXt paper's 4.1e9 FLOPs."
+)
+
+REPORTED: dict[str, tuple[Reported, ...]] = {
+    "resnet18": (
+        _tv(11_689_512, 1_814_073_344, "69.758/89.078"),
+        Reported(RESNET_PAPER, None, 1.8e9, 27.88, None, note="Table 1 FLOPs; top-1 error, Table 2 (10-crop)"),
+    ),
+    "resnet34": (
+        _tv(21_797_672, 3_663_761_408, "73.314/91.420"),
+        Reported(RESNET_PAPER, None, 3.6e9, 24.52, 7.46, note="Table 1 FLOPs; 10-crop error, Table 3 (option B)"),
+    ),
+    "resnet50": (
+        _tv(25_557_032, 4_089_184_256, "76.130/92.862, 80.858/95.434"),
+        Reported(RESNET_PAPER, None, 3.8e9, 22.85, 6.71, note="10-crop error, Table 3. " + _STRIDE_1X1),
+        Reported(RESNEXT_PAPER, 25.5e6, 4.1e9, 23.9, None, note="Table 1 and Table 3 (224 single crop)"),
+    ),
+    "resnet101": (
+        _tv(44_549_160, 7_801_405_440, "77.374/93.546, 81.886/95.780"),
+        Reported(RESNET_PAPER, None, 7.6e9, 21.75, 6.05, note="10-crop error, Table 3. " + _STRIDE_1X1),
+        Reported(RESNEXT_PAPER, None, None, 22.0, 6.0, note="Table 4 (1×64d)"),
+    ),
+    "resnet152": (
+        _tv(60_192_808, 11_513_626_624, "78.312/94.046, 82.284/96.002"),
+        Reported(RESNET_PAPER, None, 11.3e9, 21.43, 5.71, note="10-crop error, Table 3. " + _STRIDE_1X1),
+    ),
+    "resnext50_32x4d": (
+        _tv(25_028_904, 4_230_479_872, "77.618/93.698, 81.198/95.340"),
+        Reported(RESNEXT_PAPER, 25.0e6, 4.2e9, 22.2, None, note="Table 1 and Table 3"),
+    ),
+    "resnext101_32x8d": (_tv(88_791_336, 16_414_015_488, "79.312/94.526, 82.834/96.228"),),
+    "resnext101_64x4d": (
+        _tv(83_455_272, 15_460_270_080, "83.246/96.454"),
+        Reported(RESNEXT_PAPER, None, None, 20.4, 5.3, note="Table 4"),
+    ),
+    "wide_resnet50_2": (_tv(68_883_240, 11_398_021_120, "78.468/94.086, 81.602/95.758"),),
+    "wide_resnet101_2": (_tv(126_886_696, 22_753_050_624, "78.848/94.284, 82.510/96.020"),),
+    "resnet200": (Reported(RESNEXT_PAPER, None, None, 21.7, 5.8, note="Table 4"),),
+    "resnext50_2x40d": (Reported(RESNEXT_PAPER, None, None, 23.0, None, note="Table 3"),),
+    "resnext50_4x24d": (Reported(RESNEXT_PAPER, None, None, 22.6, None, note="Table 3"),),
+    "resnext50_8x14d": (Reported(RESNEXT_PAPER, None, None, 22.3, None, note="Table 3"),),
+    "resnext101_32x4d": (Reported(RESNEXT_PAPER, None, None, 21.2, 5.6, note="Tables 3-4"),),
+    "resnext101_2x64d": (Reported(RESNEXT_PAPER, None, None, 20.7, 5.5, note="Table 4"),),
+    "resnet101_1x100d": (Reported(RESNEXT_PAPER, None, None, 21.3, 5.7, note="Table 4 ('wider')"),),
+    "resnet20": (Reported(RESNET_PAPER, 0.27e6, None, 8.75, note="CIFAR-10 test error, Table 6"),),
+    "resnet32": (Reported(RESNET_PAPER, 0.46e6, None, 7.51, note="CIFAR-10 test error, Table 6"),),
+    "resnet44": (Reported(RESNET_PAPER, 0.66e6, None, 7.17, note="CIFAR-10 test error, Table 6"),),
+    "resnet56": (Reported(RESNET_PAPER, 0.85e6, None, 6.97, note="CIFAR-10 test error, Table 6"),),
+    "resnet110": (Reported(RESNET_PAPER, 1.7e6, None, 6.43, note="CIFAR-10 test error, Table 6"),),
+    "resnet1202": (Reported(RESNET_PAPER, 19.4e6, None, 7.93, note="CIFAR-10 test error, Table 6"),),
+}
+
+CONVENTION_NOTES = (
+    "The papers' 'FLOPs' and torchvision's 'GFLOPS' are multiply-adds of conv and linear layers: our MACs. "
+    "Tools that count FLOPs = 2 × MACs (torch.utils.flop_counter) report twice as much.",
+    "The papers print rounded figures (e.g. 3.6e9, 25.5e6), so expect differences in the last printed digit; "
+    "torchvision's figures are exact and must equal ours to the unit.",
+    "Parameters count conv weights, BN scale and shift, and the fc weight and bias; BN running statistics "
+    "are buffers, not parameters.",
+)
+
+
+def reported(name: str) -> tuple[Reported, ...]:
+    """What the sources report for a preset name (empty for custom specs)."""
+    return REPORTED.get(name, ())
+
+
+def source_rows(name: str, params: int, macs: int) -> list[dict[str, object]]:
+    """'Paper says / we compute' rows for a preset: each source's figures beside ours, and the difference."""
+    rows = []
+    for r in reported(name):
+        rows.append(
+            {
+                "source": r.source,
+                "params reported": r.params,
+                "params ours": params,
+                "params Δ %": None if r.params is None else round(100 * (params - r.params) / r.params, 2),
+                "MACs reported": r.macs,
+                "MACs ours": macs,
+                "MACs Δ %": None if r.macs is None else round(100 * (macs - r.macs) / r.macs, 2),
+                f"top-1 {r.metric} %": r.top1,
+                f"top-5 {r.metric} %": r.top5,
+                "note": r.note,
+            }
+        )
+    return rows
+
+
+STRIDE_NOTE = _STRIDE_1X1

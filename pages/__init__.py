@@ -1,0 +1,1 @@
+"""Streamlit pages (listed explicitly by st.navigation in app.py) and their shared helpers."""

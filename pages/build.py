@@ -1,0 +1,179 @@
+"""Build: compose an architecture and see its exact complexity, layer by layer."""
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from explorer import analyze, get_preset, list_presets, reference
+from explorer.charts import rollup_bars
+from explorer.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, STEMS
+from explorer.tables import layers_frame, rollup_frame
+from explorer.units import exact
+from pages._shared import (
+    BUILD_SPEC, DEFAULT_PRESET, FORM_LABELS, SHORTCUT_LABELS, cached_profile, convention_caption,
+    ensure_stage_keys, load_spec_into_state, matching_preset, metric, spec_from_state, totals,
+)
+
+P = "build."
+KEEP = {"persist_state": "session"}  # edits survive a visit to another page
+NUMBER = st.column_config.NumberColumn(format="localized")
+
+
+def _load_preset() -> None:
+    load_spec_into_state(get_preset(st.session_state[P + "preset"]))
+
+
+def _on_block_change() -> None:
+    # Basic blocks take no cardinality (ResNeXt Fig. 4): reset the fields that would be invalid.
+    basic = st.session_state[P + "block"] == "basic"
+    st.session_state[P + "expansion"] = 1 if basic else 4
+    if basic:
+        st.session_state.update({P + "cardinality": 1, P + "base_width": 64, P + "form": "c"})
+
+
+if P + "preset" not in st.session_state:
+    st.session_state[P + "preset"] = DEFAULT_PRESET
+    load_spec_into_state(get_preset(DEFAULT_PRESET))
+ensure_stage_keys()
+
+with st.sidebar:
+    st.header("Architecture")
+    st.selectbox("Preset", list_presets(), key=P + "preset", on_change=_load_preset, **KEEP,
+                 help="Loads every field below from a preset; then edit freely.")
+    st.text_input("Name", key=P + "name", max_chars=100, **KEEP)
+    st.radio("Block", BLOCKS, key=P + "block", horizontal=True, on_change=_on_block_change, **KEEP,
+             help="basic: two 3×3 convs; bottleneck: 1×1 reduce → 3×3 → 1×1 expand")
+    st.number_input("Stages", 1, 8, step=1, key=P + "stages", **KEEP)
+    for i in range(int(st.session_state[P + "stages"])):
+        c1, c2, c3 = st.columns(3)
+        c1.number_input(f"Depth {i + 1}", 1, 1000, step=1, key=f"{P}depth.{i}", **KEEP,
+                        help=f"blocks in stage {i + 1} (layer{i + 1})")
+        c2.number_input(f"Width {i + 1}", 1, 16384, step=1, key=f"{P}width.{i}", **KEEP,
+                        help="planes; a bottleneck stage outputs width × expansion channels")
+        c3.number_input(f"Stride {i + 1}", 1, 4, step=1, key=f"{P}stride.{i}", **KEEP,
+                        help="stride of the stage's first block")
+    bottleneck = st.session_state[P + "block"] == "bottleneck"
+    c1, c2, c3 = st.columns(3)
+    c1.number_input("Cardinality C", 1, 4096, step=1, key=P + "cardinality", disabled=not bottleneck, **KEEP,
+                    help="groups of the 3×3 conv (ResNeXt)")
+    c2.number_input("Width d", 1, 4096, step=1, key=P + "base_width", disabled=not bottleneck, **KEEP,
+                    help="bottleneck width per group at 64 planes (torchvision's width_per_group): "
+                    "3×3 channels = int(width × d / 64) × C")
+    c3.number_input("Expansion", 1, 64, step=1, key=P + "expansion", disabled=not bottleneck, **KEEP,
+                    help="output channels / planes (4 in ResNet-50)")
+    st.radio("Form (ResNeXt Fig. 3)", FORMS, key=P + "form", format_func=FORM_LABELS.get, horizontal=True,
+             disabled=not bottleneck, **KEEP, help="three forms of the same function; the same params and MACs")
+    st.radio("Stride on", DOWNSAMPLE_ON, key=P + "downsample_on", horizontal=True, **KEEP,
+             help="bottleneck only: '3x3' is torchvision's 'V1.5' and the ResNeXt paper; "
+             "'1x1' is the ResNet paper. Same parameters, different MACs.")
+    st.selectbox("Shortcut", list(SHORTCUT_LABELS), key=P + "shortcut", format_func=SHORTCUT_LABELS.get, **KEEP)
+    c1, c2 = st.columns(2)
+    c1.radio("Stem", STEMS, key=P + "stem", **KEEP,
+             help="imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: 3×3/1 conv, no pool")
+    c2.number_input("Stem width", 1, 16384, step=1, key=P + "stem_width", **KEEP)
+    c1, c2, c3 = st.columns(3)
+    c1.number_input("Input C", 1, 64, step=1, key=P + "input_c", **KEEP)
+    c2.number_input("Input H", 1, 4096, step=1, key=P + "input_h", **KEEP)
+    c3.number_input("Input W", 1, 4096, step=1, key=P + "input_w", **KEEP)
+    st.number_input("Classes", 1, 100000, step=1, key=P + "num_classes", **KEEP)
+
+spec, error = spec_from_state()
+if error:
+    st.title("Build")
+    st.error(f"**Invalid architecture** — {error}", icon="⚠️")
+    st.stop()
+st.session_state[BUILD_SPEC] = spec.to_json()
+analysis = analyze(spec)
+m = metric()
+preset = matching_preset(spec)
+
+st.title(f"Build — {spec.name}")
+st.caption(
+    f"{'Preset ' + preset if preset else 'Custom architecture'} · {len(spec.depths)} stages · "
+    f"{sum(spec.depths)} {spec.block} blocks · input {'×'.join(map(str, spec.input_size))} · "
+    f"output {exact(analysis.output_shape[0])} classes"
+)
+totals(analysis, key="build")
+convention_caption()
+
+t_stages, t_layers, t_charts, t_sources, t_check, t_spec = st.tabs(
+    ["Stages", "Layers", "Charts", "Papers & torchvision", "Cross-check (fvcore)", "Spec (JSON)"]
+)
+with t_stages:
+    st.dataframe(rollup_frame(analysis.stages, m), hide_index=True, key="build.stages_table",
+                 column_config={"params": NUMBER, m: NUMBER, "activations": NUMBER, "other_ops": NUMBER})
+    with st.expander(f"Per block ({len(analysis.blocks)} rows)"):
+        st.dataframe(rollup_frame(analysis.blocks, m), hide_index=True,
+                     column_config={"params": NUMBER, m: NUMBER, "activations": NUMBER, "other_ops": NUMBER})
+
+with t_layers:
+    layers = layers_frame(analysis, m)
+    st.download_button("Download all layers (CSV)", layers.to_csv(index=False), f"{spec.name}_layers.csv",
+                       "text/csv", key="build.layers_csv")
+    st.caption("Grouped per stage; click a column header to sort. Names are the module paths in "
+               "`model.named_modules()`; the residual add is computed by the block itself, so it bears "
+               "the block's name.")
+    config = {c: NUMBER for c in ("params", m, "activations", "other_ops")}
+    for stage in analysis.stages:
+        rows = layers[layers["stage"] == stage.name].drop(columns=["stage"])
+        with st.expander(f"{stage.name} — {rows['block'].nunique()} block(s), {exact(stage.params)} params, "
+                         f"{exact(getattr(stage, m))} {m.upper() if m == 'macs' else 'FLOPs'}",
+                         expanded=stage.name == "stem"):
+            st.dataframe(rows, hide_index=True, column_config=config)
+
+with t_charts:
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(rollup_bars(analysis, "params", "stages"), key="build.chart_params")
+    c2.plotly_chart(rollup_bars(analysis, m, "stages"), key="build.chart_macs")
+    st.plotly_chart(rollup_bars(analysis, m, "blocks"), key="build.chart_blocks")
+
+with t_sources:
+    if preset:
+        rows = reference.source_rows(preset, analysis.params, analysis.macs)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+            "params reported": NUMBER, "params ours": NUMBER, "MACs reported": NUMBER, "MACs ours": NUMBER})
+        for note in reference.CONVENTION_NOTES:
+            st.markdown(f"- {note}")
+    else:
+        st.info("A custom architecture: no published figures to compare with. Pick a preset to see what the "
+                "papers and torchvision report.")
+    if spec.block == "bottleneck":
+        other = dataclasses.replace(spec, downsample_on="1x1" if spec.downsample_on == "3x3" else "3x3")
+        other_macs = analyze(other).macs
+        st.markdown(
+            f"**Stride placement.** With the stride on the **{spec.downsample_on}** this network has "
+            f"{exact(analysis.macs)} MACs; on the **{other.downsample_on}** it would have {exact(other_macs)} "
+            f"MACs, with the same {exact(analysis.params)} parameters. {reference.STRIDE_NOTE}"
+        )
+
+with t_check:
+    st.markdown(
+        "Builds the network and traces it with **fvcore**'s `FlopCountAnalysis` (eval mode, one image), then "
+        "joins its per-module counts with ours on the module name. fvcore counts one multiply-add as one "
+        "'flop', so its conv and linear counts must equal our MACs exactly."
+    )
+    if st.button("Run the cross-check", key="build.check"):
+        st.session_state["build.checked"] = spec.to_json()
+    if st.session_state.get("build.checked") == spec.to_json():
+        p = cached_profile(spec.to_json(), analysis.input_size)
+        n_mac = sum(1 for r in p["rows"] if r["type"] in ("conv", "linear"))
+        if p["mac_rows_agree"]:
+            st.success(f"All {n_mac} conv and linear layers agree exactly with fvcore.")
+        else:
+            st.error("Some conv/linear layers disagree with fvcore — please report this spec.")
+        st.dataframe(pd.DataFrame(p["by_type"]), hide_index=True, column_config={"ours": NUMBER, "fvcore": NUMBER})
+        st.markdown(
+            f"fvcore's total, {exact(p['fvcore_total'])}, is our {exact(p['analytic_macs'])} MACs plus BN and "
+            f"average pooling. It **ignores** {', '.join(p['ignored_ops'])} and reports as **unsupported** "
+            f"(counted as 0): {', '.join(f'{k} ×{v}' for k, v in p['unsupported_ops'].items()) or 'nothing'}; "
+            "we count those under other ops."
+        )
+        bad = [r for r in p["rows"] if not r["agrees"]]
+        if bad:
+            st.dataframe(pd.DataFrame(bad), hide_index=True)
+
+with t_spec:
+    st.code(spec.to_json(), language="json")
+    st.download_button("Download spec (JSON)", spec.to_json(), f"{spec.name}.json", "application/json",
+                       key="build.spec_download")

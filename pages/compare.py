@@ -1,0 +1,95 @@
+"""Compare: two or more configurations side by side, totals, stages and layers."""
+
+import streamlit as st
+
+from explorer import ArchSpec, SpecError, analyze, get_preset, list_presets
+from explorer.charts import compare_bars
+from explorer.tables import compare_frame, layer_diff_frame, ratio_sentence, stage_compare_frame
+from explorer.units import exact, si
+from pages._shared import BUILD_SPEC, convention_caption, metric
+
+P = "compare."
+BUILD_OPTION = "★ Build page architecture"
+KEEP = {"persist_state": "session"}
+NUMBER = st.column_config.NumberColumn(format="localized")
+
+st.title("Compare")
+st.caption("Each configuration is a preset or the architecture currently on the Build page. "
+           "Deltas and ratios are against the first one.")
+st.session_state.setdefault(P + "configs", ["resnet50", "resnext50_32x4d"])
+st.multiselect("Configurations", [*list_presets(), BUILD_OPTION], key=P + "configs", max_selections=6, **KEEP)
+c1, c2, c3 = st.columns([2, 1, 1])
+c1.toggle("Same input size for all", key=P + "same_input", **KEEP,
+          help="Off: each network at its natural input (224×224 ImageNet, 32×32 CIFAR).")
+same = st.session_state.get(P + "same_input", False)
+st.session_state.setdefault(P + "h", 224)
+st.session_state.setdefault(P + "w", 224)
+c2.number_input("H", 1, 4096, step=1, key=P + "h", disabled=not same, **KEEP)
+c3.number_input("W", 1, 4096, step=1, key=P + "w", disabled=not same, **KEEP)
+
+names = st.session_state[P + "configs"]
+if len(names) < 2:
+    st.info("Choose at least two configurations.")
+    st.stop()
+
+analyses = []
+for name in names:
+    try:
+        if name == BUILD_OPTION:
+            if BUILD_SPEC not in st.session_state:
+                raise SpecError("Build page: no valid architecture there yet — open the Build page first")
+            spec = ArchSpec.from_json(st.session_state[BUILD_SPEC])
+        else:
+            spec = get_preset(name)
+        size = (spec.input_size[0], st.session_state[P + "h"], st.session_state[P + "w"]) if same else None
+        analyses.append(analyze(spec, size))
+    except SpecError as e:
+        st.error(f"**{name}** — {e}", icon="⚠️")
+if len(analyses) < 2:
+    st.stop()
+
+m = metric()
+unit = "MACs" if m == "macs" else "FLOPs"
+cols = st.columns(len(analyses))
+base = analyses[0]
+for col, a in zip(cols, analyses):
+    with col:
+        st.subheader(a.name)
+        delta = None if a is base else f"{a.params - base.params:+,} ({a.params / base.params - 1:+.1%})"
+        st.metric("Parameters", exact(a.params), delta, delta_color="off",
+                  help="exact count; delta against the first configuration")
+        value = a.macs if m == "macs" else a.flops
+        base_value = base.macs if m == "macs" else base.flops
+        st.metric(unit, si(value, unit), None if a is base else f"{value / base_value:.3g}× the first",
+                  delta_color="off", help=f"{exact(value)} {unit}")
+for a in analyses[1:]:
+    st.markdown(f"- {ratio_sentence(base, a)}")
+convention_caption()
+
+st.subheader("Totals")
+table = compare_frame(analyses, m)
+st.dataframe(table, hide_index=True, key=P + "totals",
+             column_config={c: NUMBER for c in ("params", "Δ params", m, f"Δ {m}", "activations")})
+st.download_button("Download totals (CSV)", table.to_csv(index=False), "compare_totals.csv", "text/csv",
+                   key=P + "totals_csv")
+
+st.subheader("Per stage")
+c1, c2 = st.columns(2)
+c1.plotly_chart(compare_bars(analyses, "params"), key=P + "chart_params")
+c2.plotly_chart(compare_bars(analyses, m), key=P + "chart_macs")
+stages = stage_compare_frame(analyses, m)
+with st.expander("Per-stage table"):
+    st.dataframe(stages, hide_index=True, column_config={"params": NUMBER, m: NUMBER, "activations": NUMBER})
+    st.download_button("Download per-stage table (CSV)", stages.to_csv(index=False), "compare_stages.csv",
+                       "text/csv", key=P + "stages_csv")
+
+st.subheader("Per layer")
+labels = [f"{i + 1}. {a.name}" for i, a in enumerate(analyses)]
+other = st.selectbox("Compare the first configuration with", labels[1:], key=P + "diff_with")
+b = analyses[labels.index(other)]
+diff = layer_diff_frame(base, b, m)
+st.caption(f"A = {base.name}, B = {b.name}; joined on module name. Layers only one side has show as empty.")
+st.dataframe(diff, hide_index=True, key=P + "diff",
+             column_config={c: NUMBER for c in diff.columns if c.startswith(("params", "Δ", m))})
+st.download_button("Download per-layer diff (CSV)", diff.to_csv(index=False), "compare_layers.csv", "text/csv",
+                   key=P + "diff_csv")
