@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from pages._shared import METRIC, METRIC_HELP
-
 st.set_page_config(page_title="Architecture Explorer", page_icon="🧱", layout="wide")
 
 page = st.navigation(
@@ -13,7 +11,4 @@ page = st.navigation(
         st.Page("pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
     ]
 )
-with st.sidebar:
-    st.radio("Count multiply-adds as", ["MACs", "FLOPs"], key=METRIC, horizontal=True, help=METRIC_HELP,
-             persist_state="session")
 page.run()

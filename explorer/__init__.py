@@ -1,22 +1,33 @@
 """Architecture Explorer: exact, instant ResNet/ResNeXt specs, builders and complexity analysis.
 
-The library never imports Streamlit; the app's pages are thin layers over it.
+The library never imports Streamlit. ``import explorer`` stays light (no torch): the spec, presets,
+plan and analysis are plain Python; names that need torch or fvcore load on first use.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .analysis import CONVENTIONS, Analysis, LayerRow, Rollup, analyze
-from .model import build_model
 from .plan import make_plan
 from .presets import TORCHVISION_PRESETS, get_preset, list_presets
 from .spec import ArchSpec, SpecError
 
+# name → module that defines it, imported on first access (torch takes seconds to import).
+_LAZY = {
+    "build_model": ".model",
+    "profile": ".fvcore_check",
+    "Profile": ".fvcore_check",
+}
+
 __all__ = [
     "CONVENTIONS", "Analysis", "ArchSpec", "LayerRow", "Rollup", "SpecError", "TORCHVISION_PRESETS",
-    "analyze", "build_model", "get_preset", "list_presets", "make_plan", "profile",
+    "analyze", "get_preset", "list_presets", "make_plan", *_LAZY,
 ]
 
 
-def profile(spec: ArchSpec, input_size=None):  # noqa: ANN001, ANN201 - documented in .fvcore_check
-    """Cross-check the analysis with fvcore (imported lazily: fvcore is slow to import)."""
-    from .fvcore_check import profile as _profile
-
-    return _profile(spec, input_size)
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'explorer' has no attribute {name!r}")

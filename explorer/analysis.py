@@ -136,7 +136,7 @@ class Analysis:
 CONVENTIONS = {
     "macs": "multiply-accumulates of conv and linear layers, bias not counted "
     "(the papers' 'FLOPs', torchvision's 'GFLOPS')",
-    "flops": "2 x macs",
+    "flops": "2 × MACs",
     "other_ops": "non-multiply-add work per element: BN 2, ReLU 1, add 1, max pool k*k-1, avg pool 1 per input",
     "activations": "output elements of conv and linear layers (RegNet convention); batch 1",
 }

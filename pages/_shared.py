@@ -37,9 +37,14 @@ _SCALARS = (
 )
 
 
-def metric() -> str:
-    """'macs' or 'flops', as chosen in the sidebar."""
-    return "flops" if st.session_state.get(METRIC) == "FLOPs" else "macs"
+def metric_toggle() -> str:
+    """The sidebar's MACs/FLOPs switch (one key, kept for the session); returns 'macs' or 'flops'.
+
+    Each page renders it itself rather than app.py, so a page also works when run alone (AppTest).
+    """
+    choice = st.sidebar.radio("Count multiply-adds as", ["MACs", "FLOPs"], key=METRIC, horizontal=True,
+                              help=METRIC_HELP, persist_state="session")
+    return "flops" if choice == "FLOPs" else "macs"
 
 
 def spec_to_state(spec: ArchSpec, prefix: str = "build.") -> dict[str, Any]:
@@ -115,7 +120,7 @@ def convention_caption() -> None:
 
 def totals(analysis: Any, key: str) -> None:
     """The headline numbers, each with its unit and a one-line explanation."""
-    m = metric()
+    m = "flops" if st.session_state.get(METRIC) == "FLOPs" else "macs"
     value = analysis.macs if m == "macs" else analysis.flops
     cols = st.columns(4)
     cols[0].metric(

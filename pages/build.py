@@ -12,7 +12,7 @@ from explorer.tables import layers_frame, rollup_frame
 from explorer.units import exact
 from pages._shared import (
     BUILD_SPEC, DEFAULT_PRESET, FORM_LABELS, SHORTCUT_LABELS, cached_profile, convention_caption,
-    ensure_stage_keys, load_spec_into_state, matching_preset, metric, spec_from_state, totals,
+    ensure_stage_keys, load_spec_into_state, matching_preset, metric_toggle, spec_from_state, totals,
 )
 
 P = "build."
@@ -36,6 +36,7 @@ if P + "preset" not in st.session_state:
     st.session_state[P + "preset"] = DEFAULT_PRESET
     load_spec_into_state(get_preset(DEFAULT_PRESET))
 ensure_stage_keys()
+m = metric_toggle()
 
 with st.sidebar:
     st.header("Architecture")
@@ -85,7 +86,6 @@ if error:
     st.stop()
 st.session_state[BUILD_SPEC] = spec.to_json()
 analysis = analyze(spec)
-m = metric()
 preset = matching_preset(spec)
 
 st.title(f"Build — {spec.name}")

@@ -6,7 +6,7 @@ from explorer import ArchSpec, SpecError, analyze, get_preset, list_presets
 from explorer.charts import compare_bars
 from explorer.tables import compare_frame, layer_diff_frame, ratio_sentence, stage_compare_frame
 from explorer.units import exact, si
-from pages._shared import BUILD_SPEC, convention_caption, metric
+from pages._shared import BUILD_SPEC, convention_caption, metric_toggle
 
 P = "compare."
 BUILD_OPTION = "★ Build page architecture"
@@ -14,6 +14,7 @@ KEEP = {"persist_state": "session"}
 NUMBER = st.column_config.NumberColumn(format="localized")
 
 st.title("Compare")
+m = metric_toggle()
 st.caption("Each configuration is a preset or the architecture currently on the Build page. "
            "Deltas and ratios are against the first one.")
 st.session_state.setdefault(P + "configs", ["resnet50", "resnext50_32x4d"])
@@ -48,7 +49,6 @@ for name in names:
 if len(analyses) < 2:
     st.stop()
 
-m = metric()
 unit = "MACs" if m == "macs" else "FLOPs"
 cols = st.columns(len(analyses))
 base = analyses[0]
