@@ -2,13 +2,18 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Architecture Explorer", page_icon="🧱", layout="wide")
+from views._shared import apply_link_once, metric_toggle, show_link_problems
+
+st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
 
 page = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/build.py", title="Build", icon="🛠️", url_path="build"),
-        st.Page("pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
+        st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("views/build.py", title="Build", icon=":material/construction:", url_path="build"),
+        st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     ]
 )
+apply_link_once()
+metric_toggle()
+show_link_problems()
 page.run()

@@ -11,12 +11,18 @@ from typing import Any
 
 import streamlit as st
 
+from urllib.parse import urlencode
+
 from explorer import CONVENTIONS, ArchSpec, SpecError, analyze, build_model, get_preset, list_presets
+from explorer.links import params_to_spec, spec_to_params
 from explorer.units import exact, si
 
 DEFAULT_PRESET = "resnet50"
 BUILD_SPEC = "build.spec_json"  # the Build page's last valid spec, read by the Compare page
 METRIC = "metric"  # "MACs" or "FLOPs", chosen once in the sidebar for every page
+COMPARE = "compare.configs"
+BUILD_TOKEN = "build"  # how a link names "the Build page's architecture" among compared configurations
+MAX_COMPARED = 6
 
 METRIC_HELP = (
     "MACs = multiply-accumulates of conv and linear layers, bias not counted: what the ResNet/ResNeXt "
@@ -37,14 +43,15 @@ _SCALARS = (
 )
 
 
-def metric_toggle() -> str:
-    """The sidebar's MACs/FLOPs switch (one key, kept for the session); returns 'macs' or 'flops'.
+def metric_toggle() -> None:
+    """The sidebar's MACs/FLOPs switch, rendered once by app.py for every page."""
+    st.sidebar.radio("Count multiply-adds as", ["MACs", "FLOPs"], key=METRIC, horizontal=True,
+                     help=METRIC_HELP, persist_state="session")
 
-    Each page renders it itself rather than app.py, so a page also works when run alone (AppTest).
-    """
-    choice = st.sidebar.radio("Count multiply-adds as", ["MACs", "FLOPs"], key=METRIC, horizontal=True,
-                              help=METRIC_HELP, persist_state="session")
-    return "flops" if choice == "FLOPs" else "macs"
+
+def metric() -> str:
+    """'macs' or 'flops', as chosen in the sidebar."""
+    return "flops" if st.session_state.get(METRIC) == "FLOPs" else "macs"
 
 
 def spec_to_state(spec: ArchSpec, prefix: str = "build.") -> dict[str, Any]:
@@ -115,12 +122,12 @@ def cached_profile(spec_json: str, input_size: tuple[int, int, int]) -> dict[str
 
 
 def convention_caption() -> None:
-    st.caption(f"**Conventions.** {METRIC_HELP} Activations: {CONVENTIONS['activations']}. Batch 1.")
+    st.caption(f"**Conventions.** {METRIC_HELP} Activations: {CONVENTIONS['activations']}.")
 
 
 def totals(analysis: Any, key: str) -> None:
     """The headline numbers, each with its unit and a one-line explanation."""
-    m = "flops" if st.session_state.get(METRIC) == "FLOPs" else "macs"
+    m = metric()
     value = analysis.macs if m == "macs" else analysis.flops
     cols = st.columns(4)
     cols[0].metric(
@@ -139,3 +146,76 @@ def totals(analysis: Any, key: str) -> None:
         "Other ops", si(analysis.other_ops, "ops"), help=f"{exact(analysis.other_ops)} operations that are not "
         f"multiply-adds: {CONVENTIONS['other_ops']}. Not part of MACs, shown so nothing is silently dropped.",
     )
+
+
+# --- shareable links --------------------------------------------------------------------------
+def _first(value: Any) -> str:
+    return str(value[-1] if isinstance(value, list) and value else value)
+
+
+def apply_link_once() -> None:
+    """On a session's first run, load the state a shared link describes; bad parts fall back, with a message."""
+    if st.session_state.get("links.loaded"):
+        return
+    st.session_state["links.loaded"] = True
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    problems = []
+    try:
+        spec = params_to_spec(params)
+    except SpecError as e:
+        spec = None
+        problems.append(f"the architecture in it is invalid ({e}); showing {DEFAULT_PRESET} instead")
+    if spec is not None:
+        preset = _first(params.get("preset", DEFAULT_PRESET))
+        st.session_state["build.preset"] = preset if preset in list_presets() else DEFAULT_PRESET
+        load_spec_into_state(spec)
+    if "metric" in params:
+        value = _first(params["metric"])
+        if value in ("MACs", "FLOPs"):
+            st.session_state[METRIC] = value
+        else:
+            problems.append(f"metric: must be MACs or FLOPs, got {value[:20]!r}")
+    if "compare" in params:
+        tokens = [t for t in _first(params["compare"]).split(",") if t][:MAX_COMPARED]
+        valid = [t for t in tokens if t in list_presets() or t == BUILD_TOKEN]
+        if len(valid) != len(tokens):
+            bad = next(t for t in tokens if t not in valid)
+            problems.append(f"compare: unknown configuration {bad[:40]!r} was left out")
+        if len(valid) >= 2:
+            st.session_state[COMPARE] = [BUILD_OPTION if t == BUILD_TOKEN else t for t in valid]
+    for key in ("h", "w"):
+        if key in params:
+            value = _first(params[key])
+            if value.isdigit() and 1 <= int(value) <= 4096:
+                st.session_state[f"compare.{key}"] = int(value)
+                st.session_state["compare.same_input"] = True
+            else:
+                problems.append(f"{key}: must be a whole number from 1 to 4096, got {value[:20]!r}")
+    if problems:
+        st.session_state["links.error"] = "This link could not be used in full: " + "; ".join(problems) + "."
+
+
+BUILD_OPTION = "★ Build page architecture"
+
+
+def show_link_problems() -> None:
+    message = st.session_state.pop("links.error", None)
+    if message:
+        st.warning(message, icon=":material/link_off:")
+
+
+def build_link_params(spec: ArchSpec) -> dict[str, str]:
+    params = spec_to_params(spec, st.session_state.get("build.preset"))
+    if metric() == "flops":
+        params["metric"] = "FLOPs"
+    return params
+
+
+def share_link(params: dict[str, str], key: str) -> None:
+    """Put the view into the address bar and offer the address to copy."""
+    st.query_params.from_dict(params)
+    base = (st.context.url or "").split("?")[0]
+    with st.popover("Share link", icon=":material/link:"):
+        st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)
+        st.caption("Copy this address (button at the right of the box): it reproduces this view. "
+                   "The address bar holds it too.")

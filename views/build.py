@@ -5,14 +5,17 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from explorer import analyze, get_preset, list_presets, reference
+from explorer import ArchSpec, SpecError, analyze, get_preset, list_presets, reference
 from explorer.charts import rollup_bars
+from explorer.diagram import network_dot
+from explorer.export import export_python, onnx_available
 from explorer.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, STEMS
 from explorer.tables import layers_frame, rollup_frame
 from explorer.units import exact
-from pages._shared import (
-    BUILD_SPEC, DEFAULT_PRESET, FORM_LABELS, SHORTCUT_LABELS, cached_profile, convention_caption,
-    ensure_stage_keys, load_spec_into_state, matching_preset, metric_toggle, spec_from_state, totals,
+from views._shared import (
+    BUILD_SPEC, DEFAULT_PRESET, FORM_LABELS, SHORTCUT_LABELS, build_link_params, cached_profile,
+    convention_caption, ensure_stage_keys, load_spec_into_state, matching_preset, metric, share_link,
+    spec_from_state, totals,
 )
 
 P = "build."
@@ -22,6 +25,23 @@ NUMBER = st.column_config.NumberColumn(format="localized")
 
 def _load_preset() -> None:
     load_spec_into_state(get_preset(st.session_state[P + "preset"]))
+
+
+def _load_upload() -> None:
+    """Read an uploaded JSON spec (Streamlit caps uploads at 1 MB; JSON only, never code or pickles)."""
+    file = st.session_state.get(P + "upload")
+    if file is None:
+        return
+    try:
+        spec = ArchSpec.from_json(file.getvalue())
+    except SpecError as e:
+        st.session_state[P + "upload_error"] = f"{file.name}: {e}"
+        return
+    st.session_state.pop(P + "upload_error", None)
+    load_spec_into_state(spec)
+    preset = matching_preset(spec)
+    if preset:
+        st.session_state[P + "preset"] = preset
 
 
 def _on_block_change() -> None:
@@ -36,7 +56,7 @@ if P + "preset" not in st.session_state:
     st.session_state[P + "preset"] = DEFAULT_PRESET
     load_spec_into_state(get_preset(DEFAULT_PRESET))
 ensure_stage_keys()
-m = metric_toggle()
+m = metric()
 
 with st.sidebar:
     st.header("Architecture")
@@ -79,6 +99,10 @@ with st.sidebar:
     c3.number_input("Input W", 1, 4096, step=1, key=P + "input_w", **KEEP)
     st.number_input("Classes", 1, 100000, step=1, key=P + "num_classes", **KEEP)
 
+upload_error = st.session_state.get(P + "upload_error")
+if upload_error:
+    st.error(f"**Could not load the uploaded spec** — {upload_error}. Your architecture is unchanged.",
+             icon="⚠️")
 spec, error = spec_from_state()
 if error:
     st.title("Build")
@@ -88,7 +112,10 @@ st.session_state[BUILD_SPEC] = spec.to_json()
 analysis = analyze(spec)
 preset = matching_preset(spec)
 
-st.title(f"Build — {spec.name}")
+title, share = st.columns([5, 1], vertical_alignment="bottom")
+title.title(f"Build — {spec.name}")
+with share:
+    share_link(build_link_params(spec), key="build.share")
 st.caption(
     f"{'Preset ' + preset if preset else 'Custom architecture'} · {len(spec.depths)} stages · "
     f"{sum(spec.depths)} {spec.block} blocks · input {'×'.join(map(str, spec.input_size))} · "
@@ -97,8 +124,8 @@ st.caption(
 totals(analysis, key="build")
 convention_caption()
 
-t_stages, t_layers, t_charts, t_sources, t_check, t_spec = st.tabs(
-    ["Stages", "Layers", "Charts", "Papers & torchvision", "Cross-check (fvcore)", "Spec (JSON)"]
+t_stages, t_layers, t_charts, t_diagram, t_sources, t_check, t_spec = st.tabs(
+    ["Stages", "Layers", "Charts", "Diagram", "Papers & torchvision", "Cross-check (fvcore)", "Spec & export"]
 )
 with t_stages:
     st.dataframe(rollup_frame(analysis.stages, m), hide_index=True, key="build.stages_table",
@@ -127,6 +154,11 @@ with t_charts:
     c1.plotly_chart(rollup_bars(analysis, "params", "stages"), key="build.chart_params")
     c2.plotly_chart(rollup_bars(analysis, m, "stages"), key="build.chart_macs")
     st.plotly_chart(rollup_bars(analysis, m, "blocks"), key="build.chart_blocks")
+
+with t_diagram:
+    st.caption("Stem, each stage's first block, and its repeated blocks collapsed into “× n”; tensor shapes "
+               "(channels×height×width) on the edges; the shortcut dashed in red.")
+    st.graphviz_chart(network_dot(spec, analysis))
 
 with t_sources:
     if preset:
@@ -174,6 +206,18 @@ with t_check:
             st.dataframe(pd.DataFrame(bad), hide_index=True)
 
 with t_spec:
+    st.markdown("**The spec** — JSON is the file format: save it, share it, load it again.")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Download spec (JSON)", spec.to_json(), f"{spec.name}.json", "application/json",
+                       key="build.spec_download", icon=":material/data_object:")
+    c2.download_button("Download PyTorch code (.py)", export_python(spec), f"{spec.name}.py", "text/x-python",
+                       key="build.code_download", icon=":material/code:",
+                       help="A standalone file that rebuilds this network with only torch: readable classes "
+                       "and build(); same state_dict keys as torchvision where torchvision has the model.")
+    if onnx_available():
+        c3.caption("ONNX: `python -m explorer export --format onnx`")
+    else:
+        c3.caption("ONNX export needs the optional `onnx` and `onnxscript` packages.")
+    st.file_uploader("Load a spec (JSON, at most 1 MB)", type=["json"], key=P + "upload", on_change=_load_upload,
+                     help="Validated field by field; a bad file leaves your architecture unchanged.")
     st.code(spec.to_json(), language="json")
-    st.download_button("Download spec (JSON)", spec.to_json(), f"{spec.name}.json", "application/json",
-                       key="build.spec_download")

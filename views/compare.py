@@ -6,19 +6,21 @@ from explorer import ArchSpec, SpecError, analyze, get_preset, list_presets
 from explorer.charts import compare_bars
 from explorer.tables import compare_frame, layer_diff_frame, ratio_sentence, stage_compare_frame
 from explorer.units import exact, si
-from pages._shared import BUILD_SPEC, convention_caption, metric_toggle
+from explorer.links import spec_to_params
+from views._shared import (
+    BUILD_OPTION, BUILD_SPEC, BUILD_TOKEN, COMPARE, MAX_COMPARED, convention_caption, metric, share_link,
+)
 
 P = "compare."
-BUILD_OPTION = "★ Build page architecture"
 KEEP = {"persist_state": "session"}
 NUMBER = st.column_config.NumberColumn(format="localized")
 
 st.title("Compare")
-m = metric_toggle()
+m = metric()
 st.caption("Each configuration is a preset or the architecture currently on the Build page. "
            "Deltas and ratios are against the first one.")
-st.session_state.setdefault(P + "configs", ["resnet50", "resnext50_32x4d"])
-st.multiselect("Configurations", [*list_presets(), BUILD_OPTION], key=P + "configs", max_selections=6, **KEEP)
+st.session_state.setdefault(COMPARE, ["resnet50", "resnext50_32x4d"])
+st.multiselect("Configurations", [*list_presets(), BUILD_OPTION], key=COMPARE, max_selections=MAX_COMPARED, **KEEP)
 c1, c2, c3 = st.columns([2, 1, 1])
 c1.toggle("Same input size for all", key=P + "same_input", **KEEP,
           help="Off: each network at its natural input (224×224 ImageNet, 32×32 CIFAR).")
@@ -28,7 +30,7 @@ st.session_state.setdefault(P + "w", 224)
 c2.number_input("H", 1, 4096, step=1, key=P + "h", disabled=not same, **KEEP)
 c3.number_input("W", 1, 4096, step=1, key=P + "w", disabled=not same, **KEEP)
 
-names = st.session_state[P + "configs"]
+names = st.session_state[COMPARE]
 if len(names) < 2:
     st.info("Choose at least two configurations.")
     st.stop()
@@ -50,6 +52,14 @@ if len(analyses) < 2:
     st.stop()
 
 unit = "MACs" if m == "macs" else "FLOPs"
+link = {"compare": ",".join(BUILD_TOKEN if n == BUILD_OPTION else n for n in names)}
+if BUILD_OPTION in names and BUILD_SPEC in st.session_state:
+    link.update(spec_to_params(ArchSpec.from_json(st.session_state[BUILD_SPEC]), st.session_state.get("build.preset")))
+if same:
+    link.update(h=str(st.session_state[P + "h"]), w=str(st.session_state[P + "w"]))
+if m == "flops":
+    link["metric"] = "FLOPs"
+share_link(link, key=P + "share")
 cols = st.columns(len(analyses))
 base = analyses[0]
 for col, a in zip(cols, analyses):

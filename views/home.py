@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import list_presets
-from pages._shared import METRIC_HELP
+from views._shared import METRIC_HELP
 
 st.title("Architecture Explorer")
 st.markdown(
@@ -30,5 +30,5 @@ ResNeXt — Xie et al., *Aggregated Residual Transformations for Deep Neural Net
 """
 )
 c1, c2 = st.columns(2)
-c1.page_link("pages/build.py", label="Open the Build page", icon="🛠️")
-c2.page_link("pages/compare.py", label="Compare ResNet-50 and ResNeXt-50", icon="⚖️")
+c1.page_link("views/build.py", label="Open the Build page", icon=":material/construction:")
+c2.page_link("views/compare.py", label="Compare ResNet-50 and ResNeXt-50", icon=":material/compare_arrows:")
