@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer list | spec | summary | compare``.
+"""Command line: ``python -m explorer list | spec | summary | compare | export``.
 
 Every subcommand is two small functions: ``_add_<name>`` declares its arguments and ``cmd_<name>``
 runs it and returns an exit status. A new subcommand (bench, equivalence, width-for, export) is one
@@ -320,9 +320,46 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "export", "write the spec as JSON, standalone PyTorch code or ONNX",
+                    "Export a network: 'json' is the spec file; 'py' a standalone Python file that rebuilds "
+                    "the network with only torch (readable classes and build(), the same state_dict keys as "
+                    "the explorer's model); 'onnx' the randomly initialized network as ONNX (needs the "
+                    "optional onnx and onnxscript packages).")
+    add_spec_args(p)
+    p.add_argument("--format", choices=("json", "py", "onnx"), default="json", help="what to write (default json)")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write; default standard output (not for onnx)")
+    p.set_defaults(run=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the export; the torch-needing formats import it only here."""
+    spec = spec_from_args(args)
+    if args.format == "onnx":
+        if not args.output:
+            raise UsageError("--format onnx needs -o FILE")
+        from .export import export_onnx
+
+        export_onnx(spec, args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+        return 0
+    if args.format == "py":
+        from .export import export_python
+
+        text = export_python(spec)
+    else:
+        text = spec.to_json() + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 # Each entry declares one subcommand; add new ones here.
 _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_list, _add_spec, _add_summary, _add_compare,
+    _add_list, _add_spec, _add_summary, _add_compare, _add_export,
 )
 
 _EXAMPLES = f"""examples:
@@ -331,6 +368,7 @@ _EXAMPLES = f"""examples:
   {PROG} summary resnet50 --input-size 3 97 131
   {PROG} summary --spec r50.json --json
   {PROG} compare resnet50 resnext50_32x4d r50.json
+  {PROG} export resnext50_32x4d --format py -o resnext50.py
 Run '{PROG} COMMAND --help' for the options of each command."""
 
 

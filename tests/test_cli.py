@@ -275,3 +275,29 @@ def test_cli_does_not_import_streamlit_or_fvcore():
     code = "import sys, explorer.cli; print(sorted(m for m in ('streamlit', 'fvcore') if m in sys.modules))"
     proc = _python("-c", code)
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stderr
+
+
+# --- export -------------------------------------------------------------------------------------
+def test_export_json_round_trips(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "export", "resnext50_32x4d")
+    assert code == 0 and err == ""
+    assert ArchSpec.from_json(out) == get_preset("resnext50_32x4d")
+
+
+def test_export_py_to_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "r20.py"
+    code, out, err = run(capsys, "export", "resnet20", "--format", "py", "-o", str(target))
+    assert code == 0 and out == "" and "wrote" in err
+    namespace: dict = {}
+    exec(compile(target.read_text(), str(target), "exec"), namespace)  # our own export
+    assert sum(p.numel() for p in namespace["build"]().parameters()) == 269_722
+
+
+def test_export_onnx_needs_output_or_packages(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "export", "resnet20", "--format", "onnx")
+    assert code == 2 and err.startswith("error: ") and "-o FILE" in err
+    from explorer.export import onnx_available
+
+    if not onnx_available():
+        code, out, err = run(capsys, "export", "resnet20", "--format", "onnx", "-o", str(tmp_path / "m.onnx"))
+        assert code == 2 and "onnxscript" in err and len(err.strip().splitlines()) == 1
