@@ -147,3 +147,23 @@ def test_every_page_renders_without_exception(page: str) -> None:
     at = _app()
     at.switch_page(page).run()
     _no_errors(at)
+
+
+def test_cross_check_runs_fvcore_on_request() -> None:
+    at = _app()
+    at.switch_page("views/build.py").run()
+    at.selectbox(key="build.preset").select("resnet20").run()
+    at.button(key="build.check").click().run()
+    _no_errors(at)
+    assert at.success[0].value == "All 20 conv and linear layers agree exactly with fvcore."
+    text = " ".join(m.value for m in at.markdown)
+    assert "aten::add" in text and "aten::relu" in text
+
+
+def test_cross_check_refuses_over_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPLORER_MEMORY_BUDGET_MB", "1")
+    at = _app()
+    at.switch_page("views/build.py").run()
+    at.button(key="build.check").click().run()
+    _no_errors(at)
+    assert "Not built" in at.error[0].value and "1 MiB budget" in at.error[0].value

@@ -9,6 +9,7 @@ from explorer import ArchSpec, SpecError, analyze, get_preset, list_presets, ref
 from explorer.charts import rollup_bars
 from explorer.diagram import network_dot
 from explorer.export import export_python, onnx_available
+from explorer.guard import ResourceError, check_memory
 from explorer.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, STEMS
 from explorer.tables import layers_frame, rollup_frame
 from explorer.units import exact
@@ -42,6 +43,31 @@ def _load_upload() -> None:
     preset = matching_preset(spec)
     if preset:
         st.session_state[P + "preset"] = preset
+
+
+def _show_cross_check(spec: ArchSpec, analysis) -> None:  # noqa: ANN001
+    """fvcore's counts next to ours, once the user asked (it builds and traces the model)."""
+    try:
+        check_memory(analysis)
+    except ResourceError as e:
+        st.error(f"**Not built** — {e}", icon="⚠️")
+        return
+    p = cached_profile(spec.to_json(), analysis.input_size)
+    n_mac = sum(1 for r in p["rows"] if r["type"] in ("conv", "linear"))
+    if p["mac_rows_agree"]:
+        st.success(f"All {n_mac} conv and linear layers agree exactly with fvcore.")
+    else:
+        st.error("Some conv/linear layers disagree with fvcore — please report this spec.")
+    st.dataframe(pd.DataFrame(p["by_type"]), hide_index=True, column_config={"ours": NUMBER, "fvcore": NUMBER})
+    st.markdown(
+        f"fvcore's total, {exact(p['fvcore_total'])}, is our {exact(p['analytic_macs'])} MACs plus BN and "
+        f"average pooling. It **ignores** {', '.join(p['ignored_ops'])} and reports as **unsupported** "
+        f"(counted as 0): {', '.join(f'{k} ×{v}' for k, v in p['unsupported_ops'].items()) or 'nothing'}; "
+        "we count those under other ops."
+    )
+    bad = [r for r in p["rows"] if not r["agrees"]]
+    if bad:
+        st.dataframe(pd.DataFrame(bad), hide_index=True)
 
 
 def _on_block_change() -> None:
@@ -188,22 +214,7 @@ with t_check:
     if st.button("Run the cross-check", key="build.check"):
         st.session_state["build.checked"] = spec.to_json()
     if st.session_state.get("build.checked") == spec.to_json():
-        p = cached_profile(spec.to_json(), analysis.input_size)
-        n_mac = sum(1 for r in p["rows"] if r["type"] in ("conv", "linear"))
-        if p["mac_rows_agree"]:
-            st.success(f"All {n_mac} conv and linear layers agree exactly with fvcore.")
-        else:
-            st.error("Some conv/linear layers disagree with fvcore — please report this spec.")
-        st.dataframe(pd.DataFrame(p["by_type"]), hide_index=True, column_config={"ours": NUMBER, "fvcore": NUMBER})
-        st.markdown(
-            f"fvcore's total, {exact(p['fvcore_total'])}, is our {exact(p['analytic_macs'])} MACs plus BN and "
-            f"average pooling. It **ignores** {', '.join(p['ignored_ops'])} and reports as **unsupported** "
-            f"(counted as 0): {', '.join(f'{k} ×{v}' for k, v in p['unsupported_ops'].items()) or 'nothing'}; "
-            "we count those under other ops."
-        )
-        bad = [r for r in p["rows"] if not r["agrees"]]
-        if bad:
-            st.dataframe(pd.DataFrame(bad), hide_index=True)
+        _show_cross_check(spec, analysis)
 
 with t_spec:
     st.markdown("**The spec** — JSON is the file format: save it, share it, load it again.")
