@@ -22,6 +22,11 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def _show(at: AppTest, view: str) -> AppTest:
+    """Pick one of the Build page's views (one renders at a time)."""
+    return at.button_group(key="build.view").set_value(view).run()
+
+
 def _no_errors(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
@@ -45,6 +50,7 @@ def test_build_page_default_is_resnet50_and_presets_load() -> None:
     assert _metrics(at)["Parameters"] == "25,028,904"
     assert at.number_input(key="build.cardinality").value == 32
     assert at.number_input(key="build.base_width").value == 4
+    _show(at, "Charts")
     assert len(at.get("plotly_chart")) == 3
     at.selectbox(key="build.preset").select("resnet20").run()
     assert _metrics(at)["Parameters"] == "269,722"
@@ -64,6 +70,7 @@ def test_build_page_edits_and_stride_placement() -> None:
     at.radio(key="build.downsample_on").set_value("1x1").run()
     assert _metrics(at)["MACs"] == "3.86 GMACs"  # the ResNet paper's 3.8e9
     assert _metrics(at)["Parameters"] == "25,557,032"
+    _show(at, "Papers & torchvision")
     text = " ".join(m.value for m in at.markdown)
     assert "3,857,973,248" in text and "4,089,184,256" in text
     # four stages → three: layer4 disappears, the fc takes layer3's 1024 channels
@@ -153,6 +160,7 @@ def test_cross_check_runs_fvcore_on_request() -> None:
     at = _app()
     at.switch_page("views/build.py").run()
     at.selectbox(key="build.preset").select("resnet20").run()
+    _show(at, "Cross-check (fvcore)")
     at.button(key="build.check").click().run()
     _no_errors(at)
     assert at.success[0].value == "All 20 conv and linear layers agree exactly with fvcore."
@@ -164,6 +172,17 @@ def test_cross_check_refuses_over_budget(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("EXPLORER_MEMORY_BUDGET_MB", "1")
     at = _app()
     at.switch_page("views/build.py").run()
+    _show(at, "Cross-check (fvcore)")
     at.button(key="build.check").click().run()
     _no_errors(at)
     assert "Not built" in at.error[0].value and "1 MiB budget" in at.error[0].value
+
+
+@pytest.mark.parametrize("view", ["Stages", "Layers", "Charts", "Diagram", "Papers & torchvision",
+                                  "Cross-check (fvcore)", "Spec & export"])
+def test_every_build_view_renders(view: str) -> None:
+    at = _app()
+    at.switch_page("views/build.py").run()
+    _show(at, view)
+    _no_errors(at)
+    assert _metrics(at)["Parameters"] == "25,557,032"

@@ -108,6 +108,7 @@ def test_json_download_upload_round_trip() -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
     at.switch_page("views/build.py").run()
     at.selectbox(key="build.preset").select("resnext50_32x4d").run()
+    at.button_group(key="build.view").set_value("Spec & export").run()
     at.radio(key="build.form").set_value("b").run()
     shown = next(c.value for c in at.code if c.language == "json")
     at.selectbox(key="build.preset").select("resnet18").run()
@@ -122,6 +123,7 @@ def test_json_download_upload_round_trip() -> None:
 def test_bad_upload_keeps_the_architecture() -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
     at.switch_page("views/build.py").run()
+    at.button_group(key="build.view").set_value("Spec & export").run()
     at.file_uploader(key="build.upload").set_value(("x.json", b'{"depths": "3,4,6,3"}', "application/json")).run()
     assert not at.exception
     assert "depths" in at.error[0].value and "unchanged" in at.error[0].value

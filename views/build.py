@@ -5,7 +5,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from explorer import ArchSpec, SpecError, analyze, get_preset, list_presets, reference
+from explorer import Analysis, ArchSpec, SpecError, analyze, get_preset, list_presets, reference
 from explorer.charts import rollup_bars
 from explorer.diagram import network_dot
 from explorer.export import export_python, onnx_available
@@ -45,7 +45,7 @@ def _load_upload() -> None:
         st.session_state[P + "preset"] = preset
 
 
-def _show_cross_check(spec: ArchSpec, analysis) -> None:  # noqa: ANN001
+def _show_cross_check(spec: ArchSpec, analysis: Analysis) -> None:
     """fvcore's counts next to ours, once the user asked (it builds and traces the model)."""
     try:
         check_memory(analysis)
@@ -150,17 +150,18 @@ st.caption(
 totals(analysis, key="build")
 convention_caption()
 
-t_stages, t_layers, t_charts, t_diagram, t_sources, t_check, t_spec = st.tabs(
-    ["Stages", "Layers", "Charts", "Diagram", "Papers & torchvision", "Cross-check (fvcore)", "Spec & export"]
-)
-with t_stages:
+
+def _stages(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> None:
+    """Per-stage and per-block totals."""
     st.dataframe(rollup_frame(analysis.stages, m), hide_index=True, key="build.stages_table",
                  column_config={"params": NUMBER, m: NUMBER, "activations": NUMBER, "other_ops": NUMBER})
     with st.expander(f"Per block ({len(analysis.blocks)} rows)"):
         st.dataframe(rollup_frame(analysis.blocks, m), hide_index=True,
                      column_config={"params": NUMBER, m: NUMBER, "activations": NUMBER, "other_ops": NUMBER})
 
-with t_layers:
+
+def _layers(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> None:
+    """Every layer, grouped per stage, with a CSV download."""
     layers = layers_frame(analysis, m)
     st.download_button("Download all layers (CSV)", layers.to_csv(index=False), f"{spec.name}_layers.csv",
                        "text/csv", key="build.layers_csv")
@@ -175,18 +176,24 @@ with t_layers:
                          expanded=stage.name == "stem"):
             st.dataframe(rows, hide_index=True, column_config=config)
 
-with t_charts:
+
+def _charts(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> None:
+    """Params and MACs per stage and per block."""
     c1, c2 = st.columns(2)
     c1.plotly_chart(rollup_bars(analysis, "params", "stages"), key="build.chart_params")
     c2.plotly_chart(rollup_bars(analysis, m, "stages"), key="build.chart_macs")
     st.plotly_chart(rollup_bars(analysis, m, "blocks"), key="build.chart_blocks")
 
-with t_diagram:
+
+def _diagram(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> None:
+    """The architecture as a graph."""
     st.caption("Stem, each stage's first block, and its repeated blocks collapsed into “× n”; tensor shapes "
                "(channels×height×width) on the edges; the shortcut dashed in red.")
     st.graphviz_chart(network_dot(spec, analysis))
 
-with t_sources:
+
+def _sources(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> None:
+    """What the papers and torchvision report, beside our numbers."""
     if preset:
         rows = reference.source_rows(preset, analysis.params, analysis.macs)
         st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
@@ -205,7 +212,9 @@ with t_sources:
             f"MACs, with the same {exact(analysis.params)} parameters. {reference.STRIDE_NOTE}"
         )
 
-with t_check:
+
+def _cross_check_section(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> None:
+    """fvcore's counts beside ours, on request."""
     st.markdown(
         "Builds the network and traces it with **fvcore**'s `FlopCountAnalysis` (eval mode, one image), then "
         "joins its per-module counts with ours on the module name. fvcore counts one multiply-add as one "
@@ -216,7 +225,9 @@ with t_check:
     if st.session_state.get("build.checked") == spec.to_json():
         _show_cross_check(spec, analysis)
 
-with t_spec:
+
+def _spec_section(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> None:
+    """The spec as JSON; downloads and upload."""
     st.markdown("**The spec** — JSON is the file format: save it, share it, load it again.")
     c1, c2, c3 = st.columns(3)
     c1.download_button("Download spec (JSON)", spec.to_json(), f"{spec.name}.json", "application/json",
@@ -232,3 +243,18 @@ with t_spec:
     st.file_uploader("Load a spec (JSON, at most 1 MB)", type=["json"], key=P + "upload", on_change=_load_upload,
                      help="Validated field by field; a bad file leaves your architecture unchanged.")
     st.code(spec.to_json(), language="json")
+
+
+SECTIONS = {
+    "Stages": _stages,
+    "Layers": _layers,
+    "Charts": _charts,
+    "Diagram": _diagram,
+    "Papers & torchvision": _sources,
+    "Cross-check (fvcore)": _cross_check_section,
+    "Spec & export": _spec_section,
+}
+st.session_state.setdefault(P + "view", "Stages")
+view = st.segmented_control("Show", list(SECTIONS), key=P + "view", required=True, **KEEP,
+                            help="One view at a time keeps every edit instant.")
+SECTIONS[view or "Stages"](spec, analysis, m, preset)
