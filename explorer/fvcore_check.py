@@ -91,7 +91,9 @@ def profile(spec: ArchSpec, input_size: Any = None) -> Profile:
         for r in analysis.layers
         if r.type in _COMPARED
     )
-    ignored = tuple(op for op in ("aten::relu", "aten::relu_", "aten::cat") if op in fca._ignored_ops)
+    # What fvcore skips by design, among the ops this network runs (ReLU always; concatenation in form b).
+    ran = {"aten::relu_"} | ({"aten::cat"} if any(r.type == "concat" for r in analysis.layers) else set())
+    ignored = tuple(sorted(op for op in ran if op in fca._ignored_ops))
     ours = analysis.by_type()
     by_type = tuple(
         {"op": label, "ours": ours.get(kind, {}).get(column, 0), "fvcore": int(by_operator.get(fv_name, 0)),

@@ -188,7 +188,9 @@ class ArchSpec:
             if key in ("depths", "widths", "strides", "input_size"):
                 if value is None and key in ("strides", "input_size"):
                     continue
-                if not isinstance(value, (list, tuple)):
+                if key == "input_size":
+                    value = check_input_size(value)  # one message for every malformed input size
+                elif not isinstance(value, (list, tuple)):
                     raise SpecError(f"{key}: must be a list of integers, got {_describe(value)}")
                 value = tuple(value)
             kwargs[key] = value

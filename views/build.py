@@ -70,6 +70,13 @@ def _show_cross_check(spec: ArchSpec, analysis: Analysis) -> None:
         st.dataframe(pd.DataFrame(bad), hide_index=True)
 
 
+def _on_stem_change() -> None:
+    # Each stem has its natural width and input (64 at 224×224, 16 at 32×32); start from those.
+    cifar = st.session_state[P + "stem"] == "cifar"
+    st.session_state[P + "stem_width"] = 16 if cifar else 64
+    st.session_state[P + "input_h"] = st.session_state[P + "input_w"] = 32 if cifar else 224
+
+
 def _on_block_change() -> None:
     # Basic blocks take no cardinality (ResNeXt Fig. 4): reset the fields that would be invalid.
     basic = st.session_state[P + "block"] == "basic"
@@ -116,7 +123,7 @@ with st.sidebar:
              "'1x1' is the ResNet paper. Same parameters, different MACs.")
     st.selectbox("Shortcut", list(SHORTCUT_LABELS), key=P + "shortcut", format_func=SHORTCUT_LABELS.get, **KEEP)
     c1, c2 = st.columns(2)
-    c1.radio("Stem", STEMS, key=P + "stem", **KEEP,
+    c1.radio("Stem", STEMS, key=P + "stem", on_change=_on_stem_change, **KEEP,
              help="imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: 3×3/1 conv, no pool")
     c2.number_input("Stem width", 1, 16384, step=1, key=P + "stem_width", **KEEP)
     c1, c2, c3 = st.columns(3)
