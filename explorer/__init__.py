@@ -19,6 +19,13 @@ _LAZY = {
     "build_model": ".model",
     "profile": ".fvcore_check",
     "Profile": ".fvcore_check",
+    "to_form": ".forms",
+    "width_for": ".forms",
+    "table2": ".forms",
+    "equivalence": ".forms",
+    "network_equivalence": ".forms",
+    "measure_latency": ".latency",
+    "available_devices": ".latency",
 }
 
 __all__ = [

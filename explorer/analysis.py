@@ -203,6 +203,14 @@ class _Walker:
         return self.leaf(b.relu, out)
 
 
+def analyze_block(block: P.BlockPlan, in_shape: P.Shape) -> tuple[LayerRow, ...]:
+    """The rows of one block on its own (used for single-block studies such as ResNeXt Fig. 3)."""
+    w = _Walker()
+    w.stage, w.block = f"layer{block.stage + 1}", block.name
+    w.block_(block, in_shape)
+    return tuple(w.rows)
+
+
 def _rollup(name: str, rows: list[LayerRow]) -> Rollup:
     return Rollup(
         name, rows[-1].out_shape, sum(r.params for r in rows), sum(r.macs for r in rows),

@@ -275,29 +275,32 @@ def _conv_bn(prefix: str, index: int, c_in: int, c_out: int, kernel: int, stride
     return Conv(f"{prefix}conv{index}", c_in, c_out, kernel, stride, groups), BatchNorm(f"{prefix}bn{index}", c_out)
 
 
-def _bottleneck_main(spec: ArchSpec, name: str, c_in: int, width: int, c_out: int, stride: int) -> tuple[Op, ...]:
-    s1, s2 = (stride, 1) if spec.downsample_on == "1x1" else (1, stride)
+def bottleneck_main(
+    name: str, c_in: int, width: int, c_out: int, stride: int, *, cardinality: int, form: str, downsample_on: str
+) -> tuple[Op, ...]:
+    """The residual branch of a bottleneck block named ``name``, in the given form of ResNeXt Fig. 3."""
+    s1, s2 = (stride, 1) if downsample_on == "1x1" else (1, stride)
     relu = ReLU(f"{name}.relu")
     conv3_bn3 = _conv_bn(f"{name}.", 3, width, c_out, 1)
-    if spec.form == "c":
+    if form == "c":
         return (
             *_conv_bn(f"{name}.", 1, c_in, width, 1, s1), relu,
-            *_conv_bn(f"{name}.", 2, width, width, 3, s2, spec.cardinality), relu,
+            *_conv_bn(f"{name}.", 2, width, width, 3, s2, cardinality), relu,
             *conv3_bn3,
         )
     # Fig. 3 (a)/(b): each path has d = width / C channels and its own dense 3×3.
-    d = width // spec.cardinality
+    d = width // cardinality
     paths = []
-    for i in range(spec.cardinality):
+    for i in range(cardinality):
         p = f"{name}.paths.{i}."
         ops: tuple[Op, ...] = (
             *_conv_bn(p, 1, c_in, d, 1, s1), ReLU(f"{p}relu"), *_conv_bn(p, 2, d, d, 3, s2), ReLU(f"{p}relu"),
         )
-        if spec.form == "a":
+        if form == "a":
             ops += (Conv(f"{p}conv3", d, c_out, 1),)
         paths.append(Path(f"{name}.paths.{i}", ops))
-    merged = Paths(f"{name}.paths", tuple(paths), "sum" if spec.form == "a" else "concat")
-    if spec.form == "a":
+    merged = Paths(f"{name}.paths", tuple(paths), "sum" if form == "a" else "concat")
+    if form == "a":
         return (merged, conv3_bn3[1])  # the block's BN follows the sum
     return (merged, *conv3_bn3)
 
@@ -313,7 +316,10 @@ def _block(spec: ArchSpec, stage: int, index: int, c_in: int) -> BlockPlan:
             *_conv_bn(f"{name}.", 1, c_in, planes, 3, stride), relu, *_conv_bn(f"{name}.", 2, planes, c_out, 3),
         )
     else:
-        main = _bottleneck_main(spec, name, c_in, spec.group_width(stage), c_out, stride)
+        main = bottleneck_main(
+            name, c_in, spec.group_width(stage), c_out, stride,
+            cardinality=spec.cardinality, form=spec.form, downsample_on=spec.downsample_on,
+        )
     changes_shape = stride != 1 or c_in != c_out
     shortcut: Projection | ShortcutA | None = None
     if spec.shortcut == "C" or spec.shortcut == "B" and changes_shape:
@@ -353,5 +359,5 @@ def make_plan(spec: ArchSpec) -> NetworkPlan:
 
 __all__ = [
     "Add", "BatchNorm", "BlockPlan", "Conv", "GlobalAvgPool", "Linear", "MaxPool", "NetworkPlan",
-    "Path", "Paths", "Projection", "ReLU", "ShortcutA", "SpecError", "conv_out", "make_plan",
+    "Path", "Paths", "Projection", "ReLU", "ShortcutA", "SpecError", "bottleneck_main", "conv_out", "make_plan",
 ]

@@ -83,11 +83,11 @@ class ArchSpec:
         _check_str(self.name, "name")
         if not 1 <= len(self.name) <= 100:
             raise SpecError(f"name: must be 1 to 100 characters, got {len(self.name)}")
-        _check_choice(self.block, "block", BLOCKS)
-        _check_choice(self.form, "form", FORMS)
-        _check_choice(self.stem, "stem", STEMS)
-        _check_choice(self.downsample_on, "downsample_on", DOWNSAMPLE_ON)
-        _check_choice(self.shortcut, "shortcut", SHORTCUTS)
+        check_choice(self.block, "block", BLOCKS)
+        check_choice(self.form, "form", FORMS)
+        check_choice(self.stem, "stem", STEMS)
+        check_choice(self.downsample_on, "downsample_on", DOWNSAMPLE_ON)
+        check_choice(self.shortcut, "shortcut", SHORTCUTS)
         depths = _int_tuple(self.depths, "depths", 1, MAX_DEPTH)
         if not 1 <= len(depths) <= MAX_STAGES:
             raise SpecError(f"depths: needs 1 to {MAX_STAGES} stages, got {len(depths)}")
@@ -107,14 +107,14 @@ class ArchSpec:
                 )
         default_expansion = 4 if self.block == "bottleneck" else 1
         expansion = default_expansion if self.expansion is None else self.expansion
-        _check_int(expansion, "expansion", 1, 64)
-        _check_int(self.cardinality, "cardinality", 1, MAX_GROUPS)
-        _check_int(self.base_width, "base_width", 1, MAX_GROUPS)
+        check_int(expansion, "expansion", 1, 64)
+        check_int(self.cardinality, "cardinality", 1, MAX_GROUPS)
+        check_int(self.base_width, "base_width", 1, MAX_GROUPS)
         stem_width = self.stem_width
         if stem_width is None:
             stem_width = 64 if self.stem == "imagenet" else 16
-        _check_int(stem_width, "stem_width", 1, MAX_WIDTH)
-        _check_int(self.num_classes, "num_classes", 1, MAX_CLASSES)
+        check_int(stem_width, "stem_width", 1, MAX_WIDTH)
+        check_int(self.num_classes, "num_classes", 1, MAX_CLASSES)
         input_size = self.input_size
         if input_size is None:
             input_size = (3, 224, 224) if self.stem == "imagenet" else (3, 32, 32)
@@ -213,7 +213,7 @@ def check_input_size(value: Any) -> tuple[int, int, int]:
     """Validate a ``(channels, height, width)`` input size."""
     if not isinstance(value, (list, tuple)) or len(value) != 3:
         raise SpecError(f"input_size: must be [channels, height, width], got {_describe(value)}")
-    c, h, w = (_check_int(v, "input_size", 1, MAX_SIDE) for v in value)
+    c, h, w = (check_int(v, "input_size", 1, MAX_SIDE) for v in value)
     if c > MAX_CHANNELS_IN:
         raise SpecError(f"input_size: at most {MAX_CHANNELS_IN} input channels, got {c}")
     return (c, h, w)
@@ -229,12 +229,14 @@ def _check_str(value: Any, name: str) -> None:
         raise SpecError(f"{name}: must be a string, got {_describe(value)}")
 
 
-def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
+    """One of the allowed strings, or a SpecError naming the field and listing them."""
     if not isinstance(value, str) or value not in choices:
         raise SpecError(f"{name}: must be one of {', '.join(repr(c) for c in choices)}; got {_describe(value)}")
 
 
-def _check_int(value: Any, name: str, low: int, high: int) -> int:
+def check_int(value: Any, name: str, low: int, high: int) -> int:
+    """An integer (not a bool, not a float) in [low, high], or a SpecError naming the field."""
     # bool is an int subclass, and floats like 64.0 are a sign of a wrong file: reject both.
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
@@ -249,5 +251,5 @@ def _int_tuple(value: Any, name: str, low: int, high: int) -> tuple[int, ...]:
     if not isinstance(value, (list, tuple)):
         raise SpecError(f"{name}: must be a list of integers, got {_describe(value)}")
     for i, v in enumerate(value):
-        _check_int(v, f"{name}[{i}]", low, high)
+        check_int(v, f"{name}[{i}]", low, high)
     return tuple(value)

@@ -117,11 +117,13 @@ class PathsBottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x):
-        outs = [path(x) for path in self.paths]
         if hasattr(self, "conv3"):
-            out = self.bn3(self.conv3(torch.cat(outs, dim=1)))
+            out = self.bn3(self.conv3(torch.cat([path(x) for path in self.paths], dim=1)))
         else:
-            out = self.bn3(torch.stack(outs).sum(dim=0))
+            out = self.paths[0](x)
+            for path in self.paths[1:]:
+                out = out + path(x)
+            out = self.bn3(out)
         if self.residual:
             out = out + (x if self.downsample is None else self.downsample(x))
         return self.relu(out)
