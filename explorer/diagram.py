@@ -141,7 +141,7 @@ def block_dot(form: str, cardinality: int, d: int, c_in: int, c_out: int | None 
         else:
             lines.append(f"  c3 [label={_q(f'1×1, {c_out}')}];")
             lines.append(f"  {merge} -> c3 [label={_q(str(width))}]; c3 -> add [label={_q(str(c_out))}];")
-    lines.append(f'  x -> add [style=dashed, color="#c0392b", label="identity"];')
+    lines.append('  x -> add [style=dashed, color="#c0392b", label="identity"];')
     lines.append(f"  add -> y [label={_q(str(c_out))}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -14,10 +14,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from explorer import ArchSpec, SpecError, analyze, build_model, get_preset, list_presets
-from explorer.forms import (
-    equivalence, form_of, make_block, network_equivalence, randomize_, table2, template_macs, template_params,
-    to_form, width_for,
-)
+from explorer.design import table2, template_macs, template_params, width_for
+from explorer.forms import equivalence, form_of, make_block, network_equivalence, randomize_, to_form
 from explorer.model import BasicBlock, Bottleneck
 
 FORMS = ("a", "b", "c")

@@ -1,0 +1,152 @@
+"""The design space of ResNeXt: cardinality vs width at equal complexity (Table 2, Eq. 4), and why bottlenecks.
+
+Counting conventions are those of ``explorer.analysis``: ``macs`` are conv multiply-accumulates (the
+papers' "FLOPs"); ``flops = 2 * macs``. Template blocks count conv parameters only, as the paper does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import asdict, dataclass
+
+from .analysis import analyze
+from .presets import get_preset
+from .spec import MAX_GROUPS, MAX_SIDE, MAX_WIDTH, ArchSpec, check_int
+
+TABLE2_CARDINALITIES = (1, 2, 4, 8, 32)
+
+
+def basic_template_params(channels: int = 256) -> int:
+    """Two 3×3 convs at ``channels`` (ResNet's reason for the bottleneck: 1,179,648 at 256)."""
+    return 2 * 9 * channels * channels
+
+
+# --- Table 2: cardinality vs width at equal complexity ---------------------------------------------
+def template_params(cardinality: int, d: int, c_in: int = 256, c_out: int | None = None) -> int:
+    """Parameters of the three convs of a template block, ResNeXt Eq. 4: ``C·(c_in·d + 9·d·d + d·c_out)``.
+
+    BN is not counted (the paper does not). ``c_out`` defaults to ``c_in``.
+    """
+    c_out = c_in if c_out is None else c_out
+    return cardinality * (c_in * d + 9 * d * d + d * c_out)
+
+
+def template_macs(cardinality: int, d: int, c_in: int = 256, c_out: int | None = None, size: int = 56) -> int:
+    """Conv multiply-accumulates of a template block at ``size``×``size`` (stride 1).
+
+    Every conv keeps the spatial size, so each weight is used once per output position:
+    ``macs = params × size²`` (Table 2's ~0.22 GFLOPs = 69,632 × 56² multiply-adds for C = 1).
+    """
+    return template_params(cardinality, d, c_in, c_out) * size * size
+
+
+@dataclass(frozen=True)
+class WidthChoice:
+    """The width d of each path that keeps a template block near a target parameter count.
+
+    Attributes:
+        cardinality: C, the number of paths (groups).
+        d: channels per path.
+        width: C·d, the channels of the grouped 3×3.
+        params: conv parameters of the template (Eq. 4).
+        macs: conv multiply-accumulates at ``size``×``size``.
+        target_params: the parameter count aimed at (the reference ResNet block's).
+        c_in: input channels; c_out: output channels.
+        size: spatial size of ``macs``.
+    """
+
+    cardinality: int
+    d: int
+    width: int
+    params: int
+    macs: int
+    target_params: int
+    c_in: int
+    c_out: int
+    size: int
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def width_for(
+    cardinality: int, *, c_in: int = 256, reference_width: int = 64, c_out: int | None = None,
+    target_params: int | None = None, size: int = 56,
+) -> WidthChoice:
+    """Solve ResNeXt Eq. 4 for d: the width whose template block's parameters are nearest the reference's.
+
+    The target is the reference ResNet bottleneck ``c_in·w + 9·w·w + w·c_out`` with
+    ``w = reference_width`` (69,632 for the conv2 template 256-64-256), or ``target_params`` when given.
+    Parameters grow with d, so the nearest d is one of the two integers around the real root of
+    ``9C·d² + C·(c_in + c_out)·d = target``; on an exact tie the smaller d is taken (stay within the
+    budget). Plain "nearest" reproduces Table 2 exactly — C = 1, 2, 4, 8, 32 → d = 64, 40, 24, 14, 4
+    with 69,632, 69,760, 69,888, 71,456, 70,144 parameters; no rounding rule or table is needed
+    (for C = 8, d = 14 overshoots by 1,824 while d = 13 would undershoot by 4,216).
+
+    Raises:
+        SpecError: an argument is out of range; the field is named.
+    """
+    c_out = c_in if c_out is None else c_out
+    check_int(cardinality, "cardinality", 1, MAX_GROUPS)
+    check_int(c_in, "c_in", 1, MAX_WIDTH)
+    check_int(c_out, "c_out", 1, MAX_WIDTH)
+    check_int(reference_width, "reference_width", 1, MAX_WIDTH)
+    check_int(size, "size", 1, MAX_SIDE)
+    if target_params is None:
+        target_params = template_params(1, reference_width, c_in, c_out)
+    check_int(target_params, "target_params", 1, 10**12)
+    b = c_in + c_out
+    root = (-b + math.sqrt(b * b + 36 * target_params / cardinality)) / 18
+    lo = max(1, math.floor(root) - 1)  # float error in the root cannot move it by a whole step
+    d = min(range(lo, lo + 4), key=lambda k: (abs(template_params(cardinality, k, c_in, c_out) - target_params), k))
+    return WidthChoice(
+        cardinality, d, cardinality * d, template_params(cardinality, d, c_in, c_out),
+        template_macs(cardinality, d, c_in, c_out, size), target_params, c_in, c_out, size,
+    )
+
+
+def table2(
+    *, c_in: int = 256, reference_width: int = 64, size: int = 56,
+    cardinalities: tuple[int, ...] = TABLE2_CARDINALITIES,
+) -> tuple[WidthChoice, ...]:
+    """ResNeXt Table 2: for each C, the width d at about the complexity of the reference block."""
+    return tuple(width_for(c, c_in=c_in, reference_width=reference_width, size=size) for c in cardinalities)
+
+
+
+
+# --- Table 3: whole networks at each C×d ----------------------------------------------------------------
+# ImageNet-1K top-1 error (%), 224×224 single crop, ResNeXt paper Table 3 (C = 1 is the ResNet).
+TABLE3_TOP1_ERROR = {
+    50: {1: 23.9, 2: 23.0, 4: 22.6, 8: 22.3, 32: 22.2},
+    101: {1: 22.0, 2: 21.7, 4: 21.4, 8: 21.3, 32: 21.2},
+}
+
+
+def table3_specs(depth: int) -> tuple[ArchSpec, ...]:
+    """ResNeXt-50 or -101 at each C×d of Table 3 (1×64d is the ResNet)."""
+    base = get_preset({50: "resnet50", 101: "resnet101"}[depth])
+    return tuple(
+        dataclasses.replace(base, name=f"resnext{depth}_{w.cardinality}x{w.d}d" if w.cardinality > 1 else base.name,
+                            cardinality=w.cardinality, base_width=w.d)
+        for w in table2()
+    )
+
+
+def table3_rows(depth: int) -> list[dict[str, object]]:
+    """Params and MACs we compute for each network of Table 3, beside the paper's top-1 error."""
+    rows = []
+    for spec in table3_specs(depth):
+        a = analyze(spec)
+        rows.append({
+            "network": spec.name, "C": spec.cardinality, "d": spec.base_width, "params": a.params, "macs": a.macs,
+            "top-1 error % (paper)": TABLE3_TOP1_ERROR[depth][spec.cardinality],
+        })
+    return rows
+
+
+__all__ = [
+    "TABLE2_CARDINALITIES", "TABLE3_TOP1_ERROR", "WidthChoice", "basic_template_params", "table2", "table3_rows",
+    "table3_specs", "template_macs", "template_params", "width_for",
+]
