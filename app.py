@@ -11,6 +11,8 @@ page = st.navigation(
         st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("views/build.py", title="Build", icon=":material/construction:", url_path="build"),
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+        st.Page("views/fig3.py", title="Fig. 3 lab", icon=":material/call_split:", url_path="fig3"),
+        st.Page("views/design.py", title="Design space", icon=":material/tune:", url_path="design"),
     ]
 )
 apply_link_once()

@@ -55,3 +55,60 @@ def compare_bars(analyses: Sequence[Analysis], metric: str) -> go.Figure:
         legend_title="configuration", margin={"t": 60, "b": 40}, height=380,
     )
     return fig
+
+
+def cardinality_chart(choices: Sequence[object], target_params: int) -> go.Figure:
+    """Table 2: template-block params (bars) and MACs (line) against C at matched complexity."""
+    labels = [f"{w.cardinality}×{w.d}d" for w in choices]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=[w.params for w in choices], name="parameters",
+                hovertemplate="%{x}<br>%{y:,} parameters<extra></extra>")
+    fig.add_scatter(x=labels, y=[w.macs for w in choices], name="MACs", yaxis="y2", mode="lines+markers",
+                    hovertemplate="%{x}<br>%{y:,} MACs<extra></extra>")
+    fig.add_hline(y=target_params, line_dash="dot", annotation_text=f"target {target_params:,}")
+    fig.update_layout(
+        title="Template block at matched complexity: cardinality C × width d",
+        xaxis_title="C × d (cardinality × width per path)", yaxis_title="parameters (convs)",
+        yaxis2={"title": "MACs (multiply-accumulates)", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        yaxis={"rangemode": "tozero"}, legend={"orientation": "h", "y": -0.25}, height=380, margin={"t": 60},
+    )
+    return fig
+
+
+def table3_chart(rows: Sequence[dict], depth: int, latency_ms: Sequence[float] | None = None) -> go.Figure:
+    """Table 3: the paper's top-1 error at each C×d, with our MACs (and measured latency) on hover."""
+    labels = [f"{r['C']}×{r['d']}d" for r in rows]
+    extra = [f"{ms:,.1f} ms" for ms in latency_ms] if latency_ms else ["not measured"] * len(rows)
+    fig = go.Figure(
+        go.Scatter(
+            x=labels, y=[r["top-1 error % (paper)"] for r in rows], mode="lines+markers+text",
+            text=[f"{r['top-1 error % (paper)']}" for r in rows], textposition="top center", name="top-1 error",
+            customdata=[[r["params"], r["macs"], e] for r, e in zip(rows, extra)],
+            hovertemplate="%{x}<br>top-1 error %{y}% (paper)<br>%{customdata[0]:,} parameters<br>"
+            "%{customdata[1]:,} MACs<br>latency %{customdata[2]}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"ResNeXt-{depth}: more cardinality at about the same cost (ResNeXt Table 3)",
+        xaxis_title="C × d (cardinality × width per path)", yaxis_title="ImageNet top-1 error, % (paper)",
+        height=380, margin={"t": 60},
+    )
+    return fig
+
+
+def latency_bars(names: Sequence[str], results: Sequence[object], title: str) -> go.Figure:
+    """Median latency per configuration with p10–p90 whiskers (ms)."""
+    med = [r.median_ms for r in results]
+    fig = go.Figure(
+        go.Bar(
+            x=list(names), y=med,
+            error_y={"type": "data", "symmetric": False, "array": [r.p90_ms - r.median_ms for r in results],
+                     "arrayminus": [r.median_ms - r.p10_ms for r in results]},
+            customdata=[[r.p10_ms, r.p90_ms, r.runs] for r in results],
+            hovertemplate="%{x}<br>median %{y:,.2f} ms<br>p10 %{customdata[0]:,.2f} ms · p90 %{customdata[1]:,.2f} ms"
+            "<br>%{customdata[2]} runs<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, xaxis_title="configuration", yaxis_title="latency per forward pass (ms)",
+                      height=360, margin={"t": 60})
+    return fig

@@ -116,6 +116,21 @@ def table2(
 
 
 
+def table2_rows(size: int = 56) -> list[dict[str, object]]:
+    """Table 2 as we compute it, beside the paper's printed d and parameters."""
+    from .reference import TABLE2
+
+    rows = []
+    for w in table2(size=size):
+        paper_d, paper_width, paper_params = TABLE2[w.cardinality]
+        rows.append({
+            "C": w.cardinality, "d": w.d, "width C·d": w.width, "params": w.params, "MACs": w.macs,
+            "paper d": paper_d, "paper params": paper_params,
+            "matches paper": w.d == paper_d and w.width == paper_width and w.params == paper_params,
+        })
+    return rows
+
+
 # --- Table 3: whole networks at each C×d ----------------------------------------------------------------
 # ImageNet-1K top-1 error (%), 224×224 single crop, ResNeXt paper Table 3 (C = 1 is the ResNet).
 TABLE3_TOP1_ERROR = {
@@ -147,6 +162,7 @@ def table3_rows(depth: int) -> list[dict[str, object]]:
 
 
 __all__ = [
-    "TABLE2_CARDINALITIES", "TABLE3_TOP1_ERROR", "WidthChoice", "basic_template_params", "table2", "table3_rows",
+    "TABLE2_CARDINALITIES", "TABLE3_TOP1_ERROR", "WidthChoice", "basic_template_params", "table2", "table2_rows",
+    "table3_rows",
     "table3_specs", "template_macs", "template_params", "width_for",
 ]

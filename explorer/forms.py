@@ -21,10 +21,11 @@ papers' "FLOPs"); ``flops = 2 * macs``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -453,7 +454,7 @@ def _compare(
     for dtype in dtypes:
         base = copy.deepcopy(grouped).to(dtype).train(train)
         models = {f: to_form(base, f) for f in ("a", "b", "c")}
-        with torch.no_grad():
+        with torch.no_grad(), _one_cpu_thread():
             outs = {f: m(x.to(dev, dtype)) for f, m in models.items()}
         for f in diffs:
             diffs[f].append((outs[f] - outs["c"]).abs().max().item())
@@ -463,6 +464,22 @@ def _compare(
         diffs[f] += [None] * (2 - len(diffs[f]))
     ms = _latencies(measure, models32, dev, input_size) if measure else {}
     return {f: (v[0], v[1]) for f, v in diffs.items()}, scale, ms
+
+
+@contextlib.contextmanager
+def _one_cpu_thread() -> Iterator[None]:
+    """Run the comparison on one intra-op thread, restored afterwards.
+
+    Forms a and b run thousands of tiny convs. On a busy few-core CPU, several threads spend more time
+    synchronizing than computing: a 4×4-channel 3×3 conv at 8×8 took 0.02 ms on one thread and 16 ms
+    on two while another process ran (2-core machine). A whole-network check went from 83 s to 5 s.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _latencies(

@@ -124,3 +124,6 @@ def source_rows(name: str, params: int, macs: int) -> list[dict[str, object]]:
 
 
 STRIDE_NOTE = _STRIDE_1X1
+
+# ResNeXt Table 2 as printed: C → (d, width of the group conv C·d, params of the template block).
+TABLE2 = {1: (64, 64, 69_632), 2: (40, 80, 69_760), 4: (24, 96, 69_888), 8: (14, 112, 71_456), 32: (4, 128, 70_144)}

@@ -13,7 +13,7 @@ import streamlit as st
 
 from urllib.parse import urlencode
 
-from explorer import CONVENTIONS, ArchSpec, SpecError, analyze, build_model, get_preset, list_presets
+from explorer import CONVENTIONS, ArchSpec, SpecError, build_model, get_preset, list_presets
 from explorer.links import params_to_spec, spec_to_params
 from explorer.units import exact, si
 
@@ -219,3 +219,32 @@ def share_link(params: dict[str, str], key: str) -> None:
         st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)
         st.caption("Copy this address (button at the right of the box): it reproduces this view. "
                    "The address bar holds it too.")
+
+
+# --- devices and measurements -----------------------------------------------------------------
+@st.cache_resource
+def device_choices() -> dict[str, str]:
+    """Device id → label, e.g. {'cpu': 'cpu — AMD EPYC … (2 cores)'}; probed once per server."""
+    from explorer.latency import available_devices
+
+    return {d.name: d.label for d in available_devices()}
+
+
+def device_select(key: str) -> str:
+    choices = device_choices()
+    return st.selectbox("Device", list(choices), key=key, format_func=choices.get, persist_state="session",
+                        help="Where latency is measured. GPUs appear when the server has them.")
+
+
+@st.cache_data(max_entries=16, show_spinner="Building the three forms and comparing their outputs…")
+def cached_equivalence(cardinality: int, d: int, channels: int, size: int, train: bool) -> dict[str, Any]:
+    from explorer.forms import equivalence
+
+    return equivalence(cardinality, d, channels, size, train=train).to_dict()
+
+
+@st.cache_data(max_entries=4, show_spinner="Building resnext50_32x4d in forms a, b, c and comparing outputs…")
+def cached_network_equivalence(size: int) -> dict[str, Any]:
+    from explorer.forms import network_equivalence
+
+    return network_equivalence("resnext50_32x4d", (3, size, size)).to_dict()
