@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer list | spec | summary | compare | export``.
+"""Command line: ``python -m explorer list | spec | summary | compare | export | width-for | equivalence``.
 
 Every subcommand is two small functions: ``_add_<name>`` declares its arguments and ``cmd_<name>``
 runs it and returns an exit status. A new subcommand (bench, equivalence, width-for, export) is one
@@ -357,9 +357,73 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_width_for(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "width-for", "the path width d that keeps a ResNeXt block at the ResNet block's cost",
+                    "Solve ResNeXt Eq. 4 for d: the width per path whose template block (c_in -> C paths of d "
+                    "-> c_in) has the parameter count nearest the ResNet bottleneck's (69,632 for 256-64-256). "
+                    "Reproduces Table 2: C = 1, 2, 4, 8, 32 -> d = 64, 40, 24, 14, 4.")
+    p.add_argument("--cardinality", "-C", type=int, required=True, metavar="C", help="number of paths (groups)")
+    p.add_argument("--channels", type=int, default=256, help="block input/output channels (default 256)")
+    p.add_argument("--reference-width", type=int, default=64, help="the ResNet bottleneck width (default 64)")
+    p.add_argument("--target-params", type=int, help="aim at this many parameters instead")
+    _add_json(p, "{cardinality, d, width, params, macs, target_params, c_in, c_out, size}")
+    p.set_defaults(run=cmd_width_for)
+
+
+def cmd_width_for(args: argparse.Namespace) -> int:
+    from .design import width_for
+
+    w = width_for(args.cardinality, c_in=args.channels, reference_width=args.reference_width,
+                  target_params=args.target_params)
+    if args.json:
+        _print_json(w.to_dict())
+    else:
+        print(f"C = {w.cardinality}: d = {w.d}, group-conv width C*d = {w.width}, template params {w.params:,} "
+              f"(target {w.target_params:,}), {w.macs:,} MACs at {w.size}x{w.size}")
+    return 0
+
+
+def _add_equivalence(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "equivalence", "check that ResNeXt Fig. 3 forms a, b, c compute the same function",
+                    "Build one bottleneck block in form (c) with random weights and BN statistics, derive forms "
+                    "(a) and (b) from it exactly, run all three on one input in float32 and float64, and report "
+                    "per form: params, MACs, the largest absolute output difference against (c), and (unless "
+                    "--no-latency) the median latency of interleaved runs.")
+    p.add_argument("--cardinality", "-C", type=int, default=32, metavar="C", help="number of paths (default 32)")
+    p.add_argument("--width", "-d", type=int, default=4, metavar="d", help="channels per path (default 4)")
+    p.add_argument("--channels", type=int, default=256, help="block input/output channels (default 256)")
+    p.add_argument("--size", type=int, default=56, help="spatial size, height = width (default 56)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default cpu)")
+    p.add_argument("--train", action="store_true", help="compare in train mode (batch statistics)")
+    p.add_argument("--no-latency", action="store_true", help="skip the timing")
+    _add_json(p, "the report (forms: params, macs, convs, max_abs_diff_float32/64, latency_ms)")
+    p.set_defaults(run=cmd_equivalence)
+
+
+def cmd_equivalence(args: argparse.Namespace) -> int:
+    from .forms import FORM_TITLES, equivalence
+    from .latency import LatencyError
+
+    try:
+        r = equivalence(args.cardinality, args.width, args.channels, args.size, device=args.device,
+                        train=args.train, measure=not args.no_latency)
+    except LatencyError as e:
+        raise UsageError(str(e)) from None
+    if args.json:
+        _print_json(r.to_dict())
+        return 0
+    rows = [[FORM_TITLES[f.form], f"{f.params:,}", f"{f.macs:,}", str(f.convs),
+             f"{f.max_abs_diff_float32:.2e}", f"{f.max_abs_diff_float64:.2e}" if f.max_abs_diff_float64 is not None
+             else "-", f"{f.latency_ms:.3f}" if f.latency_ms is not None else "-"] for f in r.forms]
+    print(f"{r.subject}, batch {r.batch_size}, {r.mode} mode, {r.device}; outputs up to {r.output_max_abs:.3g}")
+    print("\n".join(_table(["form", "params", "MACs", "convs", "max|d| f32", "max|d| f64", "latency ms"],
+                           rows, "lrrrrrr")))
+    return 0
+
+
 # Each entry declares one subcommand; add new ones here.
 _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_list, _add_spec, _add_summary, _add_compare, _add_export,
+    _add_list, _add_spec, _add_summary, _add_compare, _add_export, _add_width_for, _add_equivalence,
 )
 
 _EXAMPLES = f"""examples:
@@ -369,6 +433,8 @@ _EXAMPLES = f"""examples:
   {PROG} summary --spec r50.json --json
   {PROG} compare resnet50 resnext50_32x4d r50.json
   {PROG} export resnext50_32x4d --format py -o resnext50.py
+  {PROG} width-for --cardinality 8
+  {PROG} equivalence --cardinality 32 --width 4 --channels 256 --size 56
 Run '{PROG} COMMAND --help' for the options of each command."""
 
 

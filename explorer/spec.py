@@ -182,7 +182,7 @@ class ArchSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:
-            raise SpecError(f"{unknown[0]}: unknown field; valid fields are {', '.join(sorted(known))}")
+            raise SpecError(f"{unknown[0] or repr(unknown[0])}: unknown field; valid fields are {', '.join(sorted(known))}")
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if key in ("depths", "widths", "strides", "input_size"):

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 # (module name, input shape, output shape) of one call of a leaf module, batch dimension dropped.
 Call = tuple[str, tuple[int, ...], tuple[int, ...]]
@@ -38,3 +54,68 @@ def _leaf_calls(model: nn.Module, x: torch.Tensor) -> list[Call]:
 def leaf_calls() -> Callable[[nn.Module, torch.Tensor], list[Call]]:
     """The forward-hook recorder (session scoped, so hypothesis tests can use it too)."""
     return _leaf_calls
+
+
+# --- the real app in a real browser (module scoped: one server per test file) ---------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port; yields its URL."""
+    port = _free_port()
+    log = tempfile.TemporaryFile("w+")  # a file, not a pipe: a full pipe buffer would block the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://localhost:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start:\n{log.read()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of Debian's Chromium; fails (not skips) in CI when it is missing."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        message = f"Chromium is missing at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str):  # noqa: ANN201
+    """Debian's Chromium through Playwright's sync API."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
