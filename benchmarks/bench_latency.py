@@ -32,9 +32,9 @@ from torch.utils import benchmark
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer import analyze, build_model, get_preset  # noqa: E402
+from explorer.devices import available_devices  # noqa: E402
 from explorer.latency import (  # noqa: E402
     LatencyError,
-    available_devices,
     measure_interleaved,
     measure_latency,
     peak_macs_per_second,

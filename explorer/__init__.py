@@ -25,7 +25,10 @@ _LAZY = {
     "equivalence": ".forms",
     "network_equivalence": ".forms",
     "measure_latency": ".latency",
-    "available_devices": ".latency",
+    "measure_interleaved": ".latency",
+    "throughput_sweep": ".latency",
+    "LatencyError": ".latency",
+    "available_devices": ".devices",
 }
 
 __all__ = [

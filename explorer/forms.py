@@ -525,10 +525,9 @@ def _check_work(macs: int) -> None:
 
 
 def _device(device: str | torch.device) -> torch.device:
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError, ValueError) as e:
-        raise SpecError(f"device: {device!r} is not a device name ({e})") from None
+    from .devices import resolve_device
+
+    return resolve_device(device)
 
 
 __all__ = [

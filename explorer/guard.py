@@ -76,13 +76,11 @@ def available_bytes(device: str = "cpu") -> int:
 
         free, _total = torch.cuda.mem_get_info(torch.device(device))
         return int(free)
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    from .devices import meminfo
+
+    available = meminfo("MemAvailable")
+    if available is not None:
+        return available
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
 
 

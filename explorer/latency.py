@@ -32,8 +32,6 @@ from __future__ import annotations
 import copy
 import gc
 import math
-import os
-import platform
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -47,6 +45,7 @@ from torch import nn
 
 from .analysis import analyze
 from .model import build_model
+from .devices import _devices, dtypes_for, meminfo, resolve_device
 from .spec import ArchSpec, SpecError, check_input_size
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -80,144 +79,23 @@ class LatencyCancelled(LatencyError):
     """``should_stop`` asked to stop before every configuration had a timed run."""
 
 
-# --- devices -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    """A device this process can measure on.
-
-    Attributes:
-        name: the device string to pass back (``"cpu"``, ``"cuda:0"``, ``"mps"``).
-        kind: ``"cpu"``, ``"cuda"`` or ``"mps"``.
-        model: the CPU or GPU model name, e.g. ``"AMD EPYC"`` or ``"NVIDIA H100 80GB HBM3"``.
-        cores: logical CPUs available to this process (CPU) or streaming multiprocessors (CUDA).
-        memory_bytes: total memory of the device (host RAM for the CPU), None if unknown.
-        dtypes: the dtypes :func:`measure_latency` accepts on it.
-    """
-
-    name: str
-    kind: str
-    model: str
-    cores: int | None
-    memory_bytes: int | None
-    dtypes: tuple[str, ...]
-
-    @property
-    def label(self) -> str:
-        """A one-line description for a select box, e.g. ``"cuda:0 (NVIDIA H100 80GB HBM3, 79.1 GiB)"``."""
-        extra = [self.model]
-        if self.kind == "cpu" and self.cores:
-            extra.append(f"{self.cores} cores")
-        elif self.memory_bytes:
-            extra.append(f"{self.memory_bytes / 2**30:.1f} GiB")
-        return f"{self.name} ({', '.join(extra)})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "dtypes": list(self.dtypes), "label": self.label}
-
-
-def available_devices() -> list[DeviceInfo]:
-    """The devices present: ``cpu`` always, then ``cuda:N`` for each visible GPU, then ``mps``."""
-    return list(_devices())
-
-
-@lru_cache(maxsize=1)
-def _devices() -> tuple[DeviceInfo, ...]:
-    out = [DeviceInfo("cpu", "cpu", cpu_name(), _cpu_count(), _meminfo("MemTotal"), _dtypes_for("cpu"))]
-    if torch.cuda.is_available():
-        for i in range(torch.cuda.device_count()):
-            p = torch.cuda.get_device_properties(i)
-            out.append(DeviceInfo(f"cuda:{i}", "cuda", p.name, p.multi_processor_count, p.total_memory,
-                                  _dtypes_for(f"cuda:{i}")))
-    if _mps_available():
-        mem = torch.mps.recommended_max_memory() if hasattr(torch.mps, "recommended_max_memory") else None
-        out.append(DeviceInfo("mps", "mps", f"Apple GPU ({platform.machine()})", None, mem, _dtypes_for("mps")))
-    return tuple(out)
-
-
-def cpu_name() -> str:
-    """The CPU model name: /proc/cpuinfo's "model name", else ``platform.processor()``."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def _cpu_count() -> int | None:
-    try:
-        return len(os.sched_getaffinity(0))  # a container may see fewer CPUs than the host has
-    except (AttributeError, OSError):
-        return os.cpu_count()
-
-
-def _meminfo(key: str) -> int | None:
-    """A /proc/meminfo entry in bytes (Linux only)."""
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _mps_available() -> bool:
-    return hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
-
-
-@lru_cache(maxsize=None)
-def _dtypes_for(device: str) -> tuple[str, ...]:
-    """The dtypes a device runs at real speed (see the module docstring for the policy)."""
-    dev = torch.device(device)
-    if dev.type == "cpu":
-        return ("float32", "bfloat16") + (("float16",) if _cpu_has_fp16() else ())
-    if dev.type == "cuda":
-        with torch.cuda.device(dev):
-            bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
-        return ("float32", "float16") + (("bfloat16",) if bf16 else ())
-    try:  # bfloat16 on MPS needs macOS 14
-        torch.ones(1, device=dev, dtype=torch.bfloat16)
-        return ("float32", "float16", "bfloat16")
-    except (RuntimeError, TypeError):
-        return ("float32", "float16")
-
-
-def _cpu_has_fp16() -> bool:
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_fp16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
 def _resolve_device(device: str | torch.device) -> torch.device:
-    """A present device with an explicit index (``"cuda"`` → ``cuda:0``), or a ``LatencyError``."""
-    names = ", ".join(d.name for d in _devices())
+    """A present device to time on (not ``meta``: it has no data), or a ``LatencyError`` naming "device"."""
     try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise LatencyError(f"device: {device!r} is not a device name; available devices: {names}",
-                           field="device") from None
-    if dev.type == "cpu":
-        return torch.device("cpu")
-    if dev.type == "cuda" and torch.cuda.is_available():
-        index = torch.cuda.current_device() if dev.index is None else dev.index
-        if index < torch.cuda.device_count():
-            return torch.device("cuda", index)
-    if dev.type == "mps" and _mps_available():
-        return torch.device("mps")
-    raise LatencyError(f"device: {str(device)!r} is not available here; available devices: {names}", field="device")
+        dev = resolve_device(device)
+    except SpecError as e:
+        raise LatencyError(str(e), field="device") from None
+    if dev.type == "meta":
+        names = ", ".join(d.name for d in _devices())
+        raise LatencyError(f"device: 'meta' holds no data and cannot be timed; available devices: {names}",
+                           field="device")
+    return dev
 
 
 def _check_dtype(dtype: str, dev: torch.device) -> None:
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise LatencyError(f"dtype: must be one of {', '.join(DTYPES)}; got {dtype!r}", field="dtype")
-    supported = _dtypes_for(str(dev))
+    supported = dtypes_for(str(dev))
     if dtype in supported:
         return
     why = {
@@ -419,7 +297,7 @@ def _make_input(c: _Config, s: _Settings) -> torch.Tensor:
 
 def _check_host_memory(c: _Config, s: _Settings) -> None:
     """Refuse a CPU batch that would not fit in RAM: Linux kills the process instead of raising."""
-    available = _meminfo("MemAvailable")
+    available = meminfo("MemAvailable")
     if s.device.type != "cpu" or c.spec is None or available is None:
         return
     a = analyze(c.spec, c.input_size)
@@ -620,7 +498,7 @@ def measure_latency(
     Args:
         spec_or_model: an ``ArchSpec`` (built on the device) or an ``nn.Module`` (used as is when it is
             already on the device in the dtype; otherwise a converted copy is timed, never the original).
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; see :func:`available_devices`.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; see :func:`explorer.devices.available_devices`.
         batch_size: images per forward pass.
         dtype: ``"float32"``, ``"float16"`` or ``"bfloat16"`` (weights and input).
         channels_last: NHWC memory format for the weights and the input.

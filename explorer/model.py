@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import plan as P
-from .spec import ArchSpec, SpecError
+from .devices import resolve_device
+from .spec import ArchSpec
 
 
 class ShortcutA(nn.Module):
@@ -184,9 +185,5 @@ def _init_weights(model: nn.Module) -> None:
 
 def build_model(spec: ArchSpec, device: str | torch.device = "cpu") -> ResNet:
     """Build the model of a spec on a device (``"meta"`` builds instantly, without memory)."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError) as e:
-        raise SpecError(f"device: {device!r} is not a device name ({e})") from None
-    with dev:
+    with resolve_device(device):
         return ResNet(P.make_plan(spec))

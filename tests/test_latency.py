@@ -14,14 +14,13 @@ import torch
 from torch import nn
 
 from explorer import ArchSpec, analyze, build_model
+from explorer.devices import available_devices, cpu_name
 from explorer.latency import (
     DTYPES,
     LatencyCancelled,
     LatencyError,
     LatencyOOM,
     LatencyResult,
-    available_devices,
-    cpu_name,
     measure_interleaved,
     measure_latency,
     peak_macs_per_second,

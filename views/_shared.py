@@ -225,7 +225,7 @@ def share_link(params: dict[str, str], key: str) -> None:
 @st.cache_resource
 def device_choices() -> dict[str, str]:
     """Device id → label, e.g. {'cpu': 'cpu — AMD EPYC … (2 cores)'}; probed once per server."""
-    from explorer.latency import available_devices
+    from explorer.devices import available_devices
 
     return {d.name: d.label for d in available_devices()}
 
