@@ -10,7 +10,6 @@ from .analysis import Analysis, Rollup
 from .tables import METRIC_LABELS
 
 
-
 def _hover(metric: str) -> str:
     unit = {"params": "parameters", "macs": "MACs", "flops": "FLOPs"}.get(metric, "elements")
     return "%{x}<br>%{y:,} " + unit + "<extra>%{fullData.name}</extra>"
@@ -111,4 +110,56 @@ def latency_bars(names: Sequence[str], results: Sequence[object], title: str) ->
     )
     fig.update_layout(title=title, xaxis_title="configuration", yaxis_title="latency per forward pass (ms)",
                       height=360, margin={"t": 60})
+    return fig
+
+
+def latency_histogram(result: object) -> go.Figure:
+    """Distribution of the per-run times of one measurement, median and p10/p90 marked."""
+    fig = go.Figure(go.Histogram(x=list(result.times_ms), nbinsx=30, name="runs",
+                                 hovertemplate="%{x} ms<br>%{y} runs<extra></extra>"))
+    for value, label in ((result.p10_ms, "p10"), (result.median_ms, "median"), (result.p90_ms, "p90")):
+        fig.add_vline(x=value, line_dash="dot" if label != "median" else "solid",
+                      annotation_text=f"{label} {value:,.2f} ms")
+    fig.update_layout(
+        title=f"{result.runs} timed runs — {result.name}, batch {result.batch_size}, {result.dtype}, {result.device}",
+        xaxis_title="latency per forward pass (ms)", yaxis_title="runs", height=340, margin={"t": 60},
+        showlegend=False,
+    )
+    return fig
+
+
+def sweep_chart(sweep: object) -> go.Figure:
+    """Throughput (images/s) and latency against batch size."""
+    rs = sweep.results
+    fig = go.Figure()
+    fig.add_scatter(x=[r.batch_size for r in rs], y=[r.throughput for r in rs], mode="lines+markers",
+                    name="throughput", customdata=[[r.median_ms] for r in rs],
+                    hovertemplate="batch %{x}<br>%{y:,.1f} images/s<br>median %{customdata[0]:,.2f} ms"
+                    "<extra></extra>")
+    fig.update_layout(
+        title=f"Throughput vs batch size — {rs[0].name if rs else ''} on {rs[0].device if rs else ''}",
+        xaxis={"title": "batch size", "type": "log"}, yaxis={"title": "throughput (images/s)", "rangemode": "tozero"},
+        height=360, margin={"t": 60},
+    )
+    return fig
+
+
+def macs_vs_latency(analyses: Sequence[Analysis], results: Sequence[object], metric: str = "macs") -> go.Figure:
+    """Side by side, relative to the first configuration: MACs (or FLOPs) and measured latency."""
+    base_a, base_r = analyses[0], results[0]
+    names = [f"{i + 1}. {a.name}" for i, a in enumerate(analyses)]
+    unit = "MACs" if metric == "macs" else "FLOPs"
+    fig = go.Figure()
+    fig.add_bar(x=names, y=[a.macs / base_a.macs for a in analyses], name=f"{unit} (relative)",
+                customdata=[[getattr(a, metric)] for a in analyses],
+                hovertemplate="%{x}<br>%{y:.3f}× the first<br>%{customdata[0]:,} " + unit + "<extra></extra>")
+    fig.add_bar(x=names, y=[r.median_ms / base_r.median_ms for r in results], name="latency (relative)",
+                customdata=[[r.median_ms, r.p10_ms, r.p90_ms] for r in results],
+                hovertemplate="%{x}<br>%{y:.3f}× the first<br>median %{customdata[0]:,.2f} ms "
+                "(p10 %{customdata[1]:,.2f}, p90 %{customdata[2]:,.2f})<extra></extra>")
+    fig.add_hline(y=1, line_dash="dot")
+    fig.update_layout(
+        barmode="group", title=f"{unit} are not speed: both relative to {analyses[0].name}",
+        xaxis_title="configuration", yaxis_title="× the first configuration", height=380, margin={"t": 60},
+    )
     return fig

@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer list | spec | summary | compare | export | width-for | equivalence``.
+"""Command line: ``python -m explorer list | spec | summary | compare | export | bench | width-for | equivalence``.
 
 Every subcommand is two small functions: ``_add_<name>`` declares its arguments and ``cmd_<name>``
 runs it and returns an exit status. A new subcommand (bench, equivalence, width-for, export) is one
@@ -421,9 +421,63 @@ def cmd_equivalence(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_DEVICE = 1  # the input was fine but the device failed (out of memory, driver error)
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "bench", "measure latency and throughput on a device",
+                    "Build the network and time its forward pass: warm-up, then timed runs (synchronized on "
+                    "a GPU) until both a minimum count and a minimum time are reached; reports the median, "
+                    "p10/p90, throughput and the achieved multiply-adds per second against the device's peak.",
+                    "--json prints LatencyResult.to_dict() plus 'macs' and 'roofline'. Exit status 2 for bad "
+                    "input (an unknown device, a dtype the device cannot run), 1 for a device failure such "
+                    "as out of memory.")
+    add_spec_args(p)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default cpu)")
+    p.add_argument("--batch-size", type=int, default=1, help="images per forward pass (default 1)")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"))
+    p.add_argument("--channels-last", action="store_true", help="NHWC memory format")
+    p.add_argument("--threads", type=int, help="CPU threads for the measurement (default: torch's)")
+    p.add_argument("--max-seconds", type=float, default=10.0, help="bound on the measurement (default 10)")
+    _add_input_size(p)
+    _add_json(p, "the measurement")
+    p.set_defaults(run=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .guard import check_memory
+    from .latency import LatencyError, measure_latency, roofline
+
+    spec = spec_from_args(args)
+    a = analyze(spec, args.input_size)
+    check_memory(a, batch_size=args.batch_size, dtype=args.dtype, device=args.device)
+    try:
+        r = measure_latency(spec, device=args.device, batch_size=args.batch_size, dtype=args.dtype,
+                            channels_last=args.channels_last, threads=args.threads, input_size=a.input_size,
+                            max_seconds=args.max_seconds)
+        roof = roofline(r, a.macs)
+    except LatencyError as e:
+        if e.field is not None:
+            raise UsageError(str(e)) from None
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_DEVICE
+    if args.json:
+        _print_json({**r.to_dict(), "macs": a.macs, "roofline": roof})
+        return 0
+    print(f"{r.name} on {r.device} ({r.device_name}), {r.dtype}, batch {r.batch_size}, input {_shape(r.input_size)}, "
+          f"{r.threads} thread(s){', channels_last' if r.channels_last else ''}")
+    print(f"  median {r.median_ms:,.3f} ms   p10 {r.p10_ms:,.3f}   p90 {r.p90_ms:,.3f}   IQR {r.iqr_ms:,.3f}   "
+          f"mean {r.mean_ms:,.3f} ± {r.std_ms:,.3f} ms   ({r.runs} runs after {r.warmup_runs} warm-up, "
+          f"stopped by {r.stopped_by})")
+    print(f"  throughput {r.throughput:,.1f} images/s   achieved {roof['achieved_macs_per_s'] / 1e9:,.1f} GMAC/s = "
+          f"{roof['percent_of_peak']:.0f}% of the device's matmul peak ({roof['peak_macs_per_s'] / 1e9:,.1f} GMAC/s)")
+    print(f"  {a.macs:,} MACs per image (multiply-accumulates of conv + linear; FLOPs = 2 x MACs)")
+    return 0
+
+
 # Each entry declares one subcommand; add new ones here.
 _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_list, _add_spec, _add_summary, _add_compare, _add_export, _add_width_for, _add_equivalence,
+    _add_list, _add_spec, _add_summary, _add_compare, _add_export, _add_bench, _add_width_for, _add_equivalence,
 )
 
 _EXAMPLES = f"""examples:
@@ -433,6 +487,7 @@ _EXAMPLES = f"""examples:
   {PROG} summary --spec r50.json --json
   {PROG} compare resnet50 resnext50_32x4d r50.json
   {PROG} export resnext50_32x4d --format py -o resnext50.py
+  {PROG} bench resnext50_32x4d --device cpu --batch-size 8 --threads 1
   {PROG} width-for --cardinality 8
   {PROG} equivalence --cardinality 32 --width 4 --channels 256 --size 56
 Run '{PROG} COMMAND --help' for the options of each command."""

@@ -37,7 +37,14 @@ from .analysis import analyze, analyze_block
 from .model import BasicBlock, Bottleneck, PathsBottleneck, build_model
 from .presets import get_preset
 from .spec import (
-    FORMS, MAX_SIDE, MAX_WIDTH, ArchSpec, SpecError, check_choice, check_input_size, check_int,
+    FORMS,
+    MAX_SIDE,
+    MAX_WIDTH,
+    ArchSpec,
+    SpecError,
+    check_choice,
+    check_input_size,
+    check_int,
 )
 
 FORM_TITLES = {"a": "(a) parallel paths, summed", "b": "(b) early concatenation", "c": "(c) grouped convolution"}

@@ -71,10 +71,13 @@ def _elements(shape: tuple[int, ...]) -> int:
 
 def available_bytes(device: str = "cpu") -> int:
     """What the device has available now: MemAvailable for the CPU, free memory for a CUDA device."""
-    if device.startswith("cuda"):
+    from .devices import resolve_device
+
+    dev = resolve_device(device)  # a SpecError naming "device" when it is not here
+    if dev.type == "cuda":
         import torch
 
-        free, _total = torch.cuda.mem_get_info(torch.device(device))
+        free, _total = torch.cuda.mem_get_info(dev)
         return int(free)
     from .devices import meminfo
 

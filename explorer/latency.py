@@ -44,8 +44,8 @@ import torch
 from torch import nn
 
 from .analysis import analyze
-from .model import build_model
 from .devices import _devices, dtypes_for, meminfo, resolve_device
+from .model import build_model
 from .spec import ArchSpec, SpecError, check_input_size
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}

@@ -144,3 +144,11 @@ def ratio_sentence(base: Analysis, other: Analysis) -> str:
         f"{other.name} has {other.macs / base.macs:.3g}× the MACs and {other.params / base.params:.3g}× the "
         f"parameters of {base.name} ({other.activations / base.activations:.3g}× the activations)."
     )
+
+
+def speed_sentence(base: Analysis, other: Analysis, base_ms: float, other_ms: float, where: str) -> str:
+    """'X has 1.03× the MACs of Y and takes 1.4× as long on this CPU (…)'."""
+    return (
+        f"{other.name} has {other.macs / base.macs:.3g}× the MACs of {base.name} and takes "
+        f"{other_ms / base_ms:.3g}× as long {where}."
+    )

@@ -179,10 +179,62 @@ def test_cross_check_refuses_over_budget(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @pytest.mark.parametrize("view", ["Stages", "Layers", "Charts", "Diagram", "Papers & torchvision",
-                                  "Cross-check (fvcore)", "Spec & export"])
+                                  "Cross-check (fvcore)", "Latency", "Spec & export"])
 def test_every_build_view_renders(view: str) -> None:
     at = _app()
     at.switch_page("views/build.py").run()
     _show(at, view)
     _no_errors(at)
     assert _metrics(at)["Parameters"] == "25,557,032"
+
+
+def test_build_page_measures_latency_on_request() -> None:
+    at = _app()
+    at.switch_page("views/build.py").run()
+    at.selectbox(key="build.preset").select("resnet20").run()
+    _show(at, "Latency")
+    assert "Median" not in _metrics(at)  # nothing runs until asked
+    at.number_input(key="build.lat.threads").set_value(1).run()
+    at.button(key="build.measure").click().run()
+    _no_errors(at)
+    metrics = _metrics(at)
+    median = float(metrics["Median"].removesuffix(" ms").replace(",", ""))
+    low, high = (float(v.replace(",", "")) for v in metrics["p10 – p90"].removesuffix(" ms").split(" – "))
+    assert low <= median <= high
+    assert float(metrics["Throughput"].removesuffix(" img/s").replace(",", "")) == pytest.approx(1000 / median, rel=0.02)
+    assert metrics["Achieved"].endswith("GMAC/s") and metrics["Of the device's peak"].endswith("%")
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_build_page_sweep_stops_within_budget() -> None:
+    at = _app()
+    at.switch_page("views/build.py").run()
+    at.selectbox(key="build.preset").select("resnet20").run()
+    _show(at, "Latency")
+    at.slider(key="build.lat.budget").set_value(5).run()
+    at.button(key="build.sweep").click().run()
+    _no_errors(at)
+    assert at.info and ("budget" in at.info[0].value or "every batch size" in at.info[0].value)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_latency_refused_over_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPLORER_MEMORY_BUDGET_MB", "1")
+    at = _app()
+    at.switch_page("views/build.py").run()
+    _show(at, "Latency")
+    at.button(key="build.measure").click().run()
+    _no_errors(at)
+    assert "Not measured" in at.error[0].value and "memory" in at.error[0].value
+
+
+def test_compare_page_measures_interleaved() -> None:
+    at = _app()
+    at.switch_page("views/compare.py").run()
+    at.multiselect(key="compare.configs").set_value(["resnet20", "resnet56"]).run()
+    at.number_input(key="compare.lat.threads").set_value(1).run()
+    at.button(key="compare.measure").click().run()
+    _no_errors(at)
+    sentence = next(m.value for m in at.markdown if "as long" in m.value)
+    assert sentence.startswith("**resnet56 has 3.09× the MACs of resnet20 and takes ")
+    assert "on this CPU" in sentence and "1 thread(s)" in sentence

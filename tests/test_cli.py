@@ -301,3 +301,62 @@ def test_export_onnx_needs_output_or_packages(capsys: pytest.CaptureFixture[str]
     if not onnx_available():
         code, out, err = run(capsys, "export", "resnet20", "--format", "onnx", "-o", str(tmp_path / "m.onnx"))
         assert code == 2 and "onnxscript" in err and len(err.strip().splitlines()) == 1
+
+
+# --- bench ----------------------------------------------------------------------------------------
+def test_bench_json_fields_are_consistent(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "bench", "resnet20", "--json", "--max-seconds", "2", "--threads", "1")
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["p10_ms"] <= r["median_ms"] <= r["p90_ms"]
+    assert r["runs"] == len(r["times_ms"]) >= 1 and r["batch_size"] == 1 and r["threads"] == 1
+    assert r["throughput"] == pytest.approx(1000 / r["median_ms"])
+    assert r["macs"] == 40_551_040
+    assert r["roofline"]["achieved_macs_per_s"] == pytest.approx(40_551_040 / (r["median_ms"] / 1000))
+
+
+def test_bench_table_states_units(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "bench", "resnet20", "--max-seconds", "1", "--batch-size", "2")
+    assert code == 0
+    assert " ms" in out and "images/s" in out and "GMAC/s" in out and "FLOPs = 2 x MACs" in out
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["--device", "tpu"], "device"),
+    (["--device", "cuda:7"], "device"),
+    (["--batch-size", "0"], "batch_size"),
+])
+def test_bench_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str], field: str | None) -> None:
+    code, out, err = run(capsys, "bench", "resnet20", *argv)
+    assert code == 2 and out == "" and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    if field:
+        assert err.startswith(f"error: {field}")
+
+
+def test_bench_refuses_over_memory_budget(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPLORER_MEMORY_BUDGET_MB", "1")
+    code, _, err = run(capsys, "bench", "resnet50")
+    assert code == 2 and err.startswith("error: memory: ") and "1 MiB budget" in err
+
+
+def test_width_for_reproduces_table2(capsys: pytest.CaptureFixture[str]) -> None:
+    for c, d, params in [(1, 64, 69_632), (2, 40, 69_760), (4, 24, 69_888), (8, 14, 71_456), (32, 4, 70_144)]:
+        code, out, _ = run(capsys, "width-for", "--cardinality", str(c), "--json")
+        r = json.loads(out)
+        assert code == 0 and (r["cardinality"], r["d"], r["width"], r["params"]) == (c, d, c * d, params)
+
+
+def test_equivalence_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "equivalence", "-C", "4", "-d", "8", "--channels", "64", "--size", "9", "--json")
+    assert code == 0, err
+    forms = json.loads(out)["forms"]
+    assert {f["params"] for f in forms.values()} == {4 * (64 * 8 + 9 * 64 + 8 * 64) + 2 * (32 + 32 + 64)}
+    assert len({f["macs"] for f in forms.values()}) == 1
+    assert all(f["max_abs_diff_float32"] < 1e-4 and f["max_abs_diff_float64"] < 1e-10 for f in forms.values())
+    assert all(f["latency_ms"] > 0 for f in forms.values())
+
+
+def test_equivalence_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["-C", "0"], ["--device", "cuda:3", "--no-latency"], ["--size", "0"]):
+        code, _, err = run(capsys, "equivalence", *argv)
+        assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1

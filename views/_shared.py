@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
-
-from urllib.parse import urlencode
 
 from explorer import CONVENTIONS, ArchSpec, SpecError, build_model, get_preset, list_presets
 from explorer.links import params_to_spec, spec_to_params
@@ -248,3 +247,36 @@ def cached_network_equivalence(size: int) -> dict[str, Any]:
     from explorer.forms import network_equivalence
 
     return network_equivalence("resnext50_32x4d", (3, size, size)).to_dict()
+
+
+def latency_settings(prefix: str) -> dict[str, Any]:
+    """Device, batch size, dtype, channels_last and threads: the knobs of a latency measurement."""
+    import torch
+
+    from explorer.devices import available_devices
+
+    info = {d.name: d for d in available_devices()}
+    c1, c2, c3, c4, c5 = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
+    with c1:
+        device = device_select(prefix + "device")
+    batch = c2.number_input("Batch size", 1, 4096, step=1, key=prefix + "batch", persist_state="session")
+    dtypes = list(info[device].dtypes)
+    if st.session_state.get(prefix + "dtype") not in dtypes:
+        st.session_state[prefix + "dtype"] = dtypes[0]
+    dtype = c3.selectbox("dtype", dtypes, key=prefix + "dtype", persist_state="session",
+                         help="only the dtypes this device runs natively are offered")
+    cores = info["cpu"].cores or 1
+    st.session_state.setdefault(prefix + "threads", torch.get_num_threads())
+    threads = c4.number_input("CPU threads", 1, max(cores, 1), step=1, key=prefix + "threads",
+                              persist_state="session", disabled=device != "cpu",
+                              help="intra-op threads for a CPU measurement. On a busy shared CPU, 1 thread gives "
+                              "steadier numbers: several threads wait on each other when another process runs.")
+    channels_last = c5.toggle("channels_last", key=prefix + "channels_last", persist_state="session",
+                              help="NHWC memory format, often faster on GPUs and with bfloat16")
+    return {"device": device, "batch_size": int(batch), "dtype": dtype, "channels_last": channels_last,
+            "threads": int(threads) if device == "cpu" else None}
+
+
+def progress_reporter(label: str):  # noqa: ANN201 - a callable for explorer.latency's progress hook
+    bar = st.progress(0.0, text=label)
+    return lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=f"{label} — {text}")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import Analysis, ArchSpec, SpecError, analyze, get_preset, list_presets, reference
-from explorer.charts import rollup_bars
+from explorer.charts import latency_histogram, rollup_bars, sweep_chart
 from explorer.diagram import network_dot
 from explorer.export import export_python, onnx_available
 from explorer.guard import ResourceError, check_memory
@@ -14,9 +14,22 @@ from explorer.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, STEMS
 from explorer.tables import layers_frame, rollup_frame
 from explorer.units import exact
 from views._shared import (
-    BUILD_SPEC, DEFAULT_PRESET, FORM_LABELS, SHORTCUT_LABELS, build_link_params, cached_profile,
-    convention_caption, ensure_stage_keys, load_spec_into_state, matching_preset, metric, share_link,
-    spec_from_state, totals,
+    BUILD_SPEC,
+    DEFAULT_PRESET,
+    FORM_LABELS,
+    SHORTCUT_LABELS,
+    build_link_params,
+    cached_profile,
+    convention_caption,
+    ensure_stage_keys,
+    latency_settings,
+    load_spec_into_state,
+    matching_preset,
+    metric,
+    progress_reporter,
+    share_link,
+    spec_from_state,
+    totals,
 )
 
 P = "build."
@@ -252,6 +265,59 @@ def _spec_section(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None
     st.code(spec.to_json(), language="json")
 
 
+def _latency(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> None:
+    """Measured latency and a throughput sweep, on request; FLOPs are not speed."""
+    from explorer.latency import LatencyError, measure_latency, roofline, throughput_sweep
+
+    st.markdown("Measured, not estimated: warm-up first, then timed runs (each synchronized on a GPU) until "
+                "both a minimum count and a minimum time are reached; the median and the spread are reported. "
+                "Any click elsewhere stops a measurement.")
+    settings = latency_settings(P + "lat.")
+    key = (spec.to_json(), tuple(sorted(settings.items())))
+    c1, c2 = st.columns(2)
+    if c1.button("Measure latency", key=P + "measure", type="primary", icon=":material/timer:"):
+        try:
+            check_memory(analysis, batch_size=settings["batch_size"], dtype=settings["dtype"],
+                         device=settings["device"])
+            result = measure_latency(spec, progress=progress_reporter("Measuring"), **settings)
+            st.session_state[P + "lat.result"] = (key, result, roofline(result, analysis.macs))
+        except (LatencyError, ResourceError) as e:
+            st.error(f"**Not measured** — {e}", icon="⚠️")
+    stored = st.session_state.get(P + "lat.result")
+    if stored and stored[0] == key:
+        _, r, roof = stored
+        cols = st.columns(5)
+        cols[0].metric("Median", f"{r.median_ms:,.2f} ms", help="per forward pass of the whole batch")
+        cols[1].metric("p10 – p90", f"{r.p10_ms:,.2f} – {r.p90_ms:,.2f} ms", help=f"IQR {r.iqr_ms:,.2f} ms, "
+                       f"mean {r.mean_ms:,.2f} ± {r.std_ms:,.2f} ms over {r.runs} runs")
+        cols[2].metric("Throughput", f"{r.throughput:,.1f} img/s", help="batch size / median")
+        cols[3].metric("Achieved", f"{roof['achieved_macs_per_s'] / 1e9:,.1f} GMAC/s",
+                       help="MACs per image × batch / median: multiply-accumulates per second")
+        cols[4].metric("Of the device's peak", f"{roof['percent_of_peak']:.0f}%",
+                       help=f"peak {roof['peak_macs_per_s'] / 1e9:,.1f} GMAC/s, from a large matmul on the same "
+                       "device and dtype (a roofline view: convolutions rarely reach it)")
+        st.caption(f"{r.device_name} · {r.device} · {r.dtype} · batch {r.batch_size} · {r.threads} thread(s) · "
+                   f"channels_last {'on' if r.channels_last else 'off'} · {r.runs} runs after {r.warmup_runs} "
+                   f"warm-up · stopped by {r.stopped_by.replace('_', ' ')}")
+        st.plotly_chart(latency_histogram(r), key=P + "lat.hist")
+
+    st.subheader("Throughput vs batch size")
+    budget = st.slider("Time budget (s)", 5, 120, 30, key=P + "lat.budget", persist_state="session")
+    if c2.button("Run the batch-size sweep", key=P + "sweep", icon=":material/stacked_line_chart:"):
+        settings_sweep = {k: v for k, v in settings.items() if k != "batch_size"}
+        try:
+            check_memory(analysis, batch_size=1, dtype=settings["dtype"], device=settings["device"])
+            sweep = throughput_sweep(spec, time_budget_s=budget, progress=progress_reporter("Sweeping"),
+                                     **settings_sweep)
+            st.session_state[P + "lat.sweep"] = (spec.to_json(), sweep)
+        except (LatencyError, ResourceError) as e:
+            st.error(f"**Not measured** — {e}", icon="⚠️")
+    stored = st.session_state.get(P + "lat.sweep")
+    if stored and stored[0] == spec.to_json() and stored[1].results:
+        st.plotly_chart(sweep_chart(stored[1]), key=P + "lat.sweep_chart")
+        st.info(stored[1].message, icon=":material/info:")
+
+
 SECTIONS = {
     "Stages": _stages,
     "Layers": _layers,
@@ -259,6 +325,7 @@ SECTIONS = {
     "Diagram": _diagram,
     "Papers & torchvision": _sources,
     "Cross-check (fvcore)": _cross_check_section,
+    "Latency": _latency,
     "Spec & export": _spec_section,
 }
 st.session_state.setdefault(P + "view", "Stages")

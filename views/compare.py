@@ -1,14 +1,25 @@
 """Compare: two or more configurations side by side, totals, stages and layers."""
 
+import pandas as pd
 import streamlit as st
 
 from explorer import ArchSpec, SpecError, analyze, get_preset, list_presets
-from explorer.charts import compare_bars
-from explorer.tables import compare_frame, layer_diff_frame, ratio_sentence, stage_compare_frame
-from explorer.units import exact, si
+from explorer.charts import compare_bars, macs_vs_latency
+from explorer.guard import ResourceError, check_memory
 from explorer.links import spec_to_params
+from explorer.tables import compare_frame, layer_diff_frame, ratio_sentence, speed_sentence, stage_compare_frame
+from explorer.units import exact, si
 from views._shared import (
-    BUILD_OPTION, BUILD_SPEC, BUILD_TOKEN, COMPARE, MAX_COMPARED, convention_caption, metric, share_link,
+    BUILD_OPTION,
+    BUILD_SPEC,
+    BUILD_TOKEN,
+    COMPARE,
+    MAX_COMPARED,
+    convention_caption,
+    latency_settings,
+    metric,
+    progress_reporter,
+    share_link,
 )
 
 P = "compare."
@@ -92,6 +103,36 @@ with st.expander("Per-stage table"):
     st.dataframe(stages, hide_index=True, column_config={"params": NUMBER, m: NUMBER, "activations": NUMBER})
     st.download_button("Download per-stage table (CSV)", stages.to_csv(index=False), "compare_stages.csv",
                        "text/csv", key=P + "stages_csv")
+
+st.subheader("Latency — measured, interleaved")
+st.markdown("All configurations on the same device in rounds (A B A B …), so drift affects them alike. "
+            "MACs count work; latency also depends on how well the hardware runs that work.")
+settings = latency_settings(P + "lat.")
+key = (tuple(a.spec.to_json() for a in analyses), tuple(a.input_size for a in analyses), tuple(sorted(settings.items())))
+if st.button("Measure latency of all", key=P + "measure", type="primary", icon=":material/timer:"):
+    from explorer.latency import LatencyError, measure_interleaved
+
+    try:
+        for a in analyses:
+            check_memory(a, batch_size=settings["batch_size"], dtype=settings["dtype"], device=settings["device"])
+        results = measure_interleaved([a.spec for a in analyses], input_size=analyses[0].input_size if same else None,
+                                      max_seconds=60, progress=progress_reporter("Measuring"), **settings)
+        st.session_state[P + "lat.result"] = (key, results)
+    except (LatencyError, ResourceError) as e:
+        st.error(f"**Not measured** — {e}", icon="⚠️")
+stored = st.session_state.get(P + "lat.result")
+if stored and stored[0] == key:
+    results = stored[1]
+    r0 = results[0]
+    where = (f"on this {'CPU' if r0.device == 'cpu' else 'GPU'} ({r0.device_name}, {r0.dtype}, batch {r0.batch_size}"
+             + (f", {r0.threads} thread(s))" if r0.device == "cpu" else ")"))
+    for a, r in zip(analyses[1:], results[1:]):
+        st.markdown(f"**{speed_sentence(base, a, r0.median_ms, r.median_ms, where)}**")
+    st.plotly_chart(macs_vs_latency(analyses, results, m), key=P + "lat.chart")
+    st.dataframe(pd.DataFrame([{"configuration": f"{i + 1}. {r.name}", "median ms": round(r.median_ms, 3),
+                                "p10 ms": round(r.p10_ms, 3), "p90 ms": round(r.p90_ms, 3), "runs": r.runs,
+                                "images/s": round(r.throughput, 1)} for i, r in enumerate(results)]),
+                 hide_index=True)
 
 st.subheader("Per layer")
 labels = [f"{i + 1}. {a.name}" for i, a in enumerate(analyses)]

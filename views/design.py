@@ -5,7 +5,13 @@ import streamlit as st
 
 from explorer.charts import cardinality_chart, table3_chart
 from explorer.design import (
-    basic_template_params, table2, table2_rows, table3_rows, table3_specs, template_params, width_for,
+    basic_template_params,
+    table2,
+    table2_rows,
+    table3_rows,
+    table3_specs,
+    template_params,
+    width_for,
 )
 from explorer.units import exact, si
 from views._shared import device_select
