@@ -19,8 +19,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Speed measurements (not part of the tests); results go to benchmarks/README.md.
 bench: $(STAMP)
+	$(PY) -m pip install -q -r benchmarks/requirements.txt
 	$(PY) benchmarks/bench_analyze.py
+	$(PY) benchmarks/bench_latency.py --threads 1
+	$(PY) benchmarks/load_test.py --sessions 10 --rounds 5 --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

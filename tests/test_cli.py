@@ -360,3 +360,12 @@ def test_equivalence_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["-C", "0"], ["--device", "cuda:3", "--no-latency"], ["--size", "0"]):
         code, _, err = run(capsys, "equivalence", *argv)
         assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_example_spec_in_assets(capsys: pytest.CaptureFixture[str]) -> None:
+    """The example file the README points to loads and has the documented size."""
+    code, out, _ = run(capsys, "summary", "--spec", str(Path(__file__).resolve().parents[1] / "assets" /
+                                                        "example_spec.json"), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["params"], data["macs"]) == (13_537_700, 769_531_904)
