@@ -78,58 +78,53 @@ def _add_modules(parent: nn.Module, prefix: str, ops: tuple[P.Op, ...]) -> None:
             parent.add_module(local, make_module(op))
 
 
-class BasicBlock(nn.Module):
-    """Two 3×3 convs (ResNet Fig. 2 left); the stride sits on the first."""
+class _ResidualBlock(nn.Module):
+    """What every block shares: its modules from the plan, the shortcut, and ``relu(out + shortcut(x))``."""
 
     def __init__(self, plan: P.BlockPlan) -> None:
         super().__init__()
         _add_modules(self, plan.name, plan.main)
         self.downsample = make_module(plan.shortcut) if plan.shortcut is not None else None
         self.residual = plan.residual
+        if "relu" not in self._modules:  # forms a/b: the paths have their own ReLUs
+            self.relu = nn.ReLU(inplace=True)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
+    def finish(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Add the shortcut (identity, projection or option A) unless the network is plain, then ReLU."""
         if self.residual:
             out = out + (x if self.downsample is None else self.downsample(x))
         return self.relu(out)
 
 
-class Bottleneck(nn.Module):
+class BasicBlock(_ResidualBlock):
+    """Two 3×3 convs (ResNet Fig. 2 left); the stride sits on the first."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.finish(x, out)
+
+
+class Bottleneck(_ResidualBlock):
     """1×1 reduce → 3×3 (grouped: C = groups) → 1×1 expand (ResNet Fig. 5, ResNeXt Fig. 3c).
 
     The stride sits on the 3×3 ("ResNet V1.5", torchvision, the ResNeXt paper) or on the first
     1×1 (the ResNet paper), as the spec's ``downsample_on`` says.
     """
 
-    def __init__(self, plan: P.BlockPlan) -> None:
-        super().__init__()
-        _add_modules(self, plan.name, plan.main)
-        self.downsample = make_module(plan.shortcut) if plan.shortcut is not None else None
-        self.residual = plan.residual
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        if self.residual:
-            out = out + (x if self.downsample is None else self.downsample(x))
-        return self.relu(out)
+        return self.finish(x, out)
 
 
-class PathsBottleneck(nn.Module):
+class PathsBottleneck(_ResidualBlock):
     """ResNeXt Fig. 3 (a) or (b): the same function as Fig. 3 (c), written as C explicit paths.
 
     (a) every path ends in its own 1×1 and the outputs are summed before the block's BN;
     (b) the paths stop after the 3×3, are concatenated, and one 1×1 + BN follows.
     """
-
-    def __init__(self, plan: P.BlockPlan) -> None:
-        super().__init__()
-        _add_modules(self, plan.name, plan.main)
-        self.downsample = make_module(plan.shortcut) if plan.shortcut is not None else None
-        self.residual = plan.residual
-        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if hasattr(self, "conv3"):  # form b
@@ -139,9 +134,7 @@ class PathsBottleneck(nn.Module):
             for path in self.paths[1:]:
                 out = out + path(x)
             out = self.bn3(out)
-        if self.residual:
-            out = out + (x if self.downsample is None else self.downsample(x))
-        return self.relu(out)
+        return self.finish(x, out)
 
 
 class ResNet(nn.Module):

@@ -22,6 +22,8 @@ METRIC = "metric"  # "MACs" or "FLOPs", chosen once in the sidebar for every pag
 COMPARE = "compare.configs"
 BUILD_TOKEN = "build"  # how a link names "the Build page's architecture" among compared configurations
 MAX_COMPARED = 6
+KEEP = {"persist_state": "session"}  # widget values survive a visit to another page
+NUMBER = st.column_config.NumberColumn(format="localized")  # exact counts with thousands separators
 
 METRIC_HELP = (
     "MACs = multiply-accumulates of conv and linear layers, bias not counted: what the ResNet/ResNeXt "

@@ -17,6 +17,8 @@ from views._shared import (
     BUILD_SPEC,
     DEFAULT_PRESET,
     FORM_LABELS,
+    KEEP,
+    NUMBER,
     SHORTCUT_LABELS,
     build_link_params,
     cached_profile,
@@ -33,8 +35,6 @@ from views._shared import (
 )
 
 P = "build."
-KEEP = {"persist_state": "session"}  # edits survive a visit to another page
-NUMBER = st.column_config.NumberColumn(format="localized")
 
 
 def _load_preset() -> None:

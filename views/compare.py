@@ -14,7 +14,9 @@ from views._shared import (
     BUILD_SPEC,
     BUILD_TOKEN,
     COMPARE,
+    KEEP,
     MAX_COMPARED,
+    NUMBER,
     convention_caption,
     latency_settings,
     metric,
@@ -23,8 +25,6 @@ from views._shared import (
 )
 
 P = "compare."
-KEEP = {"persist_state": "session"}
-NUMBER = st.column_config.NumberColumn(format="localized")
 
 st.title("Compare")
 m = metric()

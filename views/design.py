@@ -14,11 +14,9 @@ from explorer.design import (
     width_for,
 )
 from explorer.units import exact, si
-from views._shared import device_select
+from views._shared import KEEP, NUMBER, device_select
 
 P = "design."
-KEEP = {"persist_state": "session"}
-NUMBER = st.column_config.NumberColumn(format="localized")
 
 st.title("Design space — cardinality vs width")
 

@@ -7,11 +7,9 @@ from explorer.design import template_params
 from explorer.diagram import block_dot
 from explorer.forms import FORM_TITLES
 from explorer.units import exact, si
-from views._shared import cached_equivalence, cached_network_equivalence, device_select
+from views._shared import KEEP, NUMBER, cached_equivalence, cached_network_equivalence, device_select
 
 P = "fig3."
-KEEP = {"persist_state": "session"}
-NUMBER = st.column_config.NumberColumn(format="localized")
 
 st.title("Fig. 3 lab — one block, three forms")
 st.markdown(
