@@ -53,3 +53,24 @@ def test_compare_page_default_pair_in_browser(server: str, browser) -> None:  # 
     page.locator('[data-testid="stSidebar"]').get_by_text("FLOPs", exact=True).click()
     page.get_by_text("8.46 GFLOPs").first.wait_for(timeout=TIMEOUT_MS)
     page.close()
+
+
+def test_shared_link_reproduces_the_view(server: str, browser) -> None:  # noqa: ANN001
+    page = browser.new_page()
+    page.goto(f"{server}/build?preset=resnet50&downsample_on=1x1&metric=FLOPs", timeout=TIMEOUT_MS)
+    page.get_by_text("7.72 GFLOPs").first.wait_for(timeout=TIMEOUT_MS)  # 2 × 3,857,973,248: the ResNet paper's
+    wait_idle(page)
+    assert "25,557,032" in metric_values(page)
+    assert "downsample_on=1x1" in page.url  # the address keeps describing the view
+    page.close()
+
+
+def test_tampered_link_gives_a_message_not_a_traceback(server: str, browser) -> None:  # noqa: ANN001
+    page = browser.new_page()
+    page.goto(f"{server}/build?preset=resnet50&depths=3,-4,6,3", timeout=TIMEOUT_MS)
+    page.get_by_text("could not be used in full").first.wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("25,557,032").first.wait_for(timeout=TIMEOUT_MS)  # fell back to the default resnet50
+    wait_idle(page)
+    assert "depths" in page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "Traceback" not in page.content()
+    page.close()

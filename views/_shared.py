@@ -111,8 +111,21 @@ def matching_preset(spec: ArchSpec) -> str | None:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Building the model…")
-def cached_model(spec_json: str):  # noqa: ANN201 - a torch module; never mutate what this returns
-    return build_model(ArchSpec.from_json(spec_json)).eval()
+def cached_model(spec_json: str, device: str = "cpu"):  # noqa: ANN201 - a torch module
+    """The built model, shared by every session (bounded: 4 models). Never mutate what this returns:
+    ``measure_latency`` only times it in place when device and dtype already match, and copies otherwise."""
+    return build_model(ArchSpec.from_json(spec_json), device).eval()
+
+
+@st.cache_data(max_entries=4, show_spinner="Exporting to ONNX…")
+def cached_onnx(spec_json: str) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from explorer.export import export_onnx
+
+    with tempfile.TemporaryDirectory() as d:
+        return export_onnx(ArchSpec.from_json(spec_json), Path(d) / "model.onnx").read_bytes()
 
 
 @st.cache_data(max_entries=32, show_spinner="Tracing with fvcore…")

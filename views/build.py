@@ -1,6 +1,7 @@
 """Build: compose an architecture and see its exact complexity, layer by layer."""
 
 import dataclasses
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +22,8 @@ from views._shared import (
     NUMBER,
     SHORTCUT_LABELS,
     build_link_params,
+    cached_model,
+    cached_onnx,
     cached_profile,
     convention_caption,
     ensure_stage_keys,
@@ -257,9 +260,12 @@ def _spec_section(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None
                        help="A standalone file that rebuilds this network with only torch: readable classes "
                        "and build(); same state_dict keys as torchvision where torchvision has the model.")
     if onnx_available():
-        c3.caption("ONNX: `python -m explorer export --format onnx`")
+        c3.download_button("Download ONNX", partial(cached_onnx, spec.to_json()), f"{spec.name}.onnx",
+                           "application/octet-stream", key="build.onnx_download", icon=":material/share:",
+                           help="the network with random weights, opset 18")
     else:
-        c3.caption("ONNX export needs the optional `onnx` and `onnxscript` packages.")
+        c3.caption("ONNX export needs the optional `onnx` and `onnxscript` packages "
+                   "(`pip install onnx onnxscript`); JSON and PyTorch code work without them.")
     st.file_uploader("Load a spec (JSON, at most 1 MB)", type=["json"], key=P + "upload", on_change=_load_upload,
                      help="Validated field by field; a bad file leaves your architecture unchanged.")
     st.code(spec.to_json(), language="json")
@@ -279,7 +285,9 @@ def _latency(spec: ArchSpec, analysis: Analysis, m: str, preset: str | None) -> 
         try:
             check_memory(analysis, batch_size=settings["batch_size"], dtype=settings["dtype"],
                          device=settings["device"])
-            result = measure_latency(spec, progress=progress_reporter("Measuring"), **settings)
+            model = cached_model(spec.to_json(), settings["device"])
+            result = measure_latency(model, input_size=spec.input_size, progress=progress_reporter("Measuring"),
+                                     **settings)
             st.session_state[P + "lat.result"] = (key, result, roofline(result, analysis.macs))
         except (LatencyError, ResourceError) as e:
             st.error(f"**Not measured** — {e}", icon="⚠️")
