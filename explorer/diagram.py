@@ -69,6 +69,7 @@ def network_dot(spec: ArchSpec, analysis: Analysis | None = None) -> str:
     lines.append(f"  input -> stem [label={_q(shape(analysis.input_size))}];")
     prev, prev_shape = "stem", out_of["stem"]
     stage_totals = {s.name: s for s in analysis.stages}
+    edges = []  # kept outside the clusters: a node named in a cluster's edge would join that cluster
     for s, blocks in enumerate(plan.stages):
         stage = f"layer{s + 1}"
         total = stage_totals[stage]
@@ -82,17 +83,18 @@ def network_dot(spec: ArchSpec, analysis: Analysis | None = None) -> str:
             node = b.name.replace(".", "_")
             label = b.name if count == 1 else f"{b.name} … {blocks[-1].name}  (× {count})"
             lines.append(f"    {node} [label={_q(label + chr(10) + _block_label(b))}];")
-            lines.append(f"    {prev} -> {node} [label={_q(shape(prev_shape))}];")
+            edges.append(f"  {prev} -> {node} [label={_q(shape(prev_shape))}];")
             short = _shortcut_label(b)
             end = node
             if short is not None:
                 add = f"{node}_add"
                 lines.append(f'    {add} [shape=circle, label="+", width=0.3, fixedsize=true];')
-                lines.append(f"    {node} -> {add};")
-                lines.append(f"    {prev} -> {add} [style=dashed, color=\"#c0392b\", label={_q(short)}];")
+                edges.append(f"  {node} -> {add};")
+                edges.append(f"  {prev} -> {add} [style=dashed, color=\"#c0392b\", label={_q(short)}];")
                 end = add
             prev, prev_shape = end, out_of[blocks[-1].name if count > 1 else b.name]
         lines.append("  }")
+    lines += edges
     lines.append(f'  head [label={_q(f"global avg pool → fc, {spec.num_classes}")}];')
     lines.append(f"  {prev} -> head [label={_q(shape(prev_shape))}];")
     lines.append(f'  output [shape=oval, label={_q(f"{spec.num_classes} logits")}];')
