@@ -206,3 +206,13 @@ def test_block_diagram_per_form(form: str) -> None:
         assert "… 29 more paths …" in dot and dot.count('[label="1×1, 4"]') == 3
         assert ("Σ (sum)" in dot) == (form == "a")
         assert ("concatenate, 128" in dot) == (form == "b")
+
+
+def test_compare_link_with_the_build_spec() -> None:
+    """A compare link that includes the Build page's architecture carries that spec along."""
+    at, warnings = _app_with({"compare": "resnet50,build", "preset": "resnet50", "downsample_on": "1x1"},
+                             "views/compare.py")
+    assert not at.exception and not warnings and not at.error
+    totals = at.dataframe[0].value
+    assert list(totals["params"]) == [25_557_032, 25_557_032]
+    assert list(totals["macs"]) == [4_089_184_256, 3_857_973_248]

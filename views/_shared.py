@@ -172,6 +172,7 @@ def apply_link_once() -> None:
     if st.session_state.get("links.loaded"):
         return
     st.session_state["links.loaded"] = True
+    st.session_state.setdefault(BUILD_SPEC, get_preset(DEFAULT_PRESET).to_json())  # what Build shows first
     params = {k: st.query_params.get_all(k) for k in st.query_params}
     problems = []
     try:
@@ -183,6 +184,7 @@ def apply_link_once() -> None:
         preset = _first(params.get("preset", DEFAULT_PRESET))
         st.session_state["build.preset"] = preset if preset in list_presets() else DEFAULT_PRESET
         load_spec_into_state(spec)
+        st.session_state[BUILD_SPEC] = spec.to_json()
     if "metric" in params:
         value = _first(params["metric"])
         if value in ("MACs", "FLOPs"):
