@@ -60,6 +60,7 @@ class Profile:
             "fvcore_total": self.fvcore_total,
             "analytic_macs": self.analytic_macs,
             "mac_rows_agree": self.mac_rows_agree,
+            "mac_rows": sum(1 for r in self.rows if r.type in ("conv", "linear")),
             "fvcore_by_operator": self.fvcore_by_operator,
             "unsupported_ops": self.unsupported_ops,
             "ignored_ops": list(self.ignored_ops),

@@ -69,9 +69,8 @@ def _show_cross_check(spec: ArchSpec, analysis: Analysis) -> None:
         st.error(f"**Not built** — {e}", icon="⚠️")
         return
     p = cached_profile(spec.to_json(), analysis.input_size)
-    n_mac = sum(1 for r in p["rows"] if r["type"] in ("conv", "linear"))
     if p["mac_rows_agree"]:
-        st.success(f"All {n_mac} conv and linear layers agree exactly with fvcore.")
+        st.success(f"All {p['mac_rows']} conv and linear layers agree exactly with fvcore.")
     else:
         st.error("Some conv/linear layers disagree with fvcore — please report this spec.")
     st.dataframe(pd.DataFrame(p["by_type"]), hide_index=True, column_config={"ours": NUMBER, "fvcore": NUMBER})
