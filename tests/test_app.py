@@ -149,7 +149,8 @@ def test_streamlit_settings_take_effect() -> None:
     assert out.stdout.split() == ["localhost", "1", "True", "False"]
 
 
-@pytest.mark.parametrize("page", ["views/home.py", "views/build.py", "views/compare.py"])
+@pytest.mark.parametrize("page", ["views/home.py", "views/build.py", "views/compare.py", "views/fig3.py",
+                                  "views/design.py"])
 def test_every_page_renders_without_exception(page: str) -> None:
     at = _app()
     at.switch_page(page).run()
