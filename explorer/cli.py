@@ -350,7 +350,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         text = spec.to_json() + "\n"
     if args.output:
-        Path(args.output).write_text(text)
+        try:
+            Path(args.output).write_text(text)
+        except OSError as e:
+            raise OSError(f"output: cannot write {args.output!r}: {e.strerror or e}") from None
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
