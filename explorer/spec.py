@@ -168,6 +168,25 @@ class ArchSpec:
         """Channels of the 3×3 conv of a stage (torchvision's width rule)."""
         return int(self.widths[stage] * self.base_width / 64) * self.cardinality
 
+    def edit(self, **changes: Any) -> ArchSpec:
+        """A changed copy whose derived defaults follow the change (``dataclasses.replace`` keeps them).
+
+        Unless given too: new ``depths`` of another length re-derive ``strides``; a new ``block``
+        re-derives ``expansion`` (and resets cardinality and base width for a basic block); a new
+        ``stem`` re-derives ``stem_width`` and ``input_size``.
+        """
+        data = {**self.to_dict(), **changes}
+        if "depths" in changes and "strides" not in changes and len(changes["depths"]) != len(self.depths):
+            data["strides"] = None
+        if "block" in changes and "expansion" not in changes:
+            data["expansion"] = None
+            if changes["block"] == "basic":
+                data.update({k: v for k, v in (("cardinality", 1), ("base_width", 64), ("form", "c"))
+                             if k not in changes})
+        if "stem" in changes:
+            data.update({k: None for k in ("stem_width", "input_size") if k not in changes})
+        return ArchSpec.from_dict(data)
+
     # --- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values, every field resolved (defaults filled in)."""

@@ -290,3 +290,16 @@ def test_arbitrary_json_gives_spec_or_spec_error(data: object) -> None:
     assert ArchSpec.from_json(spec.to_json()) == spec
     assert len(spec.strides) == len(spec.widths) == len(spec.depths)
     hash(spec)
+
+
+def test_edit_rederives_what_follows_from_the_change() -> None:
+    r50 = get_preset("resnet50")
+    assert r50.edit(depths=(2, 2, 2), widths=(64, 128, 256)).strides == (1, 2, 2)
+    basic = get_preset("resnext50_32x4d").edit(block="basic", depths=(2, 2, 2, 2))
+    assert (basic.expansion, basic.cardinality, basic.base_width) == (1, 1, 64)
+    assert basic.edit(name="resnet18") == get_preset("resnet18")
+    cifar = get_preset("resnet18").edit(stem="cifar")
+    assert (cifar.stem_width, cifar.input_size) == (16, (3, 32, 32))
+    assert r50.edit(downsample_on="1x1").strides == r50.strides  # unrelated fields untouched
+    with pytest.raises(SpecError, match="^widths: needs one width per stage"):
+        r50.edit(depths=(1, 1))
