@@ -12,7 +12,8 @@ from typing import Any
 from .analysis import CONVENTIONS, Analysis, LayerRow, Rollup, analyze
 from .plan import make_plan
 from .presets import TORCHVISION_PRESETS, get_preset, list_presets
-from .spec import ArchSpec, SpecError
+from .errors import DeviceError, ExplorerError, ResourceError, SpecError
+from .spec import ArchSpec
 
 # name → module that defines it, imported on first access (torch takes seconds to import).
 _LAZY = {
@@ -22,17 +23,20 @@ _LAZY = {
     "to_form": ".forms",
     "width_for": ".design",
     "table2": ".design",
-    "equivalence": ".forms",
-    "network_equivalence": ".forms",
+    "equivalence": ".equivalence",
+    "network_equivalence": ".equivalence",
+    "Settings": ".timing",
     "measure_latency": ".latency",
     "measure_interleaved": ".latency",
-    "throughput_sweep": ".latency",
-    "LatencyError": ".latency",
+    "paired_ratios": ".latency",
+    "throughput_sweep": ".sweep",
+    "peak_macs_per_second": ".roofline",
     "available_devices": ".devices",
 }
 
 __all__ = [
-    "CONVENTIONS", "Analysis", "ArchSpec", "LayerRow", "Rollup", "SpecError", "TORCHVISION_PRESETS",
+    "CONVENTIONS", "Analysis", "ArchSpec", "DeviceError", "ExplorerError", "LayerRow", "ResourceError", "Rollup",
+    "SpecError", "TORCHVISION_PRESETS",
     "analyze", "get_preset", "list_presets", "make_plan", *_LAZY,
 ]
 

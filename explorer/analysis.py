@@ -1,14 +1,8 @@
 """Analytic complexity: shapes, parameters, MACs, activations and other ops, per layer, from the plan.
 
-Conventions (the same in the UI, the CLI and the README):
-- MACs: multiply-accumulates of conv and linear layers, bias not counted. This is what the ResNet
-  and ResNeXt papers call "FLOPs" and what torchvision publishes as "GFLOPS".
-- FLOPs = 2 × MACs (one multiply and one add).
-- other ops: the work that is not a multiply-add, counted per element: BN 2 (scale, shift), ReLU 1,
-  residual add 1, max pool k²−1 comparisons per output, global average pool 1 add per input.
-- activations of the network: output elements of every conv and linear layer (the RegNet paper's
-  convention); each row also lists its own output elements.
-All counts are for one image (batch 1).
+The conventions are those of :mod:`explorer.vocab` (MACs = conv + linear multiply-accumulates, bias not
+counted; FLOPs = 2 × MACs; other ops counted per element; activations = conv and linear outputs). All
+counts are for one image (batch 1).
 """
 
 from __future__ import annotations
@@ -19,7 +13,9 @@ from functools import lru_cache
 from typing import Any
 
 from . import plan as P
-from .spec import ArchSpec, SpecError, check_input_size
+from .errors import SpecError
+from .spec import ArchSpec, check_input_size
+from .vocab import METRICS
 
 MAC_TYPES = ("conv", "linear")
 
@@ -41,6 +37,21 @@ class LayerRow:
     macs: int
     activations: int
     other_ops: int
+    kind: str = ""
+
+
+def kind_of(op_type: str, name: str, kernel: int | None, groups: int | None) -> str:
+    """The kind of work a layer does, for time and cost per kind: 'dense 3×3 conv', 'grouped 3×3 conv', 'BN', …"""
+    if op_type == "conv":
+        k = f"{kernel}×{kernel}"
+        if "." not in name:  # the stem's conv1
+            return f"stem {k} conv"
+        return f"{'grouped' if groups and groups > 1 else 'dense'} {k} conv"
+    return KIND_NAMES.get(op_type, op_type)
+
+
+KIND_NAMES = {"linear": "fc", "bn": "BN", "relu": "ReLU", "maxpool": "max pool", "avgpool": "avg pool",
+              "add": "residual add", "sum": "path sum", "concat": "path concat", "shortcut_a": "shortcut A"}
 
 
 @dataclass(frozen=True)
@@ -99,12 +110,21 @@ class Analysis:
 
     def by_type(self) -> dict[str, dict[str, int]]:
         """Totals per op type (conv, bn, relu, maxpool, add, …), so nothing is silently dropped."""
+        return self._totals_by("type")
+
+    def by_kind(self) -> dict[str, dict[str, int]]:
+        """Totals per kind of work ('dense 1×1 conv', 'grouped 3×3 conv', 'BN', …), in order of appearance."""
+        return self._totals_by("kind")
+
+    def _totals_by(self, attr: str) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for r in self.layers:
-            t = out.setdefault(r.type, {"count": 0, "params": 0, "macs": 0, "other_ops": 0})
+            t = out.setdefault(getattr(r, attr), {"count": 0, "params": 0, "macs": 0, "activations": 0,
+                                                  "other_ops": 0})
             t["count"] += 1
             t["params"] += r.params
             t["macs"] += r.macs
+            t["activations"] += r.activations
             t["other_ops"] += r.other_ops
         return out
 
@@ -133,13 +153,7 @@ class Analysis:
         }
 
 
-CONVENTIONS = {
-    "macs": "multiply-accumulates of conv and linear layers, bias not counted "
-    "(the papers' 'FLOPs', torchvision's 'GFLOPS')",
-    "flops": "2 × MACs",
-    "other_ops": "non-multiply-add work per element: BN 2, ReLU 1, add 1, max pool k*k-1, avg pool 1 per input",
-    "activations": "output elements of conv and linear layers (RegNet convention); batch 1",
-}
+CONVENTIONS = {k: METRICS[k].meaning for k in ("macs", "flops", "other_ops", "activations")}
 
 
 class _Walker:
@@ -155,7 +169,7 @@ class _Walker:
         out = op.out_shape(shape)
         if min(out) < 1:
             raise SpecError(
-                f"input_size: too small for this network: {op.name} would output {'x'.join(map(str, out))}"
+                "input_size", f"too small for this network: {op.name} would output {'x'.join(map(str, out))}"
             )
         self.rows.append(
             LayerRow(
@@ -164,6 +178,7 @@ class _Walker:
                 kernel=getattr(op, "kernel", None), stride=getattr(op, "stride", None),
                 groups=getattr(op, "groups", None),
                 params=op.params, macs=op.macs(out), activations=math.prod(out), other_ops=op.other_ops(shape, out),
+                kind=kind_of(op.type, name or op.name, getattr(op, "kernel", None), getattr(op, "groups", None)),
             )
         )
         return out
@@ -177,13 +192,13 @@ class _Walker:
                 out = outs[0]
                 self.rows.append(
                     LayerRow(op.name.rsplit(".", 1)[0], "sum", self.stage, self.block, out, out, None, None, None,
-                             0, 0, math.prod(out), (len(outs) - 1) * math.prod(out))
+                             0, 0, math.prod(out), (len(outs) - 1) * math.prod(out), KIND_NAMES["sum"])
                 )
                 return out
             out = (sum(o[0] for o in outs), *outs[0][1:])
             self.rows.append(
                 LayerRow(op.name.rsplit(".", 1)[0], "concat", self.stage, self.block, outs[0], out,
-                         None, None, None, 0, 0, math.prod(out), 0)
+                         None, None, None, 0, 0, math.prod(out), 0, KIND_NAMES["concat"])
             )
             return out
         return self.leaf(op, shape)
@@ -198,7 +213,7 @@ class _Walker:
         if b.residual:
             short = shape if b.shortcut is None else self.op(b.shortcut, shape)
             if short != out:  # cannot happen for a valid spec; guards the plan itself
-                raise SpecError(f"input_size: {b.name} shortcut {short} does not match {out}")
+                raise SpecError("input_size", f"{b.name} shortcut {short} does not match {out}")
             out = self.leaf(P.Add(b.name), out)
         return self.leaf(b.relu, out)
 
@@ -255,6 +270,6 @@ def analyze(spec: ArchSpec, input_size: Any = None) -> Analysis:
     size = spec.input_size if input_size is None else check_input_size(input_size)
     if size[0] != spec.input_size[0]:
         raise SpecError(
-            f"input_size: this network takes {spec.input_size[0]} input channels (spec.input_size), got {size[0]}"
+            "input_size", f"this network takes {spec.input_size[0]} input channels (spec.input_size), got {size[0]}"
         )
     return _analyze(spec, size)

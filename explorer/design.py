@@ -12,9 +12,19 @@ from dataclasses import asdict, dataclass
 
 from .analysis import analyze
 from .presets import get_preset
-from .spec import MAX_GROUPS, MAX_SIDE, MAX_WIDTH, ArchSpec, check_int
+from .fields import Field
+from .spec import MAX_GROUPS, MAX_SIDE, MAX_WIDTH, ArchSpec
 
 TABLE2_CARDINALITIES = (1, 2, 4, 8, 32)
+DESIGN_FIELDS: dict[str, Field] = {f.key: f for f in (
+    Field("cardinality", "Cardinality C", "number of paths of the template block", "int", 1, MAX_GROUPS),
+    Field("c_in", "Channels", "the template block's input and output channels (256 in conv2)", "int", 1, MAX_WIDTH),
+    Field("reference_width", "Reference width", "the ResNet bottleneck's width (64 in conv2)", "int", 1, MAX_WIDTH),
+    Field("size", "Spatial size", "height = width of the block's input", "int", 1, MAX_SIDE),
+    Field("target_params", "Target parameters", "conv parameters the template aims at (69,632 = ResNet-50's "
+          "conv2 template, 256-64-256)", "int", 1, 10**12),
+    Field("depth", "Depth", "ResNeXt-50 or ResNeXt-101 (ResNeXt Table 3)", "choice", choices=("50", "101")),
+)}
 
 
 def basic_template_params(channels: int = 256) -> int:
@@ -88,14 +98,15 @@ def width_for(
         SpecError: an argument is out of range; the field is named.
     """
     c_out = c_in if c_out is None else c_out
-    check_int(cardinality, "cardinality", 1, MAX_GROUPS)
-    check_int(c_in, "c_in", 1, MAX_WIDTH)
-    check_int(c_out, "c_out", 1, MAX_WIDTH)
-    check_int(reference_width, "reference_width", 1, MAX_WIDTH)
-    check_int(size, "size", 1, MAX_SIDE)
+    f = DESIGN_FIELDS
+    f["cardinality"].check(cardinality)
+    f["c_in"].check(c_in)
+    f["c_in"].check(c_out, "c_out")
+    f["reference_width"].check(reference_width)
+    f["size"].check(size)
     if target_params is None:
         target_params = template_params(1, reference_width, c_in, c_out)
-    check_int(target_params, "target_params", 1, 10**12)
+    f["target_params"].check(target_params)
     b = c_in + c_out
     root = (-b + math.sqrt(b * b + 36 * target_params / cardinality)) / 18
     lo = max(1, math.floor(root) - 1)  # float error in the root cannot move it by a whole step

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from .spec import SpecError
+from .errors import SpecError
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,11 @@ def _devices() -> tuple[DeviceInfo, ...]:
         mem = torch.mps.recommended_max_memory() if hasattr(torch.mps, "recommended_max_memory") else None
         out.append(DeviceInfo("mps", "mps", f"Apple GPU ({platform.machine()})", None, mem, dtypes_for("mps")))
     return tuple(out)
+
+
+def device_model(device: str) -> str:
+    """The model name of a device string (``"cpu"`` → the CPU's name), or the string itself if unknown."""
+    return next((d.model for d in _devices() if d.name == device), device)
 
 
 def cpu_name() -> str:
@@ -131,7 +136,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
-        raise SpecError(f"device: {device!r} is not a device name; available devices: {names}") from None
+        raise SpecError("device", f"{device!r} is not a device name; available devices: {names}") from None
     if dev.type in ("cpu", "meta"):
         return torch.device(dev.type)
     if dev.type == "cuda" and torch.cuda.is_available():
@@ -140,4 +145,4 @@ def resolve_device(device: str | torch.device) -> torch.device:
             return torch.device("cuda", index)
     if dev.type == "mps" and _mps_available():
         return torch.device("mps")
-    raise SpecError(f"device: {str(device)!r} is not available here; available devices: {names}")
+    raise SpecError("device", f"{str(device)!r} is not available here; available devices: {names}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import plan as P
 from .analysis import Analysis, analyze
 from .spec import ArchSpec
-from .units import exact, shape
+from .vocab import exact, shape
 
 _HEADER = (
     'digraph G {\n  rankdir=TB; nodesep=0.3; ranksep=0.25;\n'

@@ -8,6 +8,7 @@ pool and the residual add as unsupported (counted as 0), so its total differs fr
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import torch
 
 from .analysis import analyze
+from .guard import check_memory
 from .model import build_model
 from .spec import ArchSpec
 

@@ -1,28 +1,28 @@
-"""Resource guard: estimate memory from the analysis before building or running, refuse what won't fit.
+"""Resource guard: estimate memory from the analysis before allocating, refuse what won't fit.
 
-Analysis alone works for any network; building and running allocate real memory, so the app and the
-CLI ask ``check_memory`` first. The estimate is deliberately conservative (it over-counts rather
-than under-counts) and the budget is configurable:
+Analysis alone works for any network; building and running allocate real memory, so every library
+function that allocates (``build_model``, the measurements, the equivalence checks, the fvcore profile,
+the live tool counts, ONNX export) calls ``check_memory`` itself before it allocates. The estimate is
+deliberately conservative (it over-counts rather than under-counts) and the budget is configurable:
 
 - ``EXPLORER_MEMORY_BUDGET_MB``: a fixed budget in MiB, or
 - ``EXPLORER_MEMORY_FRACTION``: a fraction of what is available (default 0.5) — the machine's
   available RAM for the CPU (``MemAvailable``), the free memory of a GPU.
+
+Library users can pass an explicit ``budget`` (bytes) to any of those functions; ``math.inf`` skips it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
 from .analysis import Analysis
-from .spec import SpecError
+from .errors import ResourceError, SpecError
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
 DEFAULT_FRACTION = 0.5
-
-
-class ResourceError(SpecError):
-    """Building or running this would exceed the memory budget; the message gives estimate and limit."""
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,16 @@ class MemoryEstimate:
 def estimate_memory(analysis: Analysis, batch_size: int = 1, dtype: str = "float32") -> MemoryEstimate:
     """Parameters + BN running statistics + the peak of live activations + a conv workspace.
 
-    At inference a block keeps its input alive for the shortcut while its main branch runs, so the
-    peak is bounded by the largest block input plus the largest (input + output) pair of one layer.
+    ``batch_size=0`` estimates building alone. At inference a block keeps its input alive for the shortcut
+    while its main branch runs, so the peak is bounded by the largest block input plus the largest
+    (input + output) pair of one layer.
     """
     if dtype not in DTYPE_BYTES:
-        raise SpecError(f"dtype: must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
+        raise SpecError("dtype", f"must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
     b = DTYPE_BYTES[dtype]
     bn_channels = sum(r.params // 2 for r in analysis.layers if r.type == "bn")
-    biggest_pair = max(_elements(r.in_shape) + _elements(r.out_shape) for r in analysis.layers)
-    biggest_input = max(_elements(r.in_shape) for r in analysis.layers)
+    biggest_pair = max(math.prod(r.in_shape) + math.prod(r.out_shape) for r in analysis.layers)
+    biggest_input = max(math.prod(r.in_shape) for r in analysis.layers)
     biggest_output = max(r.activations for r in analysis.layers)
     return MemoryEstimate(
         params_bytes=analysis.params * b,
@@ -62,16 +63,9 @@ def estimate_memory(analysis: Analysis, batch_size: int = 1, dtype: str = "float
     )
 
 
-def _elements(shape: tuple[int, ...]) -> int:
-    n = 1
-    for v in shape:
-        n *= v
-    return n
-
-
 def available_bytes(device: str = "cpu") -> int:
     """What the device has available now: MemAvailable for the CPU, free memory for a CUDA device."""
-    from .devices import resolve_device
+    from .devices import meminfo, resolve_device
 
     dev = resolve_device(device)  # a SpecError naming "device" when it is not here
     if dev.type == "cuda":
@@ -79,8 +73,6 @@ def available_bytes(device: str = "cpu") -> int:
 
         free, _total = torch.cuda.mem_get_info(dev)
         return int(free)
-    from .devices import meminfo
-
     available = meminfo("MemAvailable")
     if available is not None:
         return available
@@ -96,21 +88,33 @@ def budget_bytes(device: str = "cpu") -> int:
     return int(available_bytes(device) * fraction)
 
 
-def check_memory(
-    analysis: Analysis, *, batch_size: int = 1, dtype: str = "float32", device: str = "cpu", budget: int | None = None
-) -> MemoryEstimate:
-    """Raise ``ResourceError`` (with the estimate and the limit) if the run would not fit the budget."""
-    estimate = estimate_memory(analysis, batch_size, dtype)
+def check_budget(need: int, *, what: str, device: str = "cpu", budget: float | None = None,
+                 parts: str = "") -> None:
+    """Raise ``ResourceError`` if ``need`` bytes exceed the budget (``math.inf`` never does)."""
+    if budget == math.inf:
+        return
     limit = budget_bytes(device) if budget is None else budget
-    if estimate.total_bytes > limit:
-        raise ResourceError(
-            f"memory: building and running {analysis.name} at batch {batch_size} in {dtype} needs about "
-            f"{_mib(estimate.total_bytes)} (parameters {_mib(estimate.params_bytes)}, activations "
-            f"{_mib(estimate.activations_bytes)}), over the {_mib(limit)} budget on {device}; "
-            "use a smaller batch, input or network (the analysis itself works at any size)"
-        )
+    if need > limit:
+        raise ResourceError("memory", f"{what} needs about {mib(need)}{f' ({parts})' if parts else ''}, over the "
+                            f"{mib(limit)} budget on {device}; use a smaller batch, input or network "
+                            "(the analysis itself works at any size)")
+
+
+def check_memory(
+    analysis: Analysis, *, batch_size: int = 1, dtype: str = "float32", device: str = "cpu",
+    budget: float | None = None, what: str = "running",
+) -> MemoryEstimate:
+    """The estimate, or a ``ResourceError`` (with the estimate and the limit) if it exceeds the budget."""
+    estimate = estimate_memory(analysis, batch_size, dtype)
+    doing = f"building {analysis.name}" if batch_size == 0 else f"{what} {analysis.name} at batch {batch_size}"
+    check_budget(estimate.total_bytes, what=f"{doing} in {dtype}", device=device, budget=budget,
+                 parts=f"parameters {mib(estimate.params_bytes)}, activations {mib(estimate.activations_bytes)}")
     return estimate
 
 
-def _mib(n: int) -> str:
-    return f"{n / 2**20:,.0f} MiB" if n >= 2**20 else f"{n / 2**10:,.1f} KiB"
+def mib(n: float) -> str:
+    """Bytes in binary units, for messages."""
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}" if unit != "MiB" else f"{n / scale:,.0f} MiB"
+    return f"{n / 2**10:,.1f} KiB"

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, Union
 
-from .spec import ArchSpec, SpecError
+from .errors import SpecError
+from .spec import ArchSpec
 
 Shape = tuple[int, ...]
 
@@ -240,7 +241,8 @@ class BlockPlan:
     """One residual block: ``relu(main(x) + shortcut(x))``.
 
     ``main`` is in forward order (the block's one ReLU module appears where it is applied);
-    ``shortcut`` is ``None`` for the identity; ``residual`` is False in a plain network.
+    ``shortcut`` is ``None`` for the identity; ``residual`` is False in a plain network. ``width`` is
+    the channels of its 3×3 convs (C × d in a ResNeXt bottleneck).
     """
 
     name: str
@@ -248,6 +250,7 @@ class BlockPlan:
     form: str
     stage: int
     c_in: int
+    width: int
     c_out: int
     stride: int
     main: tuple[Op, ...]
@@ -310,6 +313,7 @@ def _block(spec: ArchSpec, stage: int, index: int, c_in: int) -> BlockPlan:
     planes = spec.widths[stage]
     c_out = planes * spec.expansion
     stride = spec.strides[stage] if index == 0 else 1
+    width = planes if spec.block == "basic" else spec.group_width(stage)
     if spec.block == "basic":
         relu = ReLU(f"{name}.relu")
         main: tuple[Op, ...] = (
@@ -317,7 +321,7 @@ def _block(spec: ArchSpec, stage: int, index: int, c_in: int) -> BlockPlan:
         )
     else:
         main = bottleneck_main(
-            name, c_in, spec.group_width(stage), c_out, stride,
+            name, c_in, width, c_out, stride,
             cardinality=spec.cardinality, form=spec.form, downsample_on=spec.downsample_on,
         )
     changes_shape = stride != 1 or c_in != c_out
@@ -330,7 +334,7 @@ def _block(spec: ArchSpec, stage: int, index: int, c_in: int) -> BlockPlan:
     elif spec.shortcut == "A" and changes_shape:
         shortcut = ShortcutA(f"{name}.downsample", c_in, c_out, stride)
     return BlockPlan(
-        name, spec.block, spec.form, stage, c_in, c_out, stride, main, shortcut, spec.shortcut != "none",
+        name, spec.block, spec.form, stage, c_in, width, c_out, stride, main, shortcut, spec.shortcut != "none",
     )
 
 

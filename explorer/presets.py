@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from .spec import ArchSpec, SpecError
+import dataclasses
+from functools import lru_cache
+from typing import Any
+
+from .errors import SpecError
+from .spec import ArchSpec
 
 _R18, _R34, _R50, _R101, _R152, _R200 = (2, 2, 2, 2), (3, 4, 6, 3), (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3), (3, 24, 36, 3)
 
@@ -65,4 +70,34 @@ def get_preset(name: str) -> ArchSpec:
     try:
         return _PRESETS[name]
     except (KeyError, TypeError):
-        raise SpecError(f"preset: unknown name {name!r}; valid names are {', '.join(_PRESETS)}") from None
+        raise SpecError("preset", f"unknown name {name!r}; valid names are {', '.join(_PRESETS)}") from None
+
+
+EDITED = " (edited)"  # the name of a preset changed into no other preset, e.g. "resnet50 (edited)"
+
+
+@lru_cache(maxsize=256)
+def preset_of(spec: ArchSpec) -> str | None:
+    """The preset this spec is, whatever its name (e.g. resnet50 edited into ResNeXt is resnext50_32x4d)."""
+    for name, preset in _PRESETS.items():
+        if preset.depths == spec.depths and dataclasses.replace(spec, name=name) == preset:
+            return name
+    return None
+
+
+def origin_of(name: Any) -> str | None:
+    """The preset a name was given after (``"resnet50"`` or ``"resnet50 (edited)"``); None for a user's own name."""
+    if not isinstance(name, str):
+        return None
+    base = name.removesuffix(EDITED)
+    return base if base in _PRESETS else None
+
+
+def follow_name(name: Any, spec: ArchSpec | None) -> Any:
+    """The name an edited spec takes: a user's own name stays; a preset's name follows the architecture —
+    the matching preset's name, or the original preset's name marked as edited."""
+    origin = origin_of(name)
+    if origin is None:
+        return name
+    match = preset_of(spec) if spec is not None else None
+    return match or origin + EDITED

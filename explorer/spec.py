@@ -1,16 +1,25 @@
-"""ArchSpec: the declarative description of a ResNet/ResNeXt, and its JSON file format.
+"""ArchSpec: the declarative description of a ResNet/ResNeXt, its field schema and its JSON file format.
 
-A spec is a frozen, hashable dataclass: edits are ``dataclasses.replace``, and the spec itself is
-the cache key for everything derived from it (layer plan, analysis, built model).
+A spec is a frozen, hashable dataclass and the cache key for everything derived from it (layer plan,
+analysis, built model). Three things live here and nowhere else:
+
+- ``SPEC_FIELDS``: every field's type, bounds, label and help, read by validation, the app's widgets,
+  links and the CLI;
+- the derived defaults (``default_strides``, ``default_expansion``, ``default_stem_width``,
+  ``default_input_size``) and the torchvision width rule (``group_width``);
+- ``edit_data`` / ``ArchSpec.edit``: the one rule for which fields follow a change.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from .errors import SpecError
+from .fields import Field, check_whole, describe
 
 BLOCKS = ("basic", "bottleneck")
 STEMS = ("imagenet", "cifar")
@@ -27,15 +36,64 @@ MAX_CLASSES = 100_000
 MAX_SIDE = 4096
 MAX_CHANNELS_IN = 64
 MAX_STRIDE = 4
+MAX_EXPANSION = 64
+
+SPEC_FIELDS: dict[str, Field] = {f.key: f for f in (
+    Field("name", "Name", "a label for tables, charts and file names", "text", 1, 100),
+    Field("block", "Block", "basic: two 3×3 convs; bottleneck: 1×1 reduce → 3×3 → 1×1 expand", "choice",
+          choices=BLOCKS),
+    Field("depths", "Depth", "blocks in the stage", "ints", 1, MAX_DEPTH, per_stage=True),
+    Field("widths", "Width", "planes of the stage; a bottleneck stage outputs width × expansion channels",
+          "ints", 1, MAX_WIDTH, per_stage=True),
+    Field("strides", "Stride", "stride of the stage's first block", "ints", 1, MAX_STRIDE, per_stage=True),
+    Field("expansion", "Expansion", "output channels ÷ planes (4 in ResNet-50; a basic block has 1)", "int", 1,
+          MAX_EXPANSION),
+    Field("cardinality", "Cardinality C", "groups of the 3×3 conv: the number of paths (ResNeXt)", "int", 1,
+          MAX_GROUPS),
+    Field("base_width", "Width d", "channels per group at 64 planes (torchvision's width_per_group): the 3×3 "
+          "has int(width × d / 64) × C channels", "int", 1, MAX_GROUPS),
+    Field("form", "Form (ResNeXt Fig. 3)", "three forms of one function, with the same params and MACs",
+          "choice", choices=FORMS, choice_labels=("c — grouped conv", "a — C paths, summed",
+                                                  "b — C paths, concatenated")),
+    Field("stem", "Stem", "imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: 3×3/1 conv, no pool", "choice",
+          choices=STEMS),
+    Field("stem_width", "Stem width", "channels out of the stem", "int", 1, MAX_WIDTH),
+    Field("downsample_on", "Stride on", "bottleneck only: 3x3 is torchvision's 'V1.5' and the ResNeXt paper; "
+          "1x1 is the ResNet paper. Same parameters, different MACs", "choice", choices=DOWNSAMPLE_ON),
+    Field("shortcut", "Shortcut", "how a block's input reaches its sum", "choice", choices=SHORTCUTS,
+          choice_labels=("B — projection where the shape changes", "A — zero-pad, no parameters (CIFAR)",
+                         "C — projection on every block", "none — plain network")),
+    Field("num_classes", "Classes", "outputs of the final fully connected layer", "int", 1, MAX_CLASSES),
+    Field("input_size", "Input size", "channels × height × width of one image", "ints", 1, MAX_SIDE),
+)}
 
 
-class SpecError(ValueError):
-    """An invalid architecture spec or analysis input; the message names the field."""
+# --- derived defaults: each rule once ---------------------------------------------------------
+def default_strides(stages: int) -> tuple[int, ...]:
+    """1 for the first stage (the stem has downsampled), 2 for each later one (ResNet Table 1)."""
+    return (1,) + (2,) * (stages - 1)
+
+
+def default_expansion(block: str) -> int:
+    return 4 if block == "bottleneck" else 1
+
+
+def default_stem_width(stem: str) -> int:
+    return 64 if stem == "imagenet" else 16
+
+
+def default_input_size(stem: str) -> tuple[int, int, int]:
+    return (3, 224, 224) if stem == "imagenet" else (3, 32, 32)
+
+
+def group_width(width: int, base_width: int, cardinality: int) -> int:
+    """Channels of a bottleneck's 3×3 conv: torchvision's ``int(planes * width_per_group / 64) * groups``."""
+    return int(width * base_width / 64) * cardinality
 
 
 @dataclass(frozen=True)
 class ArchSpec:
-    """A ResNet/ResNeXt architecture.
+    """A ResNet/ResNeXt architecture (every field is described in ``SPEC_FIELDS``).
 
     Attributes:
         name: a label shown in tables and charts.
@@ -46,8 +104,7 @@ class ArchSpec:
         strides: stride of each stage's first block; default 1 for the first stage, 2 after.
         expansion: output channels / planes; default 4 for bottleneck, 1 for basic.
         cardinality: C, the groups of the 3×3 conv.
-        base_width: d at 64 planes (torchvision's ``width_per_group``): the 3×3 conv has
-            ``int(widths[i] * base_width / 64) * cardinality`` channels.
+        base_width: d at 64 planes (torchvision's ``width_per_group``); see :func:`group_width`.
         form: how a bottleneck computes its grouped 3×3 (ResNeXt Fig. 3): ``"c"`` grouped conv,
             ``"a"`` C parallel paths summed, ``"b"`` C paths concatenated before one 1×1.
         stem: ``"imagenet"`` (7×7/2 conv + 3×3/2 max pool) or ``"cifar"`` (3×3/1 conv, no pool).
@@ -80,82 +137,26 @@ class ArchSpec:
     input_size: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
-        _check_str(self.name, "name")
-        if not 1 <= len(self.name) <= 100:
-            raise SpecError(f"name: must be 1 to 100 characters, got {len(self.name)}")
-        check_choice(self.block, "block", BLOCKS)
-        check_choice(self.form, "form", FORMS)
-        check_choice(self.stem, "stem", STEMS)
-        check_choice(self.downsample_on, "downsample_on", DOWNSAMPLE_ON)
-        check_choice(self.shortcut, "shortcut", SHORTCUTS)
-        depths = _int_tuple(self.depths, "depths", 1, MAX_DEPTH)
+        f = SPEC_FIELDS
+        for key in ("name", "block", "form", "stem", "downsample_on", "shortcut", "cardinality", "base_width",
+                    "num_classes"):
+            f[key].check(getattr(self, key))
+        depths = f["depths"].check_list(self.depths)
         if not 1 <= len(depths) <= MAX_STAGES:
-            raise SpecError(f"depths: needs 1 to {MAX_STAGES} stages, got {len(depths)}")
-        widths = _int_tuple(self.widths, "widths", 1, MAX_WIDTH)
+            raise SpecError("depths", f"needs 1 to {MAX_STAGES} stages, got {len(depths)}")
+        widths = f["widths"].check_list(self.widths)
         if len(widths) != len(depths):
-            raise SpecError(
-                f"widths: needs one width per stage ({len(depths)} stages in depths), "
-                f"got {len(widths)}"
-            )
-        if self.strides is None:
-            strides = (1,) + (2,) * (len(depths) - 1)
-        else:
-            strides = _int_tuple(self.strides, "strides", 1, MAX_STRIDE)
-            if len(strides) != len(depths):
-                raise SpecError(
-                    f"strides: needs one stride per stage ({len(depths)} stages), got {len(strides)}"
-                )
-        default_expansion = 4 if self.block == "bottleneck" else 1
-        expansion = default_expansion if self.expansion is None else self.expansion
-        check_int(expansion, "expansion", 1, 64)
-        check_int(self.cardinality, "cardinality", 1, MAX_GROUPS)
-        check_int(self.base_width, "base_width", 1, MAX_GROUPS)
-        stem_width = self.stem_width
-        if stem_width is None:
-            stem_width = 64 if self.stem == "imagenet" else 16
-        check_int(stem_width, "stem_width", 1, MAX_WIDTH)
-        check_int(self.num_classes, "num_classes", 1, MAX_CLASSES)
-        input_size = self.input_size
-        if input_size is None:
-            input_size = (3, 224, 224) if self.stem == "imagenet" else (3, 32, 32)
-        input_size = check_input_size(input_size)
-
-        if self.block == "basic":
-            # torchvision's BasicBlock has the same restriction; ResNeXt Fig. 4 explains why:
-            # grouping a two-layer block only gives a wide dense module.
-            if expansion != 1:
-                raise SpecError(f"expansion: a basic block has expansion 1, got {expansion}")
-            if self.cardinality != 1 or self.base_width != 64:
-                raise SpecError(
-                    "cardinality: a basic block supports only cardinality 1 and base_width 64 "
-                    "(grouping a two-layer block gives a wide dense module, ResNeXt Fig. 4); "
-                    "use block 'bottleneck' for ResNeXt"
-                )
-            if self.form != "c":
-                raise SpecError("form: forms 'a' and 'b' exist only for bottleneck blocks")
-        for i, w in enumerate(widths):
-            if w * self.base_width // 64 < 1:
-                raise SpecError(
-                    f"base_width: widths[{i}]={w} with base_width={self.base_width} gives a "
-                    f"3x3 conv of int({w}*{self.base_width}/64)=0 channels per group; "
-                    "raise base_width or the width"
-                )
-        if self.shortcut == "A":
-            channels = [stem_width] + [w * expansion for w in widths]
-            for i in range(len(widths)):
-                if channels[i + 1] < channels[i]:
-                    raise SpecError(
-                        f"shortcut: option 'A' zero-pads channels, so it cannot shrink them "
-                        f"(stage {i + 1} goes from {channels[i]} to {channels[i + 1]}); use 'B'"
-                    )
-        for name, value in (
-            ("depths", depths),
-            ("widths", widths),
-            ("strides", strides),
-            ("expansion", expansion),
-            ("stem_width", stem_width),
-            ("input_size", input_size),
-        ):
+            raise SpecError("widths", f"needs one width per stage ({len(depths)} stages), got {len(widths)}")
+        strides = default_strides(len(depths)) if self.strides is None else f["strides"].check_list(self.strides)
+        if len(strides) != len(depths):
+            raise SpecError("strides", f"needs one stride per stage ({len(depths)} stages), got {len(strides)}")
+        expansion = f["expansion"].check(default_expansion(self.block) if self.expansion is None else self.expansion)
+        stem_width = f["stem_width"].check(default_stem_width(self.stem) if self.stem_width is None
+                                           else self.stem_width)
+        input_size = check_input_size(default_input_size(self.stem) if self.input_size is None else self.input_size)
+        _check_combination(self, widths, expansion, stem_width)
+        for name, value in (("depths", depths), ("widths", widths), ("strides", strides), ("expansion", expansion),
+                            ("stem_width", stem_width), ("input_size", input_size)):
             object.__setattr__(self, name, value)
 
     # --- derived quantities -------------------------------------------------------------
@@ -165,27 +166,12 @@ class ArchSpec:
         return tuple(w * self.expansion for w in self.widths)
 
     def group_width(self, stage: int) -> int:
-        """Channels of the 3×3 conv of a stage (torchvision's width rule)."""
-        return int(self.widths[stage] * self.base_width / 64) * self.cardinality
+        """Channels of the 3×3 conv of a bottleneck stage (:func:`group_width`)."""
+        return group_width(self.widths[stage], self.base_width, self.cardinality)
 
     def edit(self, **changes: Any) -> ArchSpec:
-        """A changed copy whose derived defaults follow the change (``dataclasses.replace`` keeps them).
-
-        Unless given too: new ``depths`` of another length re-derive ``strides``; a new ``block``
-        re-derives ``expansion`` (and resets cardinality and base width for a basic block); a new
-        ``stem`` re-derives ``stem_width`` and ``input_size``.
-        """
-        data = {**self.to_dict(), **changes}
-        if "depths" in changes and "strides" not in changes and len(changes["depths"]) != len(self.depths):
-            data["strides"] = None
-        if "block" in changes and "expansion" not in changes:
-            data["expansion"] = None
-            if changes["block"] == "basic":
-                data.update({k: v for k, v in (("cardinality", 1), ("base_width", 64), ("form", "c"))
-                             if k not in changes})
-        if "stem" in changes:
-            data.update({k: None for k in ("stem_width", "input_size") if k not in changes})
-        return ArchSpec.from_dict(data)
+        """A changed copy whose derived fields follow the change (see :func:`edit_data`)."""
+        return ArchSpec.from_dict(edit_data(self.to_dict(), changes))
 
     # --- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -197,20 +183,20 @@ class ArchSpec:
     def from_dict(cls, data: Any) -> ArchSpec:
         """Validate plain JSON values; unknown keys and wrong types are ``SpecError``s."""
         if not isinstance(data, dict):
-            raise SpecError(f"spec: must be a JSON object, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(str(k) for k in data if k not in known)
+            raise SpecError("spec", f"must be a JSON object, got {type(data).__name__}")
+        unknown = sorted(str(k) for k in data if k not in SPEC_FIELDS)
         if unknown:
-            raise SpecError(f"{unknown[0] or repr(unknown[0])}: unknown field; valid fields are {', '.join(sorted(known))}")
+            raise SpecError(unknown[0] or repr(unknown[0]),
+                            f"unknown field; valid fields are {', '.join(sorted(SPEC_FIELDS))}")
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
-            if key in ("depths", "widths", "strides", "input_size"):
+            if SPEC_FIELDS[key].kind == "ints":
                 if value is None and key in ("strides", "input_size"):
                     continue
                 if key == "input_size":
                     value = check_input_size(value)  # one message for every malformed input size
                 elif not isinstance(value, (list, tuple)):
-                    raise SpecError(f"{key}: must be a list of integers, got {_describe(value)}")
+                    raise SpecError(key, f"must be a list of integers, got {describe(value)}")
                 value = tuple(value)
             kwargs[key] = value
         return cls(**kwargs)
@@ -224,51 +210,106 @@ class ArchSpec:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as e:  # JSONDecodeError, bad UTF-8, absurd nesting
-            raise SpecError(f"spec: not valid JSON ({e})") from None
+            raise SpecError("spec", f"not valid JSON ({e})") from None
         return cls.from_dict(data)
+
+
+def _check_combination(spec: ArchSpec, widths: tuple[int, ...], expansion: int, stem_width: int) -> None:
+    """Rules between fields; messages name the field to change, in words a person sees in the editor."""
+    if spec.block == "basic":
+        # torchvision's BasicBlock has the same restriction; ResNeXt Fig. 4 explains why:
+        # grouping a two-layer block only gives a wide dense module.
+        if expansion != 1:
+            raise SpecError("expansion", f"a basic block has expansion 1, got {expansion}")
+        if spec.cardinality != 1 or spec.base_width != 64:
+            raise SpecError("cardinality", "a basic block has only C = 1 and d = 64 (grouping a two-layer block "
+                            "gives a wide dense module, ResNeXt Fig. 4); choose the bottleneck block for ResNeXt")
+        if spec.form != "c":
+            raise SpecError("form", "forms a and b exist only for bottleneck blocks")
+    for i, w in enumerate(widths):
+        if spec.block == "bottleneck" and w * spec.base_width // 64 < 1:
+            raise SpecError("base_width", f"stage {i + 1}'s width {w} × d {spec.base_width} ÷ 64 rounds down to 0 "
+                            "channels per group; raise d or that stage's width")
+    if spec.shortcut == "A":
+        channels = [stem_width] + [w * expansion for w in widths]
+        for i in range(len(widths)):
+            if channels[i + 1] < channels[i]:
+                raise SpecError("shortcut", f"option A zero-pads channels, so it cannot shrink them (stage {i + 1} "
+                                f"goes from {channels[i]} to {channels[i + 1]} channels); use B")
 
 
 def check_input_size(value: Any) -> tuple[int, int, int]:
     """Validate a ``(channels, height, width)`` input size."""
     if not isinstance(value, (list, tuple)) or len(value) != 3:
-        raise SpecError(f"input_size: must be [channels, height, width], got {_describe(value)}")
-    c, h, w = (check_int(v, "input_size", 1, MAX_SIDE) for v in value)
+        raise SpecError("input_size", f"must be [channels, height, width], got {describe(value)}")
+    c, h, w = (SPEC_FIELDS["input_size"].check(v) for v in value)
     if c > MAX_CHANNELS_IN:
-        raise SpecError(f"input_size: at most {MAX_CHANNELS_IN} input channels, got {c}")
+        raise SpecError("input_size", f"at most {MAX_CHANNELS_IN} input channels (an image's), got {c}")
     return (c, h, w)
 
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text[:40]}{'…' if len(text) > 40 else ''}"
+# --- the one rule for edits -------------------------------------------------------------------
+def resize_stages(values: list[Any] | tuple[Any, ...], stages: int, key: str) -> list[Any]:
+    """A per-stage list cut or extended to ``stages``: a new stage copies the last one's depth, doubles its
+    width (the usual pattern) and has stride 2."""
+    values = list(values)[:stages]
+    while values and len(values) < stages:
+        last = values[-1]
+        grown = {"widths": min(2 * last, MAX_WIDTH) if isinstance(last, int) else last, "strides": 2}
+        values.append(grown.get(key, last))
+    return values
 
 
-def _check_str(value: Any, name: str) -> None:
-    if not isinstance(value, str):
-        raise SpecError(f"{name}: must be a string, got {_describe(value)}")
+def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (a spec dict, possibly invalid) with ``changes`` applied and the fields that follow them
+    re-derived, unless they are changed too. The only place these rules live:
+
+    - ``depths`` of another length: ``widths`` and ``strides`` are cut or extended (:func:`resize_stages`);
+    - ``block``: ``expansion`` takes the block's default; a basic block resets C to 1, d to 64, form to c;
+    - ``stem``: ``stem_width`` and ``input_size`` take the stem's defaults;
+    - any change: a name given after a preset follows the architecture (``presets.follow_name``): the
+      matching preset's name, or ``"<preset> (edited)"``; a person's own name stays.
+
+    Works on a dict, so the app can apply it to widget values that do not form a valid spec yet;
+    ``ArchSpec.edit`` applies it to a valid spec and validates the result.
+    """
+    out = {**data, **changes}
+
+    def follows(key: str) -> bool:
+        return key not in changes
+
+    depths = changes.get("depths")
+    if isinstance(depths, (list, tuple)) and isinstance(data.get("depths"), (list, tuple)) and \
+            len(depths) != len(data["depths"]):
+        for key in ("widths", "strides"):
+            if follows(key) and isinstance(data.get(key), (list, tuple)):
+                out[key] = resize_stages(data[key], len(depths), key)
+    if "block" in changes:
+        if follows("expansion"):
+            out["expansion"] = default_expansion(changes["block"])
+        if changes["block"] == "basic":
+            out.update({k: v for k, v in (("cardinality", 1), ("base_width", 64), ("form", "c")) if follows(k)})
+    if "stem" in changes:
+        if follows("stem_width"):
+            out["stem_width"] = default_stem_width(changes["stem"])
+        if follows("input_size"):
+            out["input_size"] = list(default_input_size(changes["stem"]))
+    for key in ("depths", "widths", "strides", "input_size"):
+        if isinstance(out.get(key), tuple):
+            out[key] = list(out[key])
+    if "name" not in changes:
+        from .presets import follow_name  # presets import this module
+
+        try:
+            spec: ArchSpec | None = ArchSpec.from_dict({**out, "name": "custom"})
+        except SpecError:
+            spec = None
+        out["name"] = follow_name(out.get("name"), spec)
+    return out
 
 
-def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
-    """One of the allowed strings, or a SpecError naming the field and listing them."""
-    if not isinstance(value, str) or value not in choices:
-        raise SpecError(f"{name}: must be one of {', '.join(repr(c) for c in choices)}; got {_describe(value)}")
-
-
-def check_int(value: Any, name: str, low: int, high: int) -> int:
-    """An integer (not a bool, not a float) in [low, high], or a SpecError naming the field."""
-    # bool is an int subclass, and floats like 64.0 are a sign of a wrong file: reject both.
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            raise SpecError(f"{name}: must be a whole number without a decimal point, got {value!r}")
-        raise SpecError(f"{name}: must be an integer, got {_describe(value)}")
-    if not low <= value <= high:
-        raise SpecError(f"{name}: must be between {low} and {high}, got {value}")
-    return value
-
-
-def _int_tuple(value: Any, name: str, low: int, high: int) -> tuple[int, ...]:
-    if not isinstance(value, (list, tuple)):
-        raise SpecError(f"{name}: must be a list of integers, got {_describe(value)}")
-    for i, v in enumerate(value):
-        check_int(v, f"{name}[{i}]", low, high)
-    return tuple(value)
+__all__ = [
+    "BLOCKS", "DOWNSAMPLE_ON", "FORMS", "SHORTCUTS", "SPEC_FIELDS", "STEMS", "ArchSpec", "SpecError",
+    "check_input_size", "default_expansion", "default_input_size", "default_stem_width", "default_strides",
+    "edit_data", "group_width", "resize_stages",
+]

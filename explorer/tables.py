@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from .analysis import Analysis, Rollup
-from .units import shape
+from .vocab import shape
 
 METRICS = ("params", "macs", "flops")
 METRIC_LABELS = {

@@ -107,7 +107,8 @@ def test_resnet50_totals_of_the_other_ops() -> None:
     }
     assert by_type["maxpool"]["other_ops"] == 64 * 56 * 56 * 8
     assert by_type["avgpool"]["other_ops"] == 2048 * 7 * 7
-    assert by_type["linear"] == {"count": 1, "params": 2_049_000, "macs": 2_048_000, "other_ops": 1000}
+    assert by_type["linear"] == {"count": 1, "params": 2_049_000, "macs": 2_048_000, "activations": 1000,
+                                 "other_ops": 1000}
     assert by_type["add"]["params"] == by_type["add"]["macs"] == 0
 
 

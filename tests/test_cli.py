@@ -17,6 +17,7 @@ import pytest
 
 from explorer import ArchSpec, analyze, get_preset, list_presets
 from explorer.cli import MAX_SPEC_BYTES, load_spec, main
+from explorer.vocab import CONVENTION_ASCII
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,7 +91,7 @@ def test_summary_table_resnet50(capsys):
     assert any(line.startswith("activations") and "11,114,984" in line for line in lines)
     assert any(line.startswith("other ops") and "39,063,016" in line for line in lines)
     convention = lines[-1]
-    assert convention.startswith("Convention: MACs = multiply-accumulates of conv + linear layers")
+    assert convention == f"Convention: {CONVENTION_ASCII}"  # the one sentence, from explorer.vocab
     assert "bias not counted" in convention and "GFLOPS" in convention and "FLOPs = 2 x MACs" in convention
 
 

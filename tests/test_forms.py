@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 
 import pytest
 import torch
@@ -15,8 +14,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from explorer import ArchSpec, SpecError, analyze, build_model, get_preset, list_presets
 from explorer.design import table2, template_macs, template_params, width_for
-from explorer.forms import equivalence, form_of, make_block, network_equivalence, randomize_, to_form
-from explorer.model import BasicBlock, Bottleneck
+from explorer.equivalence import equivalence, make_block, network_equivalence, randomize_
+from explorer.errors import ResourceError
+from explorer.forms import form_of, to_form
+from explorer.nets import BasicBlock, Bottleneck
+from explorer.timing import Settings
 
 FORMS = ("a", "b", "c")
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}  # relative to the largest |value| of form c
@@ -213,7 +215,7 @@ def test_to_form_tree_and_function_for_other_block_options(changes: dict) -> Non
     for f in "ab":
         expected = build_model(dataclasses.replace(spec, form=f), device="meta")
         assert str(to_form(net, f)) == str(expected)
-    _assert_forms_agree(net, torch.randn(2, 3, 32, 32), train=False)
+    _assert_forms_agree(net, torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1)), train=False)
 
 
 def test_modes_and_requires_grad_are_kept() -> None:
@@ -298,14 +300,7 @@ def test_params_and_macs_are_equal_across_forms(name: str) -> None:
 
 
 def test_block_equivalence_report() -> None:
-    seen = []
-
-    def measure(models: list[nn.Module], *, device: str, input_size: tuple) -> list[float]:
-        seen.append(([form_of(m) for m in models], device, input_size))
-        return [1.5] * len(models)
-
-    report = equivalence(4, 3, 16, 7, measure=measure)
-    assert seen == [(["a", "b", "c"], "cpu", (16, 7, 7))]
+    report = equivalence(4, 3, 16, 7)
     assert report.input_size == (16, 7, 7) and report.mode == "eval" and report.device == "cpu"
     conv_params = template_params(4, 3, 16)
     bn_params = 2 * (2 * 12 + 16)
@@ -320,27 +315,37 @@ def test_block_equivalence_report() -> None:
         assert r.macs == template_macs(4, 3, 16, size=7) == flops[f] // 2  # analytic = counted by torch
         assert r.max_abs_diff_float32 <= 1e-5 * report.output_max_abs
         assert r.max_abs_diff_float64 <= 1e-10 * report.output_max_abs
-        assert r.latency_ms == 1.5
+        assert r.latency is None and r.latency_ms is None
     assert [report.form(f).convs for f in FORMS] == [12, 9, 3]
-    assert report.form("c").max_abs_diff_float32 == 0.0
+    assert report.form("c").max_abs_diff_float32 == 0.0 and report.ratios == ()
     d = report.to_dict()
-    assert set(d["forms"]) == set(FORMS) and d["forms"]["a"]["latency_ms"] == 1.5 and d["input_size"] == [16, 7, 7]
-    train = equivalence(4, 3, 16, 7, train=True, measure=lambda models, **kw: [{"median_ms": 2.0}] * 3)
-    assert train.mode == "train" and train.form("a").latency_ms == 2.0
-    assert train.form("a").max_abs_diff_float64 <= 1e-10 * train.output_max_abs
+    assert set(d["forms"]) == set(FORMS) and d["forms"]["a"]["latency_ms"] is None and d["input_size"] == [16, 7, 7]
+    train = equivalence(4, 3, 16, 7, train=True)
+    assert train.mode == "train" and train.form("a").max_abs_diff_float64 <= 1e-10 * train.output_max_abs
 
 
-def test_equivalence_measures_with_the_latency_module() -> None:
-    latency = pytest.importorskip("explorer.latency")
-    quick = functools.partial(latency.measure_interleaved, warmup=1, min_runs=2, min_seconds=0.0, max_seconds=5.0)
-    report = equivalence(2, 2, 8, 4, measure=quick)
-    assert all(report.form(f).latency_ms > 0 for f in FORMS)
+def test_equivalence_times_the_forms_interleaved_against_c() -> None:
+    report = equivalence(2, 2, 8, 4, timing=Settings(warmup=1, min_runs=6, min_seconds=0, max_seconds=20))
+    runs = {report.form(f).latency.runs for f in FORMS}
+    assert len(runs) == 1 and runs.pop() >= 6  # interleaved: the same number of rounds for each form
+    a, b = report.ratios
+    assert (a.baseline, a.name, b.name) == ("form c", "form a", "form b") and a.rounds >= 6
+    assert a.low <= a.median <= a.high
+    assert report.to_dict()["ratios"][0]["baseline"] == "form c"
+
+
+def test_equivalence_refuses_what_does_not_fit_before_building() -> None:
+    with pytest.raises(ResourceError, match="^memory: comparing the three forms needs about"):
+        equivalence(32, 4, 256, 56, budget=2**20)
+    with pytest.raises(ResourceError, match="^memory: comparing resnext50_32x4d in three forms"):
+        network_equivalence("resnext50_32x4d", budget=2**20)
 
 
 def test_equivalence_rejects_bad_input() -> None:
     for kwargs, field in [
         ({"cardinality": 0}, "cardinality"), ({"d": 2.0}, "d"), ({"channels": True}, "channels"),
         ({"size": 0}, "size"), ({"size": 4000}, "size"), ({"device": "nonsense"}, "device"),
+        ({"cardinality": 1024, "d": 32}, "d"),
         ({"train": True, "batch_size": 1}, "batch_size"),
     ]:
         with pytest.raises(SpecError, match=f"^{field}:"):

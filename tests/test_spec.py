@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explorer import ArchSpec, SpecError, get_preset, list_presets
-from explorer.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, SHORTCUTS, STEMS
+from explorer.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, SHORTCUTS, STEMS, edit_data
 
 FIELDS = [f.name for f in dataclasses.fields(ArchSpec)]
 
@@ -153,12 +153,12 @@ INVALID = {
     "block as list": ({"block": ["basic"]}, "block:", "'basic', 'bottleneck'"),
     "fewer widths": ({"depths": [3, 4], "widths": [64, 128, 256]}, "widths:", "one width per stage (2 stages"),
     "fewer strides": ({"strides": [1, 2]}, "strides:", "one stride per stage (4 stages)"),
-    "basic with cardinality": ({"block": "basic", "cardinality": 32}, "cardinality:", "use block 'bottleneck'"),
-    "basic with base_width": ({"block": "basic", "base_width": 128}, "cardinality:", "base_width 64"),
+    "basic with cardinality": ({"block": "basic", "cardinality": 32}, "cardinality:", "choose the bottleneck block"),
+    "basic with base_width": ({"block": "basic", "base_width": 128}, "cardinality:", "d = 64"),
     "basic with expansion": ({"block": "basic", "expansion": 4}, "expansion:", "expansion 1"),
     "basic with form a": ({"block": "basic", "form": "a"}, "form:", "only for bottleneck"),
     "3x3 of 0 channels": ({"widths": [16, 128, 256, 512], "base_width": 2}, "base_width:",
-                          "widths[0]=16 with base_width=2"),
+                          "stage 1's width 16 × d 2 ÷ 64 rounds down to 0"),
     "shortcut A shrinks": ({"block": "basic", "widths": [64, 32, 256, 512], "shortcut": "A"}, "shortcut:",
                            "from 64 to 32"),
     "shortcut A below stem": ({"block": "basic", "widths": [32, 64, 128, 256], "shortcut": "A"}, "shortcut:",
@@ -301,5 +301,34 @@ def test_edit_rederives_what_follows_from_the_change() -> None:
     cifar = get_preset("resnet18").edit(stem="cifar")
     assert (cifar.stem_width, cifar.input_size) == (16, (3, 32, 32))
     assert r50.edit(downsample_on="1x1").strides == r50.strides  # unrelated fields untouched
+    # another number of stages cuts or extends widths and strides (a new stage doubles the last width)
+    assert (r50.edit(depths=(1, 1)).widths, r50.edit(depths=(1, 1)).strides) == ((64, 128), (1, 2))
+    five = r50.edit(depths=(3, 4, 6, 3, 2))
+    assert (five.widths, five.strides) == ((64, 128, 256, 512, 1024), (1, 2, 2, 2, 2))
     with pytest.raises(SpecError, match="^widths: needs one width per stage"):
-        r50.edit(depths=(1, 1))
+        r50.edit(depths=(1, 1), widths=(64,))  # given explicitly, nothing follows
+
+
+def test_names_follow_the_architecture() -> None:
+    """A preset's name follows edits: the preset the spec becomes, or '<preset> (edited)'; a person's own stays."""
+    r50 = get_preset("resnet50")
+    assert r50.edit(cardinality=32, base_width=4) == get_preset("resnext50_32x4d")
+    assert r50.edit(cardinality=32, base_width=4).name == "resnext50_32x4d"
+    assert r50.edit(downsample_on="1x1").name == "resnet50 (edited)"
+    assert r50.edit(downsample_on="1x1").edit(downsample_on="3x3").name == "resnet50"
+    assert get_preset("resnext50_32x4d").edit(block="basic").name == "resnet34"  # ResNeXt-50's depths, basic
+    mine = r50.edit(name="my net")
+    assert mine.edit(cardinality=2, base_width=40).name == "my net"
+    assert ArchSpec(name="custom").edit(depths=(1, 1, 1, 1)).name == "custom"
+
+
+def test_edit_data_applies_the_rules_to_invalid_widget_values() -> None:
+    """The app edits widget values that need not form a valid spec yet; the same rules apply."""
+    draft = {**get_preset("resnext50_32x4d").to_dict(), "widths": [8, 128, 256, 512]}  # width 8 × d 4 / 64 = 0
+    with pytest.raises(SpecError, match="^base_width: stage 1's width 8"):
+        ArchSpec.from_dict(draft)
+    out = edit_data(draft, {"block": "basic"})
+    assert (out["expansion"], out["cardinality"], out["base_width"], out["form"]) == (1, 1, 64, "c")
+    assert out["widths"] == [8, 128, 256, 512]  # the person's pending value is kept
+    assert ArchSpec.from_dict(out).name == "resnext50_32x4d (edited)"
+    assert edit_data(draft, {"stem": "cifar"})["input_size"] == [3, 32, 32]

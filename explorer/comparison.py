@@ -1,0 +1,120 @@
+"""Several analyses against the first: deltas, ratios, per-stage and per-kind figures, and a "why" in words.
+
+One comparison value serves the CLI's ``compare``, the Compare page and its charts, so a delta or a ratio is
+computed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .analysis import Analysis
+from .vocab import si
+
+TOTALS = ("params", "macs", "flops", "activations", "other_ops")
+# Families of layers whose multiply-adds explain a difference; each is a test on a row's kind.
+FAMILIES = (
+    ("1×1 convs", lambda kind: kind.endswith("1×1 conv") and not kind.startswith("stem")),
+    ("3×3 convs", lambda kind: kind.endswith("3×3 conv") and not kind.startswith("stem")),
+    ("stem conv", lambda kind: kind.startswith("stem")),
+    ("fc layer", lambda kind: kind == "fc"),
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Analyses compared with the first one (the baseline)."""
+
+    analyses: tuple[Analysis, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.analyses) < 1:
+            raise ValueError("analyses: needs at least one analysis")
+
+    @property
+    def base(self) -> Analysis:
+        return self.analyses[0]
+
+    def delta(self, a: Analysis, key: str) -> int:
+        """``a``'s total minus the baseline's (``key`` one of TOTALS)."""
+        return getattr(a, key) - getattr(self.base, key)
+
+    def ratio(self, a: Analysis, key: str) -> float | None:
+        """``a``'s total over the baseline's; None when the baseline's is zero."""
+        b = getattr(self.base, key)
+        return getattr(a, key) / b if b else None
+
+    def rows(self, sources: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """One plain dict per analysis: totals, ``delta_<key>`` and ``ratio_<key>`` against the first."""
+        out = []
+        for i, a in enumerate(self.analyses):
+            row: dict[str, Any] = {"name": a.name}
+            if sources is not None:
+                row["source"] = sources[i]
+            row["input_size"] = list(a.input_size)
+            row.update({k: getattr(a, k) for k in TOTALS})
+            row.update({f"delta_{k}": self.delta(a, k) for k in TOTALS[:4]})
+            row.update({f"ratio_{k}": self.ratio(a, k) for k in TOTALS[:4]})
+            out.append(row)
+        return out
+
+    def family_macs(self, a: Analysis) -> dict[str, tuple[int, int, int]]:
+        """Per family of layers: (count, MACs, parameters)."""
+        out = {}
+        for family, test in FAMILIES:
+            rows = [r for r in a.layers if test(r.kind)]
+            out[family] = (len(rows), sum(r.macs for r in rows), sum(r.params for r in rows))
+        return out
+
+    def headline(self, a: Analysis) -> str:
+        """'X has 1.03× the MACs and 0.979× the parameters of Y (1.3× the activations).'"""
+        def r(key: str) -> str:
+            v = self.ratio(a, key)
+            return "—" if v is None else f"{v:.3g}×"
+
+        return (f"{a.name} has {r('macs')} the MACs and {r('params')} the parameters of {self.base.name} "
+                f"({r('activations')} the activations).")
+
+    def why(self, a: Analysis) -> list[str]:
+        """Where the difference comes from, family by family, with the structural reason the specs give."""
+        base, mine = self.family_macs(self.base), self.family_macs(a)
+        out = []
+        for family, _ in FAMILIES:
+            (n0, m0, p0), (n1, m1, p1) = base[family], mine[family]
+            if m0 == m1 and p0 == p1:
+                continue
+            if m0 == 0 or m1 == 0:
+                out.append(f"It has {n1} {family} vs {n0} in {self.base.name}.")
+                continue
+            text = f"Its {family} do {m1 / m0:.3g}× the MACs ({si(m1, 'MACs')} vs {si(m0, 'MACs')})"
+            reasons = self._reasons(family, a, n0, n1, p0, p1)
+            out.append(text + (": " + "; ".join(reasons) if reasons else "") + ".")
+        act = self.ratio(a, "activations")
+        if act is not None and abs(act - 1) > 0.01:
+            out.append(f"It writes {act:.3g}× the activations ({si(a.activations)} vs {si(self.base.activations)} "
+                       "elements per image), memory traffic the MACs do not show.")
+        return out
+
+    def _reasons(self, family: str, a: Analysis, n0: int, n1: int, p0: int, p1: int) -> list[str]:
+        s0, s1 = self.base.spec, a.spec
+        reasons = []
+        if n0 != n1:
+            reasons.append(f"{n1} of them vs {n0}")
+        if family in ("1×1 convs", "3×3 convs") and s0.block == s1.block == "bottleneck":
+            w0, w1 = s0.group_width(0), s1.group_width(0)
+            if w0 != w1:
+                reasons.append(f"its bottlenecks are {w1 / w0:.3g}× as wide ({w1} vs {w0} channels in layer1)")
+        if family == "3×3 convs" and s1.cardinality != s0.cardinality:
+            reasons.append(f"grouped into C = {s1.cardinality} (vs {s0.cardinality}), each 3×3 with "
+                           f"{p1 / n1 / (p0 / n0):.3g}× the weights" if n0 and n1 else f"C = {s1.cardinality}")
+        if family in ("1×1 convs", "3×3 convs") and s0.downsample_on != s1.downsample_on:
+            reasons.append(f"the stride sits on the {s1.downsample_on} (vs the {s0.downsample_on})")
+        if a.input_size != self.base.input_size:
+            reasons.append(f"input {a.input_size[1]}×{a.input_size[2]} vs {self.base.input_size[1]}×"
+                           f"{self.base.input_size[2]}")
+        return reasons
+
+
+__all__ = ["FAMILIES", "TOTALS", "Comparison"]

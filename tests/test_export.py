@@ -1,0 +1,145 @@
+"""Exports: the standalone PyTorch file is the library's own classes, verbatim, and runs with only torch;
+diagrams are escaped DOT."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from explorer import ArchSpec, build_model, get_preset
+from explorer import nets
+from explorer.diagram import block_dot, network_dot
+from explorer.errors import ResourceError
+from explorer.export import NETS, export_onnx, export_python
+
+VARIANTS = [
+    dataclasses.replace(get_preset("resnet50"), downsample_on="1x1", depths=(3, 4, 23, 3), name="r50-1x1"),
+    dataclasses.replace(get_preset("resnext50_32x4d"), form="a"),
+    dataclasses.replace(get_preset("resnext50_32x4d"), form="b", depths=(1, 2, 1, 1)),
+    dataclasses.replace(get_preset("resnet18"), shortcut="C", strides=(1, 1, 2, 2), input_size=(3, 97, 131)),
+    dataclasses.replace(get_preset("resnet20"), stem_width=32, widths=(32, 64, 128), name='quote"and\\slash'),
+    dataclasses.replace(get_preset("plain18"), num_classes=7),
+]
+# A 10¹¹-parameter network: refused before anything is allocated.
+HUGE = ArchSpec(name="huge", block="basic", depths=(200,), widths=(16384,), stem_width=16384)
+
+
+def _definitions(source: str) -> dict[str, str]:
+    """Every top-level class and function of a module, as source text."""
+    tree = ast.parse(source)
+    return {n.name: ast.get_source_segment(source, n) for n in tree.body
+            if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+
+
+@pytest.mark.parametrize("spec", [get_preset("resnext50_32x4d"), *VARIANTS], ids=lambda s: s.name)
+def test_the_exported_classes_are_the_librarys_own_verbatim(spec: ArchSpec) -> None:
+    exported = export_python(spec)
+    assert _definitions(exported) == _definitions(NETS.read_text())
+    model = build_model(spec, "meta")
+    assert type(model) is nets.ResNet
+    ours = {v for v in vars(nets).values() if isinstance(v, type) and issubclass(v, torch.nn.Module)}
+    assert {type(m) for m in model.modules()} <= ours | {
+        torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.ReLU, torch.nn.MaxPool2d, torch.nn.AdaptiveAvgPool2d,
+        torch.nn.Linear, torch.nn.Sequential, torch.nn.ModuleList}
+
+
+_RUNNER = """
+import json, runpy, sys
+try:
+    import explorer
+    sys.exit("explorer must not be importable here")
+except ImportError:
+    pass
+ns = runpy.run_path("model.py")
+model = ns["build"]()
+print(json.dumps({"params": sum(p.numel() for p in model.parameters()),
+                  "keys": {k: list(v.shape) for k, v in model.state_dict().items()}}))
+"""
+
+
+@pytest.mark.parametrize("spec", [get_preset("resnet50"), get_preset("resnet20"), *VARIANTS], ids=lambda s: s.name)
+def test_exported_python_rebuilds_the_model_without_explorer(spec: ArchSpec, tmp_path: Path) -> None:
+    (tmp_path / "model.py").write_text(export_python(spec))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-I", "-c", _RUNNER], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    model = build_model(spec, "meta")
+    assert result["params"] == sum(p.numel() for p in model.parameters())
+    assert result["keys"] == {k: list(v.shape) for k, v in model.state_dict().items()}
+
+
+def test_exported_python_computes_the_same_function() -> None:
+    spec = dataclasses.replace(get_preset("resnext50_32x4d"), depths=(1, 2, 1, 1), form="b")
+    ns: dict = {}
+    exec(compile(export_python(spec), "exported.py", "exec"), ns)  # our own generated file, not user data
+    ours, theirs = build_model(spec).eval(), ns["build"]().eval()
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(ours(x), theirs(x))
+    assert ns["INPUT_SIZE"] == spec.input_size
+    spec_line = next(line for line in export_python(spec).splitlines() if line.startswith("# Its spec"))
+    assert ArchSpec.from_json(spec_line.split(": ", 1)[1]) == spec
+
+
+def test_export_name_cannot_inject_code() -> None:
+    spec = dataclasses.replace(get_preset("resnet18"), name='x"""\nimport os; os.system("echo pwned")\n"""')
+    src = export_python(spec)
+    compile(src, "exported.py", "exec")
+    assert "\nimport os" not in src
+
+
+def test_build_and_onnx_export_refuse_a_huge_network_before_allocating(tmp_path: Path) -> None:
+    assert sum(p.numel() for p in build_model(HUGE, "meta").parameters()) > 10**11
+    with pytest.raises(ResourceError, match="^memory: building huge in float32 needs about"):
+        build_model(HUGE)
+    with pytest.raises(ResourceError, match="^memory: exporting huge at batch 1"):
+        export_onnx(HUGE, tmp_path / "huge.onnx")
+    assert not (tmp_path / "huge.onnx").exists()
+    small = get_preset("resnet20")
+    with pytest.raises(ResourceError):
+        build_model(small, budget=1000)
+    assert build_model(small, budget=math.inf) is not None  # the explicit override
+
+
+# --- diagrams -------------------------------------------------------------------------------------
+def test_network_diagram_collapses_repeats_and_draws_shortcuts() -> None:
+    dot = network_dot(get_preset("resnet50"))
+    assert dot.startswith("digraph G {") and dot.rstrip().endswith("}")
+    assert "layer1.1 … layer1.2  (× 2)" in dot and "layer3.1 … layer3.5  (× 5)" in dot
+    assert dot.count("style=dashed") == 8  # a first block and its repeats in each of 4 stages
+    assert dot.count('label="projection 1×1, ') == 4 and dot.count('label="identity"') == 4
+    assert 'label="256×56×56"' in dot and 'label="2048×7×7"' in dot
+    plain = network_dot(get_preset("plain18"))
+    assert "style=dashed" not in plain
+    cifar = network_dot(get_preset("resnet20"))
+    assert "zero-pad to 32, /2" in cifar and "max pool" not in cifar
+
+
+def test_diagram_labels_are_escaped() -> None:
+    from explorer.diagram import _q
+
+    assert _q('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+    assert "quote" not in network_dot(VARIANTS[4])  # the free-text name is never drawn
+
+
+@pytest.mark.parametrize("form", ["a", "b", "c"])
+def test_block_diagram_per_form(form: str) -> None:
+    dot = block_dot(form, 32, 4, 256)
+    if form == "c":
+        assert "3×3, 128, groups = 32" in dot
+    else:
+        assert "… 29 more paths …" in dot and dot.count('[label="1×1, 4"]') == 3
+        assert ("Σ (sum)" in dot) == (form == "a")
+        assert ("concatenate, 128" in dot) == (form == "b")
