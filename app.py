@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from views._shared import apply_link_once, metric_toggle, show_link_problems
+from ui import links, pages, style  # noqa: F401 - ui.pages registers every page's link parameters
 
 st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
 
@@ -13,9 +13,9 @@ page = st.navigation(
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
         st.Page("views/fig3.py", title="Fig. 3 lab", icon=":material/call_split:", url_path="fig3"),
         st.Page("views/design.py", title="Design space", icon=":material/tune:", url_path="design"),
-    ]
+    ],
+    position="top",
 )
-apply_link_once()
-metric_toggle()
-show_link_problems()
+style.apply()
+links.apply_once(page.url_path)
 page.run()

@@ -1,119 +1,110 @@
-"""Plotly figures for the app: every chart has a title, axis labels with units and exact hover values."""
+"""Plotly figures for the app: every chart has a title, axis labels with units (SI ticks, e.g. "1.5G"), exact
+hover values, and error bars wherever a value was measured."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 
-from .analysis import Analysis, Rollup
-from .tables import METRIC_LABELS
+from .analysis import Analysis
+from .comparison import Comparison
+from .vocab import METRICS, multiply_adds
+
+_HEIGHT = 360
 
 
-def _hover(metric: str) -> str:
-    unit = {"params": "parameters", "macs": "MACs", "flops": "FLOPs"}.get(metric, "elements")
-    return "%{x}<br>%{y:,} " + unit + "<extra>%{fullData.name}</extra>"
+def _label(key: str) -> str:
+    """Axis title: 'Parameters', 'MACs', 'FLOPs', 'Activations (elements)'."""
+    m = METRICS[key]
+    return m.name if m.unit in ("parameters", m.name) else f"{m.name} ({m.unit})"
 
 
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def _value(obj: Any, key: str) -> int:
+    """A count of a rollup or an analysis; FLOPs are 2 × MACs."""
+    return multiply_adds(obj.macs, key) if key in ("macs", "flops") else getattr(obj, key)
 
 
-def _values(rollups: Sequence[Rollup], metric: str) -> list[int]:
-    return [getattr(r, metric) for r in rollups]
+def _hover(key: str) -> str:
+    return "%{x}<br>%{y:,} " + METRICS[key].unit + "<extra>%{fullData.name}</extra>"
 
 
-def rollup_bars(analysis: Analysis, metric: str, level: str = "stages") -> go.Figure:
-    """Bar chart of one metric (params, macs, flops, activations) per stage or per block."""
+def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis={"title": y, "tickformat": "~s", "rangemode": "tozero"},
+                      margin={"t": 60, "b": 40, "l": 60, "r": 20}, height=_HEIGHT, separators=".,", **extra)
+    return fig
+
+
+def rollup_bars(analysis: Analysis, key: str, level: str = "stages") -> go.Figure:
+    """One count (params, macs, flops, activations) per stage or per block."""
     rollups = analysis.stages if level == "stages" else analysis.blocks
-    label = METRIC_LABELS[metric]
-    fig = go.Figure(
-        go.Bar(
-            x=[r.name for r in rollups], y=_values(rollups, metric), name=analysis.name,
-            hovertemplate=_hover(metric),
-        )
-    )
-    fig.update_layout(
-        title=f"{_cap(label)} per {level[:-1]} — {analysis.name}",
-        xaxis_title=level[:-1], yaxis_title=label, margin={"t": 60, "b": 40}, height=360,
-    )
-    return fig
+    fig = go.Figure(go.Bar(x=[r.name for r in rollups], y=[_value(r, key) for r in rollups], name=analysis.name,
+                           hovertemplate=_hover(key)))
+    return _layout(fig, f"{METRICS[key].name} per {level[:-1]} — {analysis.name}", level[:-1], _label(key))
 
 
-def compare_bars(analyses: Sequence[Analysis], metric: str) -> go.Figure:
-    """Grouped bars: one metric per stage, one bar per configuration."""
-    label = METRIC_LABELS[metric]
+def compare_bars(c: Comparison, key: str) -> go.Figure:
+    """Grouped bars: one count per stage, one bar per configuration."""
     fig = go.Figure()
-    for i, a in enumerate(analyses):
-        fig.add_bar(
-            x=[s.name for s in a.stages], y=_values(a.stages, metric), name=f"{i + 1}. {a.name}",
-            hovertemplate=_hover(metric),
-        )
-    fig.update_layout(
-        barmode="group", title=f"{_cap(label)} per stage", xaxis_title="stage", yaxis_title=label,
-        legend_title="configuration", margin={"t": 60, "b": 40}, height=380,
-    )
-    return fig
+    for i, a in enumerate(c.analyses):
+        fig.add_bar(x=[s.name for s in a.stages], y=[_value(s, key) for s in a.stages], name=f"{i + 1}. {a.name}",
+                    hovertemplate=_hover(key))
+    return _layout(fig, f"{METRICS[key].name} per stage", "stage", _label(key), barmode="group",
+                   legend={"orientation": "h", "y": -0.2})
 
 
-def cardinality_chart(choices: Sequence[object], target_params: int) -> go.Figure:
-    """Table 2: template-block params (bars) and MACs (line) against C at matched complexity."""
+def cardinality_chart(choices: Sequence[Any], target_params: int, key: str = "macs") -> go.Figure:
+    """Table 2: template-block params (bars) and MACs or FLOPs (line) against C at matched complexity."""
     labels = [f"{w.cardinality}×{w.d}d" for w in choices]
     fig = go.Figure()
     fig.add_bar(x=labels, y=[w.params for w in choices], name="parameters",
                 hovertemplate="%{x}<br>%{y:,} parameters<extra></extra>")
-    fig.add_scatter(x=labels, y=[w.macs for w in choices], name="MACs", yaxis="y2", mode="lines+markers",
-                    hovertemplate="%{x}<br>%{y:,} MACs<extra></extra>")
+    fig.add_scatter(x=labels, y=[multiply_adds(w.macs, key) for w in choices], name=METRICS[key].unit, yaxis="y2",
+                    mode="lines+markers", hovertemplate="%{x}<br>%{y:,} " + METRICS[key].unit + "<extra></extra>")
     fig.add_hline(y=target_params, line_dash="dot", annotation_text=f"target {target_params:,}")
-    fig.update_layout(
-        title="Template block at matched complexity: cardinality C × width d",
-        xaxis_title="C × d (cardinality × width per path)", yaxis_title="parameters (convs)",
-        yaxis2={"title": "MACs (multiply-accumulates)", "overlaying": "y", "side": "right", "rangemode": "tozero"},
-        yaxis={"rangemode": "tozero"}, legend={"orientation": "h", "y": -0.25}, height=380, margin={"t": 60},
-    )
+    return _layout(fig, "Template block at matched complexity: cardinality C × width d",
+                   "C × d (cardinality × width per path)", "Parameters (convs)",
+                   yaxis2={"title": _label(key), "overlaying": "y", "side": "right", "rangemode": "tozero",
+                           "tickformat": "~s"}, legend={"orientation": "h", "y": -0.25})
+
+
+def error_chart(rows: Sequence[dict], title: str, errors: Sequence[str] = ("top-1 error %",),
+                latency: Sequence[Any] | None = None, key: str = "macs") -> go.Figure:
+    """A paper's top-1 errors for several networks, with our counts (and measured latency) on hover."""
+    labels = [r["label"] for r in rows]
+    extra = [f"{r.median_ms:,.1f} ms (p10 {r.p10_ms:,.1f}, p90 {r.p90_ms:,.1f})" for r in latency] if latency \
+        else ["not measured"] * len(rows)
+    fig = go.Figure()
+    for err in errors:
+        values = [r.get(err) for r in rows]
+        fig.add_scatter(
+            x=labels, y=values, mode="lines+markers+text", name=err, textposition="top center",
+            text=[f"{v}" if v is not None else "" for v in values],
+            customdata=[[r["params"], multiply_adds(r["macs"], key), e] for r, e in zip(rows, extra)],
+            hovertemplate="%{x}<br>" + err + " %{y} (paper)<br>%{customdata[0]:,} parameters<br>%{customdata[1]:,} "
+            + METRICS[key].unit + "<br>latency %{customdata[2]}<extra></extra>")
+    fig.update_layout(title=title, xaxis_title="network", yaxis_title="ImageNet error, % (paper)", height=_HEIGHT,
+                      margin={"t": 60, "b": 40}, legend={"orientation": "h", "y": -0.25})
     return fig
 
 
-def table3_chart(rows: Sequence[dict], depth: int, latency_ms: Sequence[float] | None = None) -> go.Figure:
-    """Table 3: the paper's top-1 error at each C×d, with our MACs (and measured latency) on hover."""
-    labels = [f"{r['C']}×{r['d']}d" for r in rows]
-    extra = [f"{ms:,.1f} ms" for ms in latency_ms] if latency_ms else ["not measured"] * len(rows)
-    fig = go.Figure(
-        go.Scatter(
-            x=labels, y=[r["top-1 error % (paper)"] for r in rows], mode="lines+markers+text",
-            text=[f"{r['top-1 error % (paper)']}" for r in rows], textposition="top center", name="top-1 error",
-            customdata=[[r["params"], r["macs"], e] for r, e in zip(rows, extra)],
-            hovertemplate="%{x}<br>top-1 error %{y}% (paper)<br>%{customdata[0]:,} parameters<br>"
-            "%{customdata[1]:,} MACs<br>latency %{customdata[2]}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title=f"ResNeXt-{depth}: more cardinality at about the same cost (ResNeXt Table 3)",
-        xaxis_title="C × d (cardinality × width per path)", yaxis_title="ImageNet top-1 error, % (paper)",
-        height=380, margin={"t": 60},
-    )
-    return fig
-
-
-def latency_bars(names: Sequence[str], results: Sequence[object], title: str) -> go.Figure:
+def latency_bars(results: Sequence[Any], title: str) -> go.Figure:
     """Median latency per configuration with p10–p90 whiskers (ms)."""
-    med = [r.median_ms for r in results]
-    fig = go.Figure(
-        go.Bar(
-            x=list(names), y=med,
-            error_y={"type": "data", "symmetric": False, "array": [r.p90_ms - r.median_ms for r in results],
-                     "arrayminus": [r.median_ms - r.p10_ms for r in results]},
-            customdata=[[r.p10_ms, r.p90_ms, r.runs] for r in results],
-            hovertemplate="%{x}<br>median %{y:,.2f} ms<br>p10 %{customdata[0]:,.2f} ms · p90 %{customdata[1]:,.2f} ms"
-            "<br>%{customdata[2]} runs<extra></extra>",
-        )
-    )
+    fig = go.Figure(go.Bar(
+        x=[r.name for r in results], y=[r.median_ms for r in results],
+        error_y={"type": "data", "symmetric": False, "array": [r.p90_ms - r.median_ms for r in results],
+                 "arrayminus": [r.median_ms - r.p10_ms for r in results]},
+        customdata=[[r.p10_ms, r.p90_ms, r.runs] for r in results],
+        hovertemplate="%{x}<br>median %{y:,.2f} ms<br>p10 %{customdata[0]:,.2f} ms · p90 %{customdata[1]:,.2f} ms"
+        "<br>%{customdata[2]} runs<extra></extra>",
+    ))
     fig.update_layout(title=title, xaxis_title="configuration", yaxis_title="latency per forward pass (ms)",
-                      height=360, margin={"t": 60})
+                      height=_HEIGHT, margin={"t": 60, "b": 40})
     return fig
 
 
-def latency_histogram(result: object) -> go.Figure:
+def latency_histogram(result: Any) -> go.Figure:
     """Distribution of the per-run times of one measurement, median and p10/p90 marked."""
     fig = go.Figure(go.Histogram(x=list(result.times_ms), nbinsx=30, name="runs",
                                  hovertemplate="%{x} ms<br>%{y} runs<extra></extra>"))
@@ -122,44 +113,97 @@ def latency_histogram(result: object) -> go.Figure:
                       annotation_text=f"{label} {value:,.2f} ms")
     fig.update_layout(
         title=f"{result.runs} timed runs — {result.name}, batch {result.batch_size}, {result.dtype}, {result.device}",
-        xaxis_title="latency per forward pass (ms)", yaxis_title="runs", height=340, margin={"t": 60},
-        showlegend=False,
-    )
+        xaxis_title="latency per forward pass (ms)", yaxis_title="runs", height=_HEIGHT - 20, margin={"t": 60},
+        showlegend=False)
     return fig
 
 
-def sweep_chart(sweep: object) -> go.Figure:
-    """Throughput (images/s) and latency against batch size."""
+def sweep_chart(sweep: Any) -> go.Figure:
+    """Throughput (images/s) against batch size, p10–p90 as whiskers; one tick per measured batch size."""
     rs = sweep.results
-    fig = go.Figure()
-    fig.add_scatter(x=[r.batch_size for r in rs], y=[r.throughput for r in rs], mode="lines+markers",
-                    name="throughput", customdata=[[r.median_ms] for r in rs],
-                    hovertemplate="batch %{x}<br>%{y:,.1f} images/s<br>median %{customdata[0]:,.2f} ms"
-                    "<extra></extra>")
+    sizes = [r.batch_size for r in rs]
+    fig = go.Figure(go.Scatter(
+        x=sizes, y=[r.throughput for r in rs], mode="lines+markers", name="throughput",
+        error_y={"type": "data", "symmetric": False,
+                 "array": [r.batch_size / (r.p10_ms / 1000) - r.throughput for r in rs],
+                 "arrayminus": [r.throughput - r.batch_size / (r.p90_ms / 1000) for r in rs]},
+        customdata=[[r.median_ms, r.runs] for r in rs],
+        hovertemplate="batch %{x}<br>%{y:,.1f} images/s<br>median %{customdata[0]:,.2f} ms, %{customdata[1]} runs"
+        "<extra></extra>"))
     fig.update_layout(
         title=f"Throughput vs batch size — {rs[0].name if rs else ''} on {rs[0].device if rs else ''}",
-        xaxis={"title": "batch size", "type": "log"}, yaxis={"title": "throughput (images/s)", "rangemode": "tozero"},
-        height=360, margin={"t": 60},
-    )
+        xaxis={"title": "batch size", "type": "log", "tickvals": sizes, "ticktext": [str(s) for s in sizes]},
+        yaxis={"title": "throughput (images/s)", "rangemode": "tozero"}, height=_HEIGHT, margin={"t": 60})
     return fig
 
 
-def macs_vs_latency(analyses: Sequence[Analysis], results: Sequence[object], metric: str = "macs") -> go.Figure:
-    """Side by side, relative to the first configuration: MACs (or FLOPs) and measured latency."""
-    base_a, base_r = analyses[0], results[0]
-    names = [f"{i + 1}. {a.name}" for i, a in enumerate(analyses)]
-    unit = "MACs" if metric == "macs" else "FLOPs"
+def ratio_chart(c: Comparison, ratios: Sequence[Any], key: str = "macs") -> go.Figure:
+    """Relative to the first configuration: the counted work (exact) and the measured time (median of the paired
+    rounds, with its confidence interval as whiskers)."""
+    names = [f"{i + 1}. {a.name}" for i, a in enumerate(c.analyses)]
     fig = go.Figure()
-    fig.add_bar(x=names, y=[a.macs / base_a.macs for a in analyses], name=f"{unit} (relative)",
-                customdata=[[getattr(a, metric)] for a in analyses],
-                hovertemplate="%{x}<br>%{y:.3f}× the first<br>%{customdata[0]:,} " + unit + "<extra></extra>")
-    fig.add_bar(x=names, y=[r.median_ms / base_r.median_ms for r in results], name="latency (relative)",
-                customdata=[[r.median_ms, r.p10_ms, r.p90_ms] for r in results],
-                hovertemplate="%{x}<br>%{y:.3f}× the first<br>median %{customdata[0]:,.2f} ms "
-                "(p10 %{customdata[1]:,.2f}, p90 %{customdata[2]:,.2f})<extra></extra>")
+    fig.add_bar(x=names, y=[c.ratio(a, "macs") for a in c.analyses], name=f"{METRICS[key].unit} (exact)",
+                customdata=[[_value(a, key)] for a in c.analyses],
+                hovertemplate="%{x}<br>%{y:.3f}× the first<br>%{customdata[0]:,} " + METRICS[key].unit
+                + "<extra></extra>")
+    lows = [1.0] + [r.low for r in ratios]
+    highs = [1.0] + [r.high for r in ratios]
+    meds = [1.0] + [r.median for r in ratios]
+    fig.add_bar(x=names, y=meds, name="latency (measured)",
+                error_y={"type": "data", "symmetric": False, "array": [h - m for h, m in zip(highs, meds)],
+                         "arrayminus": [m - lo for m, lo in zip(meds, lows)]},
+                customdata=[[lo, h] for lo, h in zip(lows, highs)],
+                hovertemplate="%{x}<br>%{y:.3f}× the first<br>95% CI %{customdata[0]:.3f}–%{customdata[1]:.3f}×"
+                "<extra></extra>")
     fig.add_hline(y=1, line_dash="dot")
-    fig.update_layout(
-        barmode="group", title=f"{unit} are not speed: both relative to {analyses[0].name}",
-        xaxis_title="configuration", yaxis_title="× the first configuration", height=380, margin={"t": 60},
-    )
+    fig.update_layout(barmode="group", title=f"{METRICS[key].unit} are not speed: both relative to "
+                      f"{c.base.name}", xaxis_title="configuration", yaxis_title="× the first configuration",
+                      height=_HEIGHT + 20, margin={"t": 60}, legend={"orientation": "h", "y": -0.2})
     return fig
+
+
+def relative_chart(c: Comparison, measured: Any | None = None, key: str = "macs") -> go.Figure:
+    """The second configuration relative to the first: parameters, MACs (or FLOPs), activations, and the measured
+    time with its confidence interval when there is a measurement (a ``Ratio``)."""
+    a = c.analyses[1]
+    labels = ["Parameters", METRICS[key].unit, "Activations"]
+    values = [c.ratio(a, "params"), c.ratio(a, "macs"), c.ratio(a, "activations")]
+    fig = go.Figure(go.Bar(x=labels, y=values, name="counted (exact)", text=[f"{v:.3g}×" for v in values],
+                           textposition="outside", hovertemplate="%{x}: %{y:.4f}× " + c.base.name + "<extra></extra>"))
+    if measured is not None:
+        fig.add_bar(x=["Latency (measured)"], y=[measured.median], name="measured, 95% CI",
+                    text=[f"{measured.median:.3g}×"], textposition="outside",
+                    error_y={"type": "data", "symmetric": False, "array": [measured.high - measured.median],
+                             "arrayminus": [measured.median - measured.low]},
+                    hovertemplate="latency: %{y:.3f}× (CI " + f"{measured.low:.3f}–{measured.high:.3f})<extra></extra>")
+    fig.add_hline(y=1, line_dash="dot", annotation_text=c.base.name, annotation_position="bottom right")
+    fig.update_layout(title=f"{a.name} relative to {c.base.name}", yaxis={"title": f"× {c.base.name}",
+                      "rangemode": "tozero"}, height=_HEIGHT, margin={"t": 60, "b": 40}, showlegend=False)
+    return fig
+
+
+def differences_chart(rows: Sequence[Any], macs: int, title: str, key: str = "macs") -> go.Figure:
+    """What each paper and tool prints, drawn as its difference from our MACs (which sit at zero): one bar per
+    figure, stacked by what makes the difference, the figure itself at the end. A part too large for the
+    scale (FLOPs' doubling) is cut at the edge and labelled."""
+    labels = [r.label for r in rows][::-1]  # plotly draws the first category at the bottom
+    small = [v for r in rows for name, v in r.parts if not name.startswith("×")] or [1]
+    lo, hi = min(0, min(small)) * 1.25, max(0, max(small)) * 1.6 or 1
+    fig = go.Figure()
+    for name in dict.fromkeys(n for r in rows for n, _ in r.parts):
+        values = [dict(r.parts).get(name, 0) for r in rows][::-1]
+        fig.add_bar(y=labels, x=[min(v, hi) for v in values], name=name, orientation="h", customdata=values,
+                    hovertemplate="%{y}<br>" + name + ": %{customdata:+,}<extra></extra>")
+    fig.add_scatter(y=labels, x=[min(max(sum(v for _, v in r.parts), 0), hi) for r in rows][::-1], mode="text",
+                    text=[f"  {r.value:,}" for r in rows][::-1], textposition="middle right", showlegend=False,
+                    customdata=[r.printed for r in rows][::-1], hovertemplate="%{y} prints %{customdata}<extra></extra>")
+    fig.add_vline(x=0, line_color="#555", annotation_text=f"our {METRICS[key].unit}: {macs:,}",
+                  annotation_position="top")
+    fig.update_layout(barmode="relative", title=title, height=110 + 30 * len(rows),
+                      xaxis={"title": "difference from our MACs", "tickformat": "~s", "range": [lo, hi * 1.9]},
+                      margin={"t": 70, "b": 40, "l": 10, "r": 10}, legend={"title": "what makes the difference"})
+    return fig
+
+
+__all__ = ["cardinality_chart", "differences_chart", "relative_chart", "compare_bars", "error_chart", "latency_bars", "latency_histogram", "ratio_chart",
+           "rollup_bars", "sweep_chart"]

@@ -126,30 +126,24 @@ def table2(
 
 
 
-
-def table2_rows(size: int = 56) -> list[dict[str, object]]:
-    """Table 2 as we compute it, beside the paper's printed d and parameters."""
+def table2_rows(size: int = 56, metric: str = "macs") -> list[dict[str, object]]:
+    """Table 2 as we compute it, beside the paper's printed d, width and parameters."""
     from .reference import TABLE2
+    from .vocab import METRICS, multiply_adds
 
     rows = []
     for w in table2(size=size):
         paper_d, paper_width, paper_params = TABLE2[w.cardinality]
+        same = w.d == paper_d and w.width == paper_width and w.params == paper_params
         rows.append({
-            "C": w.cardinality, "d": w.d, "width C·d": w.width, "params": w.params, "MACs": w.macs,
-            "paper d": paper_d, "paper params": paper_params,
-            "matches paper": w.d == paper_d and w.width == paper_width and w.params == paper_params,
+            "C": w.cardinality, "d": w.d, "Width C·d": w.width, "Parameters": w.params,
+            f"{METRICS[metric].unit} at {size}×{size}": multiply_adds(w.macs, metric), "Paper's d": paper_d,
+            "Paper's parameters": paper_params, "Matches the paper": "yes" if same else "no",
         })
     return rows
 
 
 # --- Table 3: whole networks at each C×d ----------------------------------------------------------------
-# ImageNet-1K top-1 error (%), 224×224 single crop, ResNeXt paper Table 3 (C = 1 is the ResNet).
-TABLE3_TOP1_ERROR = {
-    50: {1: 23.9, 2: 23.0, 4: 22.6, 8: 22.3, 32: 22.2},
-    101: {1: 22.0, 2: 21.7, 4: 21.4, 8: 21.3, 32: 21.2},
-}
-
-
 def table3_specs(depth: int) -> tuple[ArchSpec, ...]:
     """ResNeXt-50 or -101 at each C×d of Table 3 (1×64d is the ResNet)."""
     base = get_preset({50: "resnet50", 101: "resnet101"}[depth])
@@ -162,18 +156,38 @@ def table3_specs(depth: int) -> tuple[ArchSpec, ...]:
 
 def table3_rows(depth: int) -> list[dict[str, object]]:
     """Params and MACs we compute for each network of Table 3, beside the paper's top-1 error."""
+    from .reference import TABLE3_TOP1_ERROR
+
     rows = []
     for spec in table3_specs(depth):
         a = analyze(spec)
-        rows.append({
-            "network": spec.name, "C": spec.cardinality, "d": spec.base_width, "params": a.params, "macs": a.macs,
-            "top-1 error % (paper)": TABLE3_TOP1_ERROR[depth][spec.cardinality],
-        })
+        rows.append({"label": f"{spec.cardinality}×{spec.base_width}d", "network": spec.name, "params": a.params,
+                     "macs": a.macs, "top-1 error %": TABLE3_TOP1_ERROR[depth][spec.cardinality]})
+    return rows
+
+
+def table4_specs() -> tuple[ArchSpec, ...]:
+    """The networks of ResNeXt Table 4 (presets), in the paper's order."""
+    from .reference import TABLE4
+
+    return tuple(get_preset(name) for name in TABLE4)
+
+
+def table4_rows() -> list[dict[str, object]]:
+    """Params and MACs we compute for each network of Table 4, beside the paper's top-1 and top-5 errors."""
+    from .reference import TABLE4
+
+    rows = []
+    for spec in table4_specs():
+        a = analyze(spec)
+        setting, top1, top5 = TABLE4[spec.name]
+        rows.append({"label": setting.split(" (")[0], "network": spec.name, "setting": setting, "params": a.params,
+                     "macs": a.macs, "top-1 error %": top1, "top-5 error %": top5})
     return rows
 
 
 __all__ = [
-    "TABLE2_CARDINALITIES", "TABLE3_TOP1_ERROR", "WidthChoice", "basic_template_params", "table2", "table2_rows",
-    "table3_rows",
+    "DESIGN_FIELDS", "TABLE2_CARDINALITIES", "WidthChoice", "basic_template_params", "table2", "table2_rows",
+    "table3_rows", "table4_rows", "table4_specs",
     "table3_specs", "template_macs", "template_params", "width_for",
 ]

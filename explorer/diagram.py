@@ -1,15 +1,19 @@
-"""Architecture diagrams as Graphviz DOT text (rendered in the browser by ``st.graphviz_chart``).
+"""Architecture pictures: the whole network as SVG (drawn here, so it is the same on screen and in the download),
+and one ResNeXt block per Fig. 3 form as Graphviz DOT (rendered in the browser by ``st.graphviz_chart``).
 
-Pure functions of the plan and the analysis: the stem, each stage with its first block and the
-repeated ones collapsed into "× n", the shortcut drawn beside each block, and shapes on the edges.
+Pure functions of the plan and the analysis; user text (a network's name) is escaped, never interpreted, and
+never drawn at all in the network picture.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
 from . import plan as P
 from .analysis import Analysis, analyze
 from .spec import ArchSpec
-from .vocab import exact, shape
+from .vocab import METRICS, exact, multiply_adds, shape, si
 
 _HEADER = (
     'digraph G {\n  rankdir=TB; nodesep=0.3; ranksep=0.25;\n'
@@ -54,53 +58,142 @@ def _shortcut_label(b: P.BlockPlan) -> str | None:
     return f"projection {_conv(b.shortcut.conv)}"
 
 
-def network_dot(spec: ArchSpec, analysis: Analysis | None = None) -> str:
-    """The whole network: stem, stages (first block + "× n" repeats), head, shapes on the edges."""
-    analysis = analysis or analyze(spec)
+MAX_DRAWN_BLOCKS = 150  # "every block" draws at most this many; deeper networks stay collapsed
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One box of the network picture: its lines of text, the shape it outputs, and its shortcut (if a block)."""
+
+    key: str
+    lines: tuple[str, ...]
+    out_shape: tuple[int, ...]
+    shortcut: str | None = None
+    stage: str = ""
+
+
+def _count_line(params: int, macs: int, metric: str) -> str:
+    return f"{exact(params)} params · {si(multiply_adds(macs, metric), METRICS[metric].unit)}"
+
+
+def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> list[_Node]:
     plan = P.make_plan(spec)
-    out_of = {b.name: b.out_shape for b in analysis.blocks}
-    lines = [_HEADER, f'  input [shape=oval, label={_q("input " + shape(analysis.input_size))}];']
-    stem_ops = [_conv(op) if isinstance(op, P.Conv) else op.type for op in plan.stem]
-    stem_text = "stem · " + " · ".join(
-        "max pool 3×3, /2" if t == "maxpool" else "BN" if t == "bn" else "ReLU" if t == "relu" else f"conv {t}"
-        for t in stem_ops
-    )
-    lines.append(f"  stem [label={_q(stem_text)}];")
-    lines.append(f"  input -> stem [label={_q(shape(analysis.input_size))}];")
-    prev, prev_shape = "stem", out_of["stem"]
-    stage_totals = {s.name: s for s in analysis.stages}
-    edges = []  # kept outside the clusters: a node named in a cluster's edge would join that cluster
-    for s, blocks in enumerate(plan.stages):
-        stage = f"layer{s + 1}"
-        total = stage_totals[stage]
-        lines.append(f"  subgraph cluster_{stage} {{")
-        lines.append(
-            f"    label={_q(f'{stage} · {len(blocks)} block(s) · {exact(total.params)} params · {exact(total.macs)} MACs')};"
-            ' style="rounded"; color="#bbbbbb"; fontname="Helvetica"; fontsize=10;'
-        )
-        groups = [(blocks[0], 1)] + ([(blocks[1], len(blocks) - 1)] if len(blocks) > 1 else [])
-        for b, count in groups:
-            node = b.name.replace(".", "_")
-            label = b.name if count == 1 else f"{b.name} … {blocks[-1].name}  (× {count})"
-            lines.append(f"    {node} [label={_q(label + chr(10) + _block_label(b))}];")
-            edges.append(f"  {prev} -> {node} [label={_q(shape(prev_shape))}];")
-            short = _shortcut_label(b)
-            end = node
-            if short is not None:
-                add = f"{node}_add"
-                lines.append(f'    {add} [shape=circle, label="+", width=0.3, fixedsize=true];')
-                edges.append(f"  {node} -> {add};")
-                edges.append(f"  {prev} -> {add} [style=dashed, color=\"#c0392b\", label={_q(short)}];")
-                end = add
-            prev, prev_shape = end, out_of[blocks[-1].name if count > 1 else b.name]
-        lines.append("  }")
-    lines += edges
-    lines.append(f'  head [label={_q(f"global avg pool → fc, {spec.num_classes}")}];')
-    lines.append(f"  {prev} -> head [label={_q(shape(prev_shape))}];")
-    lines.append(f'  output [shape=oval, label={_q(f"{spec.num_classes} logits")}];')
-    lines.append("  head -> output;")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    blocks = {b.name: b for b in analysis.blocks}
+    stem_ops = ["conv " + _conv(op) if isinstance(op, P.Conv) else _STEM_WORDS.get(op.type, op.type)
+                for op in plan.stem]
+    stem = blocks["stem"]
+    nodes = [_Node("stem", ("stem", " · ".join(stem_ops), _count_line(stem.params, stem.macs, metric)),
+                   stem.out_shape)]
+    expanded = expanded and len(plan.blocks) <= MAX_DRAWN_BLOCKS
+    for s, stage in enumerate(plan.stages):
+        groups = [[b] for b in stage] if expanded else [[stage[0]]] + ([list(stage[1:])] if len(stage) > 1 else [])
+        for group in groups:
+            first, last = group[0], group[-1]
+            title = first.name if len(group) == 1 else f"{first.name} … {last.name}  (× {len(group)})"
+            params = sum(blocks[b.name].params for b in group)
+            macs = sum(blocks[b.name].macs for b in group)
+            nodes.append(_Node(first.name, (title, _block_label(first), _count_line(params, macs, metric)),
+                               blocks[last.name].out_shape, _shortcut_label(first), f"layer{s + 1}"))
+    head = blocks["head"]
+    nodes.append(_Node("head", ("head", f"global avg pool → fc, {spec.num_classes}",
+                                _count_line(head.params, head.macs, metric)), head.out_shape))
+    return nodes
+
+
+_STEM_WORDS = {"bn": "BN", "relu": "ReLU", "maxpool": "max pool 3×3, /2"}
+# Geometry of the picture (px): one column of boxes, shortcuts to their right, shapes on the edges' left.
+_W, _X, _BOX_W, _LINE, _PAD, _GAP, _FONT = 600, 40, 400, 17, 8, 30, 13
+
+
+def network_svg(spec: ArchSpec, analysis: Analysis | None = None, *, expanded: bool = False, metric: str = "macs",
+                heat: dict[str, tuple[float, str]] | None = None) -> str:
+    """The whole network as a standalone SVG picture, readable at normal zoom.
+
+    Stem, each stage's blocks (repeats collapsed into "× n" unless ``expanded``), head; every box shows its
+    parameters and MACs (or FLOPs); edges carry the tensor shapes; the shortcut of each block is drawn beside
+    it. ``heat`` colours boxes: ``{node key: (share 0…1, text)}`` (e.g. measured time), keyed by block name,
+    ``"stem"`` or ``"head"``.
+    """
+    analysis = analysis or analyze(spec)
+    nodes = _nodes(spec, analysis, expanded, metric)
+    out: list[str] = []
+    y = 10
+    cx = _X + _BOX_W / 2
+    out.append(_oval(cx, y + 14, f"input {shape(analysis.input_size)}"))
+    y += 28
+    stage_top: dict[str, float] = {}
+    stage_bottom: dict[str, float] = {}
+    prev_shape = analysis.input_size
+    for node in nodes:
+        if node.stage and node.stage not in stage_top:  # a stage's frame opens with its own header line
+            out.append(_edge(cx, y, y + 12, ""))
+            y += 12
+            stage_top[node.stage] = y
+            y += 20
+            out.append(_edge(cx, y - 20, y + _GAP, shape(prev_shape)))
+        else:
+            out.append(_edge(cx, y, y + _GAP, shape(prev_shape)))
+        y += _GAP
+        fill, extra = "#f7f7f9", ()
+        if heat and node.key in heat:
+            share, text = heat[node.key]
+            fill, extra = _heat_colour(share), (text,)
+        lines = (*node.lines, *extra)
+        h = _PAD * 2 + _LINE * len(lines)
+        out.append(f'<rect x="{_X}" y="{y}" width="{_BOX_W}" height="{h}" rx="6" fill="{fill}" stroke="#888"/>')
+        for i, text in enumerate(lines):
+            weight = ' font-weight="600"' if i == 0 else ""
+            out.append(f'<text x="{_X + 10}" y="{y + _PAD + _LINE * (i + 1) - 4}"{weight}>{escape(text)}</text>')
+        top, y = y, y + h
+        if node.shortcut is not None:  # the sum below the block, the shortcut from above it
+            out.append(_edge(cx, y, y + 16, ""))
+            y += 16
+            out.append(f'<circle cx="{cx}" cy="{y + 10}" r="10" fill="#fff" stroke="#555"/>'
+                       f'<text x="{cx}" y="{y + 15}" text-anchor="middle">+</text>')
+            sx = _X + _BOX_W + 30
+            out.append(f'<path d="M {cx} {top - 12} H {sx} V {y + 10} H {cx + 10}" fill="none" stroke="#c0392b" '
+                       f'stroke-dasharray="5,4" marker-end="url(#arrow)"/>')
+            out.append(f'<text x="{sx + 6}" y="{(top + y) / 2 + 4}" fill="#c0392b" font-size="11">'
+                       f'{escape(node.shortcut)}</text>')
+            y += 20
+        if node.stage:
+            stage_bottom[node.stage] = y + 6
+        prev_shape = node.out_shape
+    out.append(_edge(cx, y, y + _GAP, shape(prev_shape)))
+    y += _GAP
+    out.append(_oval(cx, y + 14, f"{spec.num_classes} logits"))
+    y += 40
+    frames = []
+    totals = {s.name: s for s in analysis.stages}
+    for stage, top in stage_top.items():
+        t = totals[stage]
+        frames.append(f'<rect x="{_X - 20}" y="{top}" width="{_W - _X}" height="{stage_bottom[stage] - top}" rx="10" '
+                      f'fill="none" stroke="#bbb"/><text x="{_X + _BOX_W / 2 + 12}" y="{top + 15}" font-size="12" fill="#555" '
+                      f'font-weight="600">{escape(f"{stage} · {_count_line(t.params, t.macs, metric)}")}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W + 40}" height="{y}" viewBox="0 0 {_W + 40} {y}" '
+            f'font-family="Helvetica, Arial, sans-serif" font-size="{_FONT}" fill="#222">'
+            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+            'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>'
+            + "".join(frames) + "".join(out) + "</svg>")
+
+
+def _edge(x: float, y0: float, y1: float, label: str) -> str:
+    """An arrow down from y0 to y1, its tensor shape to its left (the shortcuts run on the right)."""
+    text = (f'<text x="{x - 8}" y="{(y0 + y1) / 2 + 4}" font-size="11" fill="#555" text-anchor="end">'
+            f'{escape(label)}</text>') if label else ""
+    return f'<line x1="{x}" y1="{y0}" x2="{x}" y2="{y1 - 2}" stroke="#555" marker-end="url(#arrow)"/>{text}'
+
+
+def _oval(cx: float, cy: float, text: str) -> str:
+    return (f'<ellipse cx="{cx}" cy="{cy}" rx="{max(60, 4.2 * len(text) + 12):.0f}" ry="13" fill="#fff" stroke="#888"/>'
+            f'<text x="{cx}" y="{cy + 4}" text-anchor="middle">{escape(text)}</text>')
+
+
+def _heat_colour(share: float) -> str:
+    """White (0) to a warm orange (1)."""
+    share = min(max(share, 0.0), 1.0)
+    r, g, b = (255, int(255 - 120 * share), int(255 - 200 * share))
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def block_dot(form: str, cardinality: int, d: int, c_in: int, c_out: int | None = None, shown: int = 3) -> str:

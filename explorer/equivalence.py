@@ -24,7 +24,7 @@ from torch import nn
 from . import plan as P
 from .analysis import analyze, analyze_block
 from .devices import resolve_device
-from .errors import SpecError
+from .errors import Cancelled, SpecError
 from .forms import to_form
 from .guard import check_budget, estimate_memory
 from .latency import Ratio, measure_interleaved, paired_ratios
@@ -251,11 +251,18 @@ def _compare(
     diffs: dict[str, list[float | None]] = {f: [] for f in ("a", "b", "c")}
     scale = 0.0
     models32: dict[str, nn.Module] = {}
-    for dtype in dtypes:
+    share = 0.3 if timing is not None else 1.0  # of the progress bar, when the forms are timed afterwards
+    for k, dtype in enumerate(dtypes):
         base = copy.deepcopy(grouped).to(dtype).train(train)
         models = {f: to_form(base, f) for f in ("c", "a", "b")}
+        outs = {}
         with torch.no_grad(), _one_cpu_thread():
-            outs = {f: m(x.to(dev, dtype)) for f, m in models.items()}
+            for j, (f, m) in enumerate(models.items()):
+                if should_stop is not None and should_stop():
+                    raise Cancelled("the comparison was stopped before it finished")
+                outs[f] = m(x.to(dev, dtype))
+                if progress is not None:
+                    progress(share * (3 * k + j + 1) / (3 * len(dtypes)), f"form {f} in {str(dtype)[6:]}")
         for f in diffs:
             diffs[f].append((outs[f] - outs["c"]).abs().max().item())
         if dtype == torch.float32:
@@ -264,9 +271,13 @@ def _compare(
         diffs[f] += [None] * (2 - len(diffs[f]))
     timed: dict[str, LatencyResult] = {}
     if timing is not None:  # c first: the ratios are "× form (c)"
+        def timing_progress(fraction: float, text: str) -> None:
+            if progress is not None:
+                progress(share + (1 - share) * fraction, f"timing: {text}")
+
         results = measure_interleaved([m.eval() for m in models32.values()], timing, input_size=input_size,
-                                      precision=0.05, names=[f"form {f}" for f in models32], progress=progress,
-                                      should_stop=should_stop)
+                                      precision=0.05, names=[f"form {f}" for f in models32],
+                                      progress=timing_progress, should_stop=should_stop)
         timed = dict(zip(models32, results))
     return {f: (v[0], v[1]) for f, v in diffs.items()}, scale, timed
 

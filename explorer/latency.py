@@ -155,11 +155,12 @@ class Ratio:
         return (self.high - self.low) / 2 / self.median
 
     def phrase(self) -> str:
-        """'1.11× as long (95% CI 1.08–1.14×, 24 paired rounds)' or 'no measurable difference (…)'."""
+        """'1.11× as long as resnet50 (95% CI 1.08–1.14×, 24 paired rounds)', or 'no measurable difference from
+        resnet50 (1.01×; 95% CI 0.98–1.03×, …)' when the interval holds 1."""
         ci = f"{self.coverage:.0%} CI {self.low:.3g}–{self.high:.3g}×, {self.rounds} paired rounds"
         if not self.measurable:
-            return f"no measurable difference ({self.median:.3g}×; {ci})"
-        return f"{self.median:.3g}× as long ({ci})"
+            return f"no measurable difference from {self.baseline} ({self.median:.3g}×; {ci})"
+        return f"{self.median:.3g}× as long as {self.baseline} ({ci})"
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "measurable": self.measurable}

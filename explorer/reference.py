@@ -29,14 +29,42 @@ class Reported:
 def _tv(params: int, macs: int, acc: str) -> Reported:
     (t1, t5), *rest = [tuple(float(v) for v in pair.split("/")) for pair in acc.split(", ")]
     note = f"V2 weights: {rest[0][0]}/{rest[0][1]}" if rest else "V1 weights only"
-    return Reported(TORCHVISION, params, macs, t1, t5, "accuracy", f"acc@1/acc@5 of the V1 weights; {note}")
+    return Reported(TORCHVISION, params, macs, t1, t5, "accuracy",
+                    f"errors are 100 − acc@1/acc@5 of the V1 weights ({t1}/{t5}); {note}")
 
 
 _STRIDE_1X1 = (
     "The ResNet paper puts the stride on the first 1×1 of a bottleneck; torchvision and the ResNeXt paper "
-    "put it on the 3×3 ('ResNet V1.5'). Parameters are identical; the 3×3 then runs at the higher "
-    "resolution, which is why the ResNet paper's ResNet-50 has 3.8e9 and the ResNeXt paper's 4.1e9 FLOPs."
+    "put it on the 3×3 ('ResNet V1.5'). Parameters are identical; with the stride on the 3×3 the first 1×1 "
+    "runs at the higher resolution, which is why the ResNet paper's ResNet-50 has 3.8e9 and the ResNeXt "
+    "paper's 4.1e9 FLOPs (multiply-adds)."
 )
+
+# ResNeXt Table 3: ImageNet-1K top-1 error (%), 224×224 single crop, at each C (d follows Table 2).
+TABLE3_TOP1_ERROR = {
+    50: {1: 23.9, 2: 23.0, 4: 22.6, 8: 22.3, 32: 22.2},
+    101: {1: 22.0, 2: 21.7, 4: 21.4, 8: 21.3, 32: 21.2},
+}
+# ResNeXt Table 4: going deeper, wider or more cardinal at about twice ResNet-101's complexity;
+# preset → (the paper's setting, top-1 error %, top-5 error %). The first two are the 1× baselines.
+TABLE4 = {
+    "resnet101": ("ResNet-101, 1×64d (1×)", 22.0, 6.0),
+    "resnext101_32x4d": ("ResNeXt-101, 32×4d (1×)", 21.2, 5.6),
+    "resnet200": ("ResNet-200, 1×64d: deeper", 21.7, 5.8),
+    "resnet101_1x100d": ("ResNet-101, 1×100d: wider", 21.3, 5.7),
+    "resnext101_2x64d": ("ResNeXt-101, 2×64d: cardinality", 20.7, 5.5),
+    "resnext101_64x4d": ("ResNeXt-101, 64×4d: cardinality", 20.4, 5.3),
+}
+
+
+def _t4(name: str) -> Reported:
+    setting, top1, top5 = TABLE4[name]
+    return Reported(RESNEXT_PAPER, None, None, top1, top5, note=f"Table 4 ({setting})")
+
+
+def _t3(depth: int, cardinality: int, **kwargs: object) -> Reported:
+    return Reported(RESNEXT_PAPER, top1=TABLE3_TOP1_ERROR[depth][cardinality], **kwargs)  # type: ignore[arg-type]
+
 
 REPORTED: dict[str, tuple[Reported, ...]] = {
     "resnet18": (
@@ -50,12 +78,12 @@ REPORTED: dict[str, tuple[Reported, ...]] = {
     "resnet50": (
         _tv(25_557_032, 4_089_184_256, "76.130/92.862, 80.858/95.434"),
         Reported(RESNET_PAPER, None, 3.8e9, 22.85, 6.71, note="10-crop error, Table 3. " + _STRIDE_1X1),
-        Reported(RESNEXT_PAPER, 25.5e6, 4.1e9, 23.9, None, note="Table 1 and Table 3 (224 single crop)"),
+        _t3(50, 1, params=25.5e6, macs=4.1e9, note="Table 1 and Table 3 (224 single crop)"),
     ),
     "resnet101": (
         _tv(44_549_160, 7_801_405_440, "77.374/93.546, 81.886/95.780"),
         Reported(RESNET_PAPER, None, 7.6e9, 21.75, 6.05, note="10-crop error, Table 3. " + _STRIDE_1X1),
-        Reported(RESNEXT_PAPER, None, None, 22.0, 6.0, note="Table 4 (1×64d)"),
+        _t4("resnet101"),
     ),
     "resnet152": (
         _tv(60_192_808, 11_513_626_624, "78.312/94.046, 82.284/96.002"),
@@ -63,22 +91,22 @@ REPORTED: dict[str, tuple[Reported, ...]] = {
     ),
     "resnext50_32x4d": (
         _tv(25_028_904, 4_230_479_872, "77.618/93.698, 81.198/95.340"),
-        Reported(RESNEXT_PAPER, 25.0e6, 4.2e9, 22.2, None, note="Table 1 and Table 3"),
+        _t3(50, 32, params=25.0e6, macs=4.2e9, note="Table 1 and Table 3"),
     ),
     "resnext101_32x8d": (_tv(88_791_336, 16_414_015_488, "79.312/94.526, 82.834/96.228"),),
     "resnext101_64x4d": (
         _tv(83_455_272, 15_460_270_080, "83.246/96.454"),
-        Reported(RESNEXT_PAPER, None, None, 20.4, 5.3, note="Table 4"),
+        _t4("resnext101_64x4d"),
     ),
     "wide_resnet50_2": (_tv(68_883_240, 11_398_021_120, "78.468/94.086, 81.602/95.758"),),
     "wide_resnet101_2": (_tv(126_886_696, 22_753_050_624, "78.848/94.284, 82.510/96.020"),),
-    "resnet200": (Reported(RESNEXT_PAPER, None, None, 21.7, 5.8, note="Table 4"),),
-    "resnext50_2x40d": (Reported(RESNEXT_PAPER, None, None, 23.0, None, note="Table 3"),),
-    "resnext50_4x24d": (Reported(RESNEXT_PAPER, None, None, 22.6, None, note="Table 3"),),
-    "resnext50_8x14d": (Reported(RESNEXT_PAPER, None, None, 22.3, None, note="Table 3"),),
-    "resnext101_32x4d": (Reported(RESNEXT_PAPER, None, None, 21.2, 5.6, note="Tables 3-4"),),
-    "resnext101_2x64d": (Reported(RESNEXT_PAPER, None, None, 20.7, 5.5, note="Table 4"),),
-    "resnet101_1x100d": (Reported(RESNEXT_PAPER, None, None, 21.3, 5.7, note="Table 4 ('wider')"),),
+    "resnet200": (_t4("resnet200"),),
+    "resnext50_2x40d": (_t3(50, 2, note="Table 3"),),
+    "resnext50_4x24d": (_t3(50, 4, note="Table 3"),),
+    "resnext50_8x14d": (_t3(50, 8, note="Table 3"),),
+    "resnext101_32x4d": (_t4("resnext101_32x4d"),),
+    "resnext101_2x64d": (_t4("resnext101_2x64d"),),
+    "resnet101_1x100d": (_t4("resnet101_1x100d"),),
     "resnet20": (Reported(RESNET_PAPER, 0.27e6, None, 8.75, note="CIFAR-10 test error, Table 6"),),
     "resnet32": (Reported(RESNET_PAPER, 0.46e6, None, 7.51, note="CIFAR-10 test error, Table 6"),),
     "resnet44": (Reported(RESNET_PAPER, 0.66e6, None, 7.17, note="CIFAR-10 test error, Table 6"),),
@@ -102,24 +130,35 @@ def reported(name: str) -> tuple[Reported, ...]:
     return REPORTED.get(name, ())
 
 
-def source_rows(name: str, params: int, macs: int) -> list[dict[str, object]]:
-    """'Paper says / we compute' rows for a preset: each source's figures beside ours, and the difference."""
+def source_rows(name: str, params: int, macs: int, metric: str = "macs") -> list[dict[str, object]]:
+    """'Paper says / we compute' rows for a preset: each source's figures beside ours, and the difference.
+
+    Every accuracy is turned into an error (100 − accuracy), so one column compares like with like; the
+    note says which it was. Missing figures are "—". ``metric`` shows multiply-adds as MACs or FLOPs.
+    """
+    from .vocab import METRICS, multiply_adds, si
+
+    unit = METRICS[metric].unit
     rows = []
     for r in reported(name):
-        rows.append(
-            {
-                "source": r.source,
-                "params reported": r.params,
-                "params ours": params,
-                "params Δ %": None if r.params is None else round(100 * (params - r.params) / r.params, 2),
-                "MACs reported": r.macs,
-                "MACs ours": macs,
-                "MACs Δ %": None if r.macs is None else round(100 * (macs - r.macs) / r.macs, 2),
-                f"top-1 {r.metric} %": r.top1,
-                f"top-5 {r.metric} %": r.top5,
-                "note": r.note,
-            }
-        )
+        def err(v: float | None) -> object:
+            if v is None:
+                return "—"
+            return round(100 - v, 3) if r.metric == "accuracy" else v
+
+        rows.append({
+            "Source": r.source,
+            "Parameters reported": "—" if r.params is None else f"{r.params:,}" if isinstance(r.params, int)
+            else si(r.params),
+            "Parameters ours": f"{params:,}",
+            "Δ parameters %": "—" if r.params is None else round(100 * (params - r.params) / r.params, 2),
+            f"{unit} reported": "—" if r.macs is None else f"{multiply_adds(r.macs, metric):,}"
+            if isinstance(r.macs, int) else si((2 if metric == "flops" else 1) * r.macs),
+            f"{unit} ours": f"{multiply_adds(macs, metric):,}",
+            f"Δ {unit} %": "—" if r.macs is None else round(100 * (macs - r.macs) / r.macs, 2),
+            "Top-1 error %": err(r.top1),
+            "Top-5 error %": err(r.top5),
+        })
     return rows
 
 

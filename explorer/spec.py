@@ -60,9 +60,11 @@ SPEC_FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("stem_width", "Stem width", "channels out of the stem", "int", 1, MAX_WIDTH),
     Field("downsample_on", "Stride on", "bottleneck only: 3x3 is torchvision's 'V1.5' and the ResNeXt paper; "
           "1x1 is the ResNet paper. Same parameters, different MACs", "choice", choices=DOWNSAMPLE_ON),
-    Field("shortcut", "Shortcut", "how a block's input reaches its sum", "choice", choices=SHORTCUTS,
-          choice_labels=("B — projection where the shape changes", "A — zero-pad, no parameters (CIFAR)",
-                         "C — projection on every block", "none — plain network")),
+    Field("shortcut", "Shortcut", "how a block's input reaches its sum: B, a 1×1 projection + BN where the shape "
+          "changes, the identity elsewhere (torchvision); A, parameter-free subsampling and zero padding (the CIFAR "
+          "ResNets); C, a projection on every block; none, no shortcut (a plain network)", "choice", choices=SHORTCUTS,
+          choice_labels=("B — projection where needed", "A — zero-pad (CIFAR)", "C — projection everywhere",
+                         "none — plain network")),
     Field("num_classes", "Classes", "outputs of the final fully connected layer", "int", 1, MAX_CLASSES),
     Field("input_size", "Input size", "channels × height × width of one image", "ints", 1, MAX_SIDE),
 )}

@@ -1,4 +1,9 @@
-"""Analysis → pandas tables for the app, the CSV downloads and the CLI. Pure functions, no Streamlit."""
+"""Analyses → pandas tables for the app and its CSV downloads. Pure functions, no Streamlit.
+
+Headers are the human ones of :mod:`explorer.vocab` (with the unit where it is not a plain count); cells
+hold exact integers (the app shows them with separators), text where a value does not apply is "—"
+rather than None, and yes/no rather than True/False.
+"""
 
 from __future__ import annotations
 
@@ -7,148 +12,149 @@ from collections.abc import Sequence
 import pandas as pd
 
 from .analysis import Analysis, Rollup
-from .vocab import shape
+from .comparison import Comparison
+from .vocab import COLUMNS, METRICS, multiply_adds, shape
 
-METRICS = ("params", "macs", "flops")
-METRIC_LABELS = {
-    "params": "parameters",
-    "macs": "MACs (multiply-accumulates)",
-    "flops": "FLOPs (= 2 × MACs)",
-    "activations": "activations (output elements)",
-    "other_ops": "other ops (BN, ReLU, pool, add)",
-}
+NA = "—"
 # Rows whose names are unique module paths (a block's ReLU module is applied two or three times).
 _UNIQUE_TYPES = ("conv", "bn", "linear", "maxpool", "avgpool", "shortcut_a")
 
 
-def check_metric(metric: str) -> str:
-    if metric not in ("macs", "flops"):
-        raise ValueError(f"metric: must be 'macs' or 'flops', got {metric!r}")
-    return metric
+def _unit(metric: str) -> str:
+    return METRICS[metric].unit
+
+
+def _opt(value: int | None) -> str:
+    return NA if value is None else str(value)
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 def layers_frame(analysis: Analysis, metric: str = "macs") -> pd.DataFrame:
     """One row per layer in forward order; ``metric`` picks MACs or FLOPs (= 2 × MACs)."""
-    factor = 2 if check_metric(metric) == "flops" else 1
-    return pd.DataFrame(
-        {
-            "stage": [r.stage for r in analysis.layers],
-            "block": [r.block for r in analysis.layers],
-            "name": [r.name for r in analysis.layers],
-            "type": [r.type for r in analysis.layers],
-            "in_shape": [shape(r.in_shape) for r in analysis.layers],
-            "out_shape": [shape(r.out_shape) for r in analysis.layers],
-            "kernel": pd.array([r.kernel for r in analysis.layers], dtype="Int64"),
-            "stride": pd.array([r.stride for r in analysis.layers], dtype="Int64"),
-            "groups": pd.array([r.groups for r in analysis.layers], dtype="Int64"),
-            "params": [r.params for r in analysis.layers],
-            metric: [factor * r.macs for r in analysis.layers],
-            "activations": [r.activations for r in analysis.layers],
-            "other_ops": [r.other_ops for r in analysis.layers],
-        }
-    )
+    rows = analysis.layers
+    return pd.DataFrame({
+        COLUMNS["stage"]: [r.stage for r in rows],
+        COLUMNS["block"]: [r.block for r in rows],
+        COLUMNS["name"]: [r.name for r in rows],
+        COLUMNS["kind"]: [r.kind for r in rows],
+        COLUMNS["in_shape"]: [shape(r.in_shape) for r in rows],
+        COLUMNS["out_shape"]: [shape(r.out_shape) for r in rows],
+        COLUMNS["kernel"]: [_opt(r.kernel) for r in rows],
+        COLUMNS["stride"]: [_opt(r.stride) for r in rows],
+        COLUMNS["groups"]: [_opt(r.groups) for r in rows],
+        COLUMNS["params"]: [r.params for r in rows],
+        _unit(metric): [multiply_adds(r.macs, metric) for r in rows],
+        COLUMNS["activations"]: [r.activations for r in rows],
+        COLUMNS["other_ops"]: [r.other_ops for r in rows],
+    })
 
 
-def rollup_frame(rollups: Sequence[Rollup], metric: str = "macs") -> pd.DataFrame:
+def rollup_frame(rollups: Sequence[Rollup], metric: str = "macs", level: str = "Stage") -> pd.DataFrame:
     """Per stage or per block totals, with each one's share of the network."""
-    factor = 2 if check_metric(metric) == "flops" else 1
     params = [r.params for r in rollups]
-    macs = [factor * r.macs for r in rollups]
+    macs = [multiply_adds(r.macs, metric) for r in rollups]
     total_p, total_m = sum(params) or 1, sum(macs) or 1
-    return pd.DataFrame(
-        {
-            "name": [r.name for r in rollups],
-            "out_shape": [shape(r.out_shape) for r in rollups],
-            "params": params,
-            "params_%": [round(100 * p / total_p, 2) for p in params],
-            metric: macs,
-            f"{metric}_%": [round(100 * m / total_m, 2) for m in macs],
-            "activations": [r.activations for r in rollups],
-            "other_ops": [r.other_ops for r in rollups],
-        }
-    )
+    unit = _unit(metric)
+    return pd.DataFrame({
+        level: [r.name for r in rollups],
+        COLUMNS["out_shape"]: [shape(r.out_shape) for r in rollups],
+        COLUMNS["params"]: params,
+        "% of parameters": [round(100 * p / total_p, 2) for p in params],
+        unit: macs,
+        f"% of {unit}": [round(100 * m / total_m, 2) for m in macs],
+        COLUMNS["activations"]: [r.activations for r in rollups],
+        COLUMNS["other_ops"]: [r.other_ops for r in rollups],
+    })
 
 
-def compare_frame(analyses: Sequence[Analysis], metric: str = "macs") -> pd.DataFrame:
-    """Totals of several configurations with absolute and relative deltas against the first."""
-    factor = 2 if check_metric(metric) == "flops" else 1
-    base = analyses[0]
+def kinds_frame(analysis: Analysis, metric: str = "macs") -> pd.DataFrame:
+    """Totals per kind of layer (dense 1×1 conv, grouped 3×3 conv, BN, …), with each one's share."""
+    kinds = analysis.by_kind()
+    total = multiply_adds(analysis.macs, metric) or 1
+    unit = _unit(metric)
+    return pd.DataFrame({
+        COLUMNS["kind"]: list(kinds),
+        "Layers": [v["count"] for v in kinds.values()],
+        COLUMNS["params"]: [v["params"] for v in kinds.values()],
+        unit: [multiply_adds(v["macs"], metric) for v in kinds.values()],
+        f"% of {unit}": [round(100 * multiply_adds(v["macs"], metric) / total, 2) for v in kinds.values()],
+        COLUMNS["activations"]: [v["activations"] for v in kinds.values()],
+    })
+
+
+def compare_frame(c: Comparison, metric: str = "macs") -> pd.DataFrame:
+    """Totals of several configurations with differences and ratios against the first."""
+    unit = _unit(metric)
     rows = []
-    for a in analyses:
-        rows.append(
-            {
-                "name": a.name,
-                "input": shape(a.input_size),
-                "params": a.params,
-                "Δ params": a.params - base.params,
-                "params ×": round(a.params / base.params, 4),
-                metric: factor * a.macs,
-                f"Δ {metric}": factor * (a.macs - base.macs),
-                f"{metric} ×": round(a.macs / base.macs, 4) if base.macs else None,
-                "activations": a.activations,
-                "activations ×": round(a.activations / base.activations, 4) if base.activations else None,
-            }
-        )
+    for i, a in enumerate(c.analyses):
+        ratio_p, ratio_m, ratio_a = (c.ratio(a, k) for k in ("params", "macs", "activations"))
+        rows.append({
+            COLUMNS["config"]: f"{i + 1}. {a.name}",
+            COLUMNS["input"]: shape(a.input_size),
+            COLUMNS["params"]: a.params,
+            "Δ parameters": c.delta(a, "params"),
+            "× parameters": round(ratio_p, 4) if ratio_p is not None else NA,
+            unit: multiply_adds(a.macs, metric),
+            f"Δ {unit}": multiply_adds(c.delta(a, "macs"), metric),
+            f"× {unit}": round(ratio_m, 4) if ratio_m is not None else NA,
+            COLUMNS["activations"]: a.activations,
+            "× activations": round(ratio_a, 4) if ratio_a is not None else NA,
+        })
     return pd.DataFrame(rows)
 
 
-def stage_compare_frame(analyses: Sequence[Analysis], metric: str = "macs") -> pd.DataFrame:
+def stage_compare_frame(c: Comparison, metric: str = "macs") -> pd.DataFrame:
     """Long format: one row per (configuration, stage), for grouped bar charts and CSV."""
-    factor = 2 if check_metric(metric) == "flops" else 1
-    return pd.DataFrame(
-        [
-            {"config": f"{i + 1}. {a.name}", "stage": s.name, "params": s.params, metric: factor * s.macs,
-             "activations": s.activations}
-            for i, a in enumerate(analyses)
-            for s in a.stages
-        ]
-    )
+    return pd.DataFrame([
+        {COLUMNS["config"]: f"{i + 1}. {a.name}", COLUMNS["stage"]: s.name, COLUMNS["params"]: s.params,
+         _unit(metric): multiply_adds(s.macs, metric), COLUMNS["activations"]: s.activations}
+        for i, a in enumerate(c.analyses) for s in a.stages
+    ])
+
+
+def kind_compare_frame(c: Comparison, metric: str = "macs") -> pd.DataFrame:
+    """Per kind of layer, one column of MACs (or FLOPs) per configuration: where the work goes in each."""
+    unit = _unit(metric)
+    kinds: dict[str, None] = {}
+    for a in c.analyses:
+        kinds.update(dict.fromkeys(k for k, v in a.by_kind().items() if v["macs"] or v["params"]))
+    out = pd.DataFrame({COLUMNS["kind"]: list(kinds)})
+    for i, a in enumerate(c.analyses):
+        by = a.by_kind()
+        out[f"{unit} · {i + 1}. {a.name}"] = [multiply_adds(by.get(k, {}).get("macs", 0), metric) for k in kinds]
+        out[f"Parameters · {i + 1}. {a.name}"] = [by.get(k, {}).get("params", 0) for k in kinds]
+    return out
 
 
 def layer_diff_frame(base: Analysis, other: Analysis, metric: str = "macs") -> pd.DataFrame:
-    """Per-layer differences, joined on module name (layers present in only one side show as missing)."""
-    factor = 2 if check_metric(metric) == "flops" else 1
+    """Per-layer differences, joined on module name; a layer only one side has shows "—" on the other."""
+    unit = _unit(metric)
 
-    def side(a: Analysis) -> pd.DataFrame:
-        rows = [r for r in a.layers if r.type in _UNIQUE_TYPES]
-        return pd.DataFrame(
-            {
-                "name": [r.name for r in rows],
-                "type": [r.type for r in rows],
-                "out_shape": [shape(r.out_shape) for r in rows],
-                "params": [r.params for r in rows],
-                metric: [factor * r.macs for r in rows],
-            }
-        )
+    def side(a: Analysis) -> dict[str, tuple[str, str, int, int]]:
+        return {r.name: (r.kind, shape(r.out_shape), r.params, multiply_adds(r.macs, metric))
+                for r in a.layers if r.type in _UNIQUE_TYPES}
 
-    merged = side(base).merge(side(other), on="name", how="outer", suffixes=(" A", " B"), sort=False)
-    merged["type"] = merged["type A"].fillna(merged["type B"])
-    for col in ("params", metric):
-        merged[f"{col} A"] = merged[f"{col} A"].astype("Int64")
-        merged[f"{col} B"] = merged[f"{col} B"].astype("Int64")
-        merged[f"Δ {col}"] = merged[f"{col} B"].fillna(0) - merged[f"{col} A"].fillna(0)
-    order = base.layers + other.layers
-    position = {}
-    for i, r in enumerate(order):
-        position.setdefault(r.name, i)
-    merged["_pos"] = merged["name"].map(position)
-    merged = merged.sort_values("_pos", kind="stable").drop(columns=["_pos", "type A", "type B"])
-    cols = ["name", "type", "out_shape A", "out_shape B", "params A", "params B", "Δ params",
-            f"{metric} A", f"{metric} B", f"Δ {metric}"]
-    return merged[cols].reset_index(drop=True)
+    a_rows, b_rows = side(base), side(other)
+    names = list(dict.fromkeys([*a_rows, *b_rows]))  # forward order of A, then what only B has
+    rows = []
+    for name in names:
+        a, b = a_rows.get(name), b_rows.get(name)
+        kind = (a or b)[0]
+        rows.append({
+            COLUMNS["name"]: name, COLUMNS["kind"]: kind,
+            "Output shape A": a[1] if a else NA, "Output shape B": b[1] if b else NA,
+            "Parameters A": a[2] if a else NA, "Parameters B": b[2] if b else NA,
+            "Δ parameters": (b[2] if b else 0) - (a[2] if a else 0),
+            f"{unit} A": a[3] if a else NA, f"{unit} B": b[3] if b else NA,
+            f"Δ {unit}": (b[3] if b else 0) - (a[3] if a else 0),
+        })
+    return pd.DataFrame(rows)
 
 
-def ratio_sentence(base: Analysis, other: Analysis) -> str:
-    """One sentence a learner can quote: 'X has 1.03× the MACs and 0.98× the parameters of Y'."""
-    return (
-        f"{other.name} has {other.macs / base.macs:.3g}× the MACs and {other.params / base.params:.3g}× the "
-        f"parameters of {base.name} ({other.activations / base.activations:.3g}× the activations)."
-    )
-
-
-def speed_sentence(base: Analysis, other: Analysis, base_ms: float, other_ms: float, where: str) -> str:
-    """'X has 1.03× the MACs of Y and takes 1.4× as long on this CPU (…)'."""
-    return (
-        f"{other.name} has {other.macs / base.macs:.3g}× the MACs of {base.name} and takes "
-        f"{other_ms / base_ms:.3g}× as long {where}."
-    )
+__all__ = [
+    "NA", "compare_frame", "kind_compare_frame", "kinds_frame", "layer_diff_frame", "layers_frame", "rollup_frame",
+    "stage_compare_frame", "yes_no",
+]

@@ -317,10 +317,10 @@ def test_paired_ratios_pair_rounds_and_give_verdicts() -> None:
     r_slow, r_same = paired_ratios([_result("a", base), _result("b", slower), _result("c", same)])
     assert isinstance(r_slow, Ratio) and (r_slow.name, r_slow.baseline, r_slow.rounds) == ("b", "a", 10)
     assert r_slow.median == pytest.approx(1.25) and r_slow.low == pytest.approx(1.25) and r_slow.measurable
-    assert r_slow.phrase().startswith("1.25× as long (98% CI 1.25–1.25×, 10 paired rounds)")
+    assert r_slow.phrase() == "1.25× as long as a (98% CI 1.25–1.25×, 10 paired rounds)"
     ratios = sorted(f for f in [1.02, 0.97, 1.01, 0.99, 1.03, 0.98, 1.0, 1.01, 0.99, 1.02])
     assert (r_same.low, r_same.high) == pytest.approx((ratios[1], ratios[8]))  # x_(2), x_(9) of 10
-    assert not r_same.measurable and r_same.phrase().startswith("no measurable difference")
+    assert not r_same.measurable and r_same.phrase().startswith("no measurable difference from a (")
 
 
 def test_precision_keeps_measuring_until_the_interval_is_narrow(fake_time) -> None:  # noqa: ANN001

@@ -1,146 +1,135 @@
-"""Compare: two or more configurations side by side, totals, stages and layers."""
+"""Compare: two to six configurations side by side — totals, why they differ, stages, kinds, layers, speed."""
 
 import pandas as pd
 import streamlit as st
 
-from explorer import ArchSpec, SpecError, analyze, get_preset, list_presets
-from explorer.charts import compare_bars, macs_vs_latency
-from explorer.guard import ResourceError, check_memory
-from explorer.links import spec_to_params
-from explorer.tables import compare_frame, layer_diff_frame, ratio_sentence, speed_sentence, stage_compare_frame
-from explorer.units import exact, si
-from views._shared import (
-    BUILD_OPTION,
-    BUILD_SPEC,
-    BUILD_TOKEN,
-    COMPARE,
-    KEEP,
-    MAX_COMPARED,
-    NUMBER,
-    convention_caption,
-    latency_settings,
-    metric,
-    progress_reporter,
-    share_link,
-)
+from explorer import SpecError, get_preset, list_presets
+from explorer.vocab import METRICS, exact, si
+from ui import cache, links, state, work
+from ui.pages import BUILD_TOKEN, COMPARE, CONFIGS, DEFAULT_PAIR, MAX_COMPARED
+from ui.widgets import convention, count, header, measure_settings, number, unit
+from views.sections.counts import number_columns
 
-P = "compare."
+COMPARE.init()
+st.session_state.setdefault(CONFIGS, list(DEFAULT_PAIR))
+header("Compare", "compare", "Each configuration is a preset or the architecture on the Build page; differences and "
+       "ratios are against the first.")
+links.show_problems()
 
-st.title("Compare")
-m = metric()
-st.caption("Each configuration is a preset or the architecture currently on the Build page. "
-           "Deltas and ratios are against the first one.")
-st.session_state.setdefault(COMPARE, ["resnet50", "resnext50_32x4d"])
-st.multiselect("Configurations", [*list_presets(), BUILD_OPTION], key=COMPARE, max_selections=MAX_COMPARED, **KEEP)
-c1, c2, c3 = st.columns([2, 1, 1])
-c1.toggle("Same input size for all", key=P + "same_input", **KEEP,
-          help="Off: each network at its natural input (224×224 ImageNet, 32×32 CIFAR).")
-same = st.session_state.get(P + "same_input", False)
-st.session_state.setdefault(P + "h", 224)
-st.session_state.setdefault(P + "w", 224)
-c2.number_input("H", 1, 4096, step=1, key=P + "h", disabled=not same, **KEEP)
-c3.number_input("W", 1, 4096, step=1, key=P + "w", disabled=not same, **KEEP)
 
-names = st.session_state[COMPARE]
-if len(names) < 2:
-    st.info("Choose at least two configurations.")
+def _label(token: str) -> str:
+    return f"★ Build page: {state.valid_spec().name}" if token == BUILD_TOKEN else token
+
+
+st.multiselect("Configurations", [*list_presets(), BUILD_TOKEN], key=CONFIGS, format_func=_label,
+               max_selections=MAX_COMPARED, persist_state="session",
+               help="Presets, or ★ the Build page's architecture as it is now (its last valid version).")
+c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+c1.toggle(COMPARE.fields["same_input"].label, key=COMPARE.key("same_input"), help=COMPARE.fields["same_input"].help,
+          persist_state="session")
+same = bool(COMPARE.get("same_input"))
+with c2:
+    number(COMPARE, "h", disabled=not same)
+with c3:
+    number(COMPARE, "w", disabled=not same)
+problem = COMPARE.check()
+if problem is not None and problem.field in ("h", "w"):
+    st.error(f"**{COMPARE.fields[problem.field].label}** — {problem.reason}", icon=":material/error:")
     st.stop()
 
-analyses = []
-for name in names:
-    try:
-        if name == BUILD_OPTION:
-            if BUILD_SPEC not in st.session_state:
-                raise SpecError("Build page: no valid architecture there yet — open the Build page first")
-            spec = ArchSpec.from_json(st.session_state[BUILD_SPEC])
-        else:
-            spec = get_preset(name)
-        size = (spec.input_size[0], st.session_state[P + "h"], st.session_state[P + "w"]) if same else None
-        analyses.append(analyze(spec, size))
-    except SpecError as e:
-        st.error(f"**{name}** — {e}", icon="⚠️")
-if len(analyses) < 2:
+tokens = st.session_state[CONFIGS]
+if len(tokens) < 2:
+    st.info(f"Choose at least two configurations to compare ({len(tokens)} chosen).", icon=":material/info:")
+    st.stop()
+specs, sizes = [], []
+for token in tokens:
+    spec = state.valid_spec() if token == BUILD_TOKEN else get_preset(token)
+    size = (spec.input_size[0], COMPARE.get("h"), COMPARE.get("w")) if same else spec.input_size
+    specs.append(spec)
+    sizes.append(size)
+try:
+    c = cache.comparison(tuple(specs), tuple(sizes))
+except SpecError as e:
+    st.error(f"**Input size** — {e.reason}", icon=":material/error:")
     st.stop()
 
-unit = "MACs" if m == "macs" else "FLOPs"
-link = {"compare": ",".join(BUILD_TOKEN if n == BUILD_OPTION else n for n in names)}
-if BUILD_OPTION in names and BUILD_SPEC in st.session_state:
-    link.update(spec_to_params(ArchSpec.from_json(st.session_state[BUILD_SPEC]), st.session_state.get("build.preset")))
-if same:
-    link.update(h=str(st.session_state[P + "h"]), w=str(st.session_state[P + "w"]))
-if m == "flops":
-    link["metric"] = "FLOPs"
-share_link(link, key=P + "share")
-cols = st.columns(len(analyses))
-base = analyses[0]
-for col, a in zip(cols, analyses):
-    with col:
-        st.subheader(a.name)
-        delta = None if a is base else f"{a.params - base.params:+,} ({a.params / base.params - 1:+.1%})"
-        st.metric("Parameters", exact(a.params), delta, delta_color="off",
-                  help="exact count; delta against the first configuration")
-        value = a.macs if m == "macs" else a.flops
-        base_value = base.macs if m == "macs" else base.flops
-        st.metric(unit, si(value, unit), None if a is base else f"{value / base_value:.3g}× the first",
-                  delta_color="off", help=f"{exact(value)} {unit}")
-for a in analyses[1:]:
-    st.markdown(f"- {ratio_sentence(base, a)}")
-convention_caption()
+m = state.metric()
+base = c.base
+for col, token, a in zip(st.columns(len(c.analyses)), tokens, c.analyses):
+    with col.container(border=True):
+        st.markdown(f"**{_label(token) if token == BUILD_TOKEN else a.name}**")
+        for key, value in (("params", a.params), (m, count(a.macs)), ("activations", a.activations)):
+            ratio = c.ratio(a, "macs" if key == m else key)
+            relative = "" if a is base or ratio is None else f" · **{ratio:.3g}×**"
+            st.markdown(f"{METRICS[key].name}: {si(value, METRICS[key].unit if key == m else '')}{relative}  \n"
+                        f"<small>{exact(value)}</small>", unsafe_allow_html=True, help=METRICS[key].meaning)
+
+st.subheader("Why they differ")
+for a in c.analyses[1:]:
+    st.markdown(f"**{c.headline(a)}** " + " ".join(c.why(a)))
+convention()
 
 st.subheader("Totals")
-table = compare_frame(analyses, m)
-st.dataframe(table, hide_index=True, key=P + "totals",
-             column_config={c: NUMBER for c in ("params", "Δ params", m, f"Δ {m}", "activations")})
-st.download_button("Download totals (CSV)", table.to_csv(index=False), "compare_totals.csv", "text/csv",
-                   key=P + "totals_csv")
+totals = cache.compare_table("totals", c, m)
+st.dataframe(totals, hide_index=True, column_config=number_columns(totals), key="compare.totals")
+st.download_button("Download totals (CSV)", totals.to_csv(index=False), "compare_totals.csv", "text/csv",
+                   key="compare.totals_csv", icon=":material/download:")
 
-st.subheader("Per stage")
+st.subheader("Per stage and per kind of layer")
 c1, c2 = st.columns(2)
-c1.plotly_chart(compare_bars(analyses, "params"), key=P + "chart_params")
-c2.plotly_chart(compare_bars(analyses, m), key=P + "chart_macs")
-stages = stage_compare_frame(analyses, m)
+c1.plotly_chart(cache.compare_figure(c, "params"), key="compare.chart_params")
+c2.plotly_chart(cache.compare_figure(c, m), key="compare.chart_macs")
+kinds = cache.compare_table("kinds", c, m)
+st.dataframe(kinds, hide_index=True, column_config=number_columns(kinds), key="compare.kinds")
 with st.expander("Per-stage table"):
-    st.dataframe(stages, hide_index=True, column_config={"params": NUMBER, m: NUMBER, "activations": NUMBER})
+    stages = cache.compare_table("stages", c, m)
+    st.dataframe(stages, hide_index=True, column_config=number_columns(stages))
     st.download_button("Download per-stage table (CSV)", stages.to_csv(index=False), "compare_stages.csv",
-                       "text/csv", key=P + "stages_csv")
+                       "text/csv", key="compare.stages_csv", icon=":material/download:")
 
 st.subheader("Latency — measured, interleaved")
-st.markdown("All configurations on the same device in rounds (A B A B …), so drift affects them alike. "
-            "MACs count work; latency also depends on how well the hardware runs that work.")
-settings = latency_settings(P + "lat.")
-key = (tuple(a.spec.to_json() for a in analyses), tuple(a.input_size for a in analyses), tuple(sorted(settings.items())))
-if st.button("Measure latency of all", key=P + "measure", type="primary", icon=":material/timer:"):
-    from explorer.latency import LatencyError, measure_interleaved
+st.markdown("All configurations on one device in rounds (A B A B …), so drift affects them alike. Each one's time "
+            "relative to the first is the median of the per-round ratios with its 95% confidence interval; the "
+            "measurement goes on until every interval is within ±3% or the time limit (60 s) is reached.")
+settings = measure_settings(COMPARE)
+if settings is not None:
+    from explorer.latency import DEFAULT_PRECISION, measure_interleaved, paired_ratios
 
-    try:
-        for a in analyses:
-            check_memory(a, batch_size=settings["batch_size"], dtype=settings["dtype"], device=settings["device"])
-        results = measure_interleaved([a.spec for a in analyses], input_size=analyses[0].input_size if same else None,
-                                      max_seconds=60, progress=progress_reporter("Measuring"), **settings)
-        st.session_state[P + "lat.result"] = (key, results)
-    except (LatencyError, ResourceError) as e:
-        st.error(f"**Not measured** — {e}", icon="⚠️")
-stored = st.session_state.get(P + "lat.result")
-if stored and stored[0] == key:
-    results = stored[1]
-    r0 = results[0]
-    where = (f"on this {'CPU' if r0.device == 'cpu' else 'GPU'} ({r0.device_name}, {r0.dtype}, batch {r0.batch_size}"
-             + (f", {r0.threads} thread(s))" if r0.device == "cpu" else ")"))
-    for a, r in zip(analyses[1:], results[1:]):
-        st.markdown(f"**{speed_sentence(base, a, r0.median_ms, r.median_ms, where)}**")
-    st.plotly_chart(macs_vs_latency(analyses, results, m), key=P + "lat.chart")
-    st.dataframe(pd.DataFrame([{"configuration": f"{i + 1}. {r.name}", "median ms": round(r.median_ms, 3),
-                                "p10 ms": round(r.p10_ms, 3), "p90 ms": round(r.p90_ms, 3), "runs": r.runs,
-                                "images/s": round(r.throughput, 1)} for i, r in enumerate(results)]),
-                 hide_index=True)
+    key = (tuple(specs), tuple(sizes), settings)
+    if st.button("Measure latency of all", key="compare.measure", type="primary", icon=":material/timer:"):
+        names = [a.name for a in c.analyses]
+        work.run("Measuring", lambda progress, stop: measure_interleaved(
+            specs, settings.edit(max_seconds=60, min_runs=6), input_size=sizes[0] if same else None,
+            precision=DEFAULT_PRECISION, names=names, progress=progress, should_stop=stop), "compare.latency", key)
+    outcome = work.shown("compare.latency", key)
+    if outcome is not None:
+        outcome.show_note()
+        results = outcome.result
+        if results:
+            from explorer.charts import ratio_chart
+
+            ratios = paired_ratios(results)
+            where = settings.where()
+            for a, r in zip(c.analyses[1:], ratios):
+                work_ratio = c.ratio(a, "macs")
+                verdict = f"takes {r.phrase()}" if r.measurable else f"shows {r.phrase()}"
+                st.markdown(f"**{a.name} has {work_ratio:.3g}× the {unit()} of {base.name} and {verdict} on {where}.**")
+            st.plotly_chart(ratio_chart(c, ratios, m), key="compare.ratio_chart")
+            st.dataframe(pd.DataFrame([{
+                "Configuration": r.name, "Median ms": round(r.median_ms, 3), "p10 ms": round(r.p10_ms, 3),
+                "p90 ms": round(r.p90_ms, 3), "Runs": r.runs, "Images/s": round(r.throughput, 1),
+                "× the first (95% CI)": "1 (baseline)" if i == 0 else
+                f"{ratios[i - 1].median:.3g} ({ratios[i - 1].low:.3g}–{ratios[i - 1].high:.3g})",
+            } for i, r in enumerate(results)]), hide_index=True)
 
 st.subheader("Per layer")
-labels = [f"{i + 1}. {a.name}" for i, a in enumerate(analyses)]
-other = st.selectbox("Compare the first configuration with", labels[1:], key=P + "diff_with")
-b = analyses[labels.index(other)]
+labels = [f"{i + 1}. {a.name}" for i, a in enumerate(c.analyses)]
+other = st.selectbox("Compare the first configuration with", labels[1:], key="compare.diff_with")
+b = c.analyses[labels.index(other)]
+from explorer.tables import layer_diff_frame  # noqa: E402 - pandas work only for this section
+
 diff = layer_diff_frame(base, b, m)
-st.caption(f"A = {base.name}, B = {b.name}; joined on module name. Layers only one side has show as empty.")
-st.dataframe(diff, hide_index=True, key=P + "diff",
-             column_config={c: NUMBER for c in diff.columns if c.startswith(("params", "Δ", m))})
-st.download_button("Download per-layer diff (CSV)", diff.to_csv(index=False), "compare_layers.csv", "text/csv",
-                   key=P + "diff_csv")
+st.caption(f"A = {base.name}, B = {b.name}; joined on module name; a layer only one side has shows “—” on the other.")
+st.dataframe(diff, hide_index=True, key="compare.diff", column_config=number_columns(diff))
+st.download_button("Download per-layer differences (CSV)", diff.to_csv(index=False), "compare_layers.csv", "text/csv",
+                   key="compare.diff_csv", icon=":material/download:")

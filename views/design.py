@@ -1,90 +1,138 @@
-"""Design space: why bottlenecks, and cardinality vs width at equal cost (ResNeXt Tables 2 and 3)."""
+"""Design space: why bottlenecks, and cardinality vs width at equal cost (ResNeXt Tables 2, 3 and 4)."""
 
 import pandas as pd
 import streamlit as st
 
-from explorer.charts import cardinality_chart, table3_chart
+from explorer.charts import cardinality_chart, error_chart
 from explorer.design import (
     basic_template_params,
     table2,
     table2_rows,
     table3_rows,
     table3_specs,
+    table4_rows,
+    table4_specs,
+    template_macs,
     template_params,
     width_for,
 )
-from explorer.units import exact, si
-from views._shared import KEEP, NUMBER, device_select
+from explorer.errors import SpecError
+from explorer.vocab import METRICS, exact, si
+from ui import links, work
+from ui.pages import DESIGN
+from ui.state import metric
+from ui.widgets import count, field_message, header, measure_settings, number, unit
 
-P = "design."
-
-st.title("Design space — cardinality vs width")
+DESIGN.init()
+header("Design space", "design", "Why bottlenecks, and cardinality against width at equal cost (ResNeXt Tables 2, 3 and 4).")
+links.show_problems()
+NUMBER = st.column_config.NumberColumn(format="localized")
 
 st.header("1 · Why a bottleneck")
-basic, bottleneck = basic_template_params(256), template_params(1, 64, 256)
-c1, c2, c3 = st.columns(3)
-c1.metric("Basic block at 256 channels", exact(basic), help="two 3×3 convs: 2 · 3·3·256·256 parameters")
-c2.metric("Bottleneck 256 → 64 → 256", exact(bottleneck), help="1×1 256→64, 3×3 64→64, 1×1 64→256")
-c3.metric("Ratio", f"{basic / bottleneck:.1f}×")
-st.markdown(
-    "The ResNet paper (arXiv 1512.03385, Fig. 5) reduces the channels with a 1×1, runs the expensive 3×3 "
-    "narrow, and expands again: deeper networks at a cost that stays affordable. ResNeXt keeps that template "
-    "and asks how to spend the same ~70k parameters: wider paths, or more of them?"
-)
+st.markdown("The ResNet paper (arXiv 1512.03385, Fig. 5) reduces the channels with a 1×1, runs the expensive 3×3 "
+            "narrow, and expands again. How much that saves depends on what you compare it with:")
+left, right = st.columns(2, gap="large")
+size = 56
+with left:
+    st.subheader("Same 256 channels in and out")
+    basic256, bottleneck = basic_template_params(256), template_params(1, 64, 256)
+    c1, c2 = st.columns(2)
+    c1.metric("Basic block, 256 channels", exact(basic256), si(count(basic256 * size * size), unit()),
+              delta_color="off", delta_arrow="off", help=f"two 3×3 convs: 2 · 3·3·256·256 parameters; {unit()} at "
+              f"{size}×{size} below")
+    c2.metric("Bottleneck 256 → 64 → 256", exact(bottleneck), si(count(template_macs(1, 64, 256)), unit()),
+              delta_color="off", delta_arrow="off", help="1×1 256→64, 3×3 64→64, 1×1 64→256")
+    st.markdown(f"At the same width the bottleneck has **{basic256 / bottleneck:.1f}× fewer** parameters — but a "
+                "basic block is never used at 256 channels, so this overstates the saving.")
+with right:
+    st.subheader("The paper's point: same cost")
+    basic64 = basic_template_params(64)
+    c1, c2 = st.columns(2)
+    c1.metric("Basic block, 64 channels", exact(basic64), si(count(basic64 * size * size), unit()), delta_color="off",
+              delta_arrow="off", help="two 3×3 convs at 64 channels (ResNet-34's conv2): 2 · 3·3·64·64")
+    c2.metric("Bottleneck, 256 channels", exact(bottleneck), si(count(template_macs(1, 64, 256)), unit()),
+              delta_color="off", delta_arrow="off", help="ResNet-50's conv2 block")
+    st.markdown(f"A bottleneck costs about what a 64-channel basic block costs ({bottleneck / basic64:.2f}×) while "
+                "carrying **four times the channels**: that is how ResNet-50 gets deeper and wider than ResNet-34 at "
+                "about the same cost. ResNeXt keeps this template and asks how to spend its ~70k parameters.")
+st.caption(f"Conv parameters only, as the papers count them; {unit()} at {size}×{size} (the conv2 stage) under each.")
 
 st.header("2 · Table 2, reproduced")
-st.markdown(
-    "ResNeXt Eq. 4: a template with C paths of width d has C·(256·d + 3·3·d·d + d·256) parameters. For each "
-    "C, d is the width whose count is nearest the ResNet template's 69,632 — solved, not looked up."
-)
-rows = table2_rows()
-st.dataframe(pd.DataFrame(rows), hide_index=True, key=P + "table2",
-             column_config={"params": NUMBER, "MACs": NUMBER, "paper params": NUMBER})
-st.caption("MACs of the template at 56×56 (conv2 stage), multiply-accumulates = the paper's ~0.22 GFLOPs. "
-           f"All rows match the paper: {all(r['matches paper'] for r in rows)}.")
-st.plotly_chart(cardinality_chart(table2(), bottleneck), key=P + "chart2")
+st.markdown("ResNeXt Eq. 4: a template with C paths of width d has C·(256·d + 3·3·d·d + d·256) parameters. For each C, "
+            "d is the width whose count is nearest the ResNet template's 69,632 — solved, not looked up.")
+rows = table2_rows(metric=metric())
+frame = pd.DataFrame(rows)
+st.dataframe(frame, hide_index=True, key="design.table2",
+             column_config={c: NUMBER for c in frame.columns if c not in ("C", "d", "Matches the paper")})
+matching = sum(r["Matches the paper"] == "yes" for r in rows)
+st.caption(f"{matching} of {len(rows)} rows match the paper's printed d, width and parameters. {unit()} of the "
+           "template at 56×56 (conv2), multiply-accumulates = the paper's ~0.22 GFLOPs.")
+st.plotly_chart(cardinality_chart(table2(), template_params(1, 64, 256), metric()), key="design.chart2")
 
 st.subheader("Your own cardinality")
-st.session_state.setdefault(P + "C", 16)
-st.session_state.setdefault(P + "target", bottleneck)
 c1, c2 = st.columns(2)
-C = c1.number_input("Cardinality C", 1, 4096, step=1, key=P + "C", **KEEP)
-target = c2.number_input("Target parameters of the template", 1, 10**9, step=1000, key=P + "target", **KEEP,
-                         help="69,632 = the ResNet-50 conv2 template (256-64-256)")
-choice = width_for(int(C), target_params=int(target))
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Width d", choice.d)
-c2.metric("Group-conv width C·d", exact(choice.width))
-c3.metric("Parameters", exact(choice.params), f"{choice.params - choice.target_params:+,} vs target",
-          delta_color="off")
-c4.metric("MACs at 56×56", si(choice.macs, "MACs"), help=f"{exact(choice.macs)} multiply-accumulates")
-
-st.header("3 · Whole networks: more cardinality at about the same cost")
-depth = st.radio("Depth", [50, 101], key=P + "depth", horizontal=True, **KEEP)
-net_rows = table3_rows(depth)
-latency = st.session_state.get(P + f"latency.{depth}")
-table = pd.DataFrame(net_rows)
-if latency:
-    table["median latency (ms)"] = [round(r.median_ms, 1) for r in latency[1]]
-st.dataframe(table, hide_index=True, key=P + "table3", column_config={"params": NUMBER, "macs": NUMBER})
-st.plotly_chart(table3_chart(net_rows, depth, [r.median_ms for r in latency[1]] if latency else None),
-                key=P + "chart3")
-st.caption("Top-1 error: ImageNet-1K validation, 224×224 single crop, as printed in ResNeXt Table 3. Params and "
-           "MACs: ours, exact, for the same networks (MACs = multiply-accumulates, the paper's 'FLOPs').")
-c1, c2 = st.columns([2, 1])
 with c1:
-    device = device_select(P + "device")
-if c2.button(f"Measure latency of the five ResNeXt-{depth}s", key=P + "measure",
-             help="batch 1, float32, interleaved runs; on a 2-core CPU this takes about a minute"):
-    from explorer.latency import LatencyError, measure_interleaved
+    number(DESIGN, "cardinality")
+with c2:
+    number(DESIGN, "target_params")
+problem = DESIGN.check()
+field_message(problem, DESIGN.fields, "cardinality", "target_params")
+if problem is None or problem.field == "depth":
+    try:
+        choice = width_for(int(DESIGN.get("cardinality")), target_params=int(DESIGN.get("target_params")))
+    except SpecError as e:
+        field_message(e, DESIGN.fields, *DESIGN.fields)
+    else:
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Width d", choice.d, help="channels per path")
+        c2.metric("Group-conv width C·d", exact(choice.width))
+        c3.metric("Parameters", exact(choice.params), f"{choice.params - choice.target_params:+,} vs the target",
+                  delta_color="off", delta_arrow="off")
+        c4.metric(f"{unit()} at 56×56", si(count(choice.macs), unit()), exact(count(choice.macs)), delta_color="off",
+                  delta_arrow="off")
 
-    with st.spinner("Measuring (interleaved, one network after another in rounds)…"):
-        try:
-            results = measure_interleaved(list(table3_specs(depth)), device=device, min_runs=5, max_seconds=120)
-            st.session_state[P + f"latency.{depth}"] = (device, results)
-            st.rerun()
-        except LatencyError as e:
-            st.error(f"**Latency** — {e}")
-if latency:
-    st.caption(f"Latency measured on {latency[0]}: equal MACs, unequal speed — grouped convolutions with many "
-               "small groups use the hardware less efficiently than one dense convolution.")
+
+def _networks(title: str, rows: list, specs: tuple, key: str, errors: tuple[str, ...]) -> None:
+    """A table of networks (ours: params and MACs; the paper's errors), a chart, and their latency on request."""
+    unit_ = METRICS[metric()].unit
+    table = pd.DataFrame([{"Network": r["network"], "Setting": r.get("setting", r["label"]), "Parameters": r["params"],
+                           unit_: count(r["macs"]), **{e.capitalize(): r[e] for e in errors}} for r in rows])
+    outcome = work.shown(f"design.latency.{key}", (specs, measured_with))
+    results = outcome.result if outcome is not None else None
+    if results:
+        table["Median latency ms"] = [round(r.median_ms, 2) for r in results]
+    st.dataframe(table, hide_index=True, column_config={"Parameters": NUMBER, unit_: NUMBER}, key=f"design.{key}")
+    st.plotly_chart(error_chart(rows, title, errors, results, metric()), key=f"design.chart_{key}")
+    if measured_with is None:
+        return
+    if st.button(f"Measure the latency of these {len(specs)} networks", key=f"design.measure_{key}",
+                 icon=":material/timer:", help="batch 1, interleaved rounds, with a progress bar"):
+        from explorer.latency import measure_interleaved
+
+        work.run("Measuring", lambda progress, stop: measure_interleaved(
+            list(specs), measured_with.edit(min_runs=5, max_seconds=120), progress=progress, should_stop=stop),
+            f"design.latency.{key}", (specs, measured_with))
+        st.rerun()
+    if outcome is not None:
+        outcome.show_note()
+        if results:
+            st.caption(f"Latency measured on {measured_with.where()}: equal {unit_}, unequal speed.")
+
+
+st.header("3 · Table 3: more cardinality at about the same cost")
+f = DESIGN.fields["depth"]
+st.segmented_control(f.label, f.choices, key=DESIGN.key("depth"), required=True, help=f.help,
+                     format_func=lambda v: f"ResNeXt-{v}", persist_state="session")
+depth = int(DESIGN.get("depth"))
+st.caption("Top-1 error: ImageNet-1K validation, 224×224 single crop, as printed in ResNeXt Table 3. Parameters and "
+           f"{unit()}: ours, exact, for the same networks.")
+with st.expander("Latency settings", expanded=False):
+    measured_with = measure_settings()
+_networks(f"ResNeXt-{depth}: more cardinality at about the same cost (Table 3)", table3_rows(depth),
+          table3_specs(depth), f"table3_{depth}", ("top-1 error %",))
+
+st.header("4 · Table 4: twice the complexity — deeper, wider, or more cardinality?")
+st.markdown("At about twice ResNet-101's cost the paper compares going deeper (ResNet-200), wider (1×100d) and more "
+            "cardinal (2×64d, 64×4d): cardinality wins.")
+_networks("ResNeXt Table 4: 2× the complexity of ResNet-101", table4_rows(), table4_specs(), "table4",
+          ("top-1 error %", "top-5 error %"))

@@ -1,46 +1,84 @@
-"""Home: what the explorer is and how to use it."""
+"""Home: what the explorer shows, in pictures — and a door to each page."""
 
 import streamlit as st
 
-from explorer import list_presets
-from views._shared import METRIC_HELP
+from explorer import get_preset
+from explorer.diagram import block_dot
+from ui import cache, links
+from ui.state import metric
+from ui.widgets import header
 
-st.title("Architecture Explorer")
-st.markdown(
-    f"""
-Compose a **ResNet** or **ResNeXt** — stages, depth and width per stage, basic or bottleneck blocks,
-cardinality *C* and bottleneck width *d*, stem, stride placement, shortcut type — and see its exact
-per-layer shapes, parameters and multiply-adds, instantly, computed from the architecture itself.
-The app builds the network in PyTorch when you ask it to (cross-checks, latency).
+header("Architecture Explorer", "")
+links.show_problems()
+st.markdown("Compose a **ResNet** or **ResNeXt** and see its exact parameters, multiply-adds and activations, layer "
+            "by layer, the moment you change it — beside the papers, torchvision and every popular counting tool, "
+            "with its speed measured honestly on this machine.")
 
-**How to use it**
-1. **Build**: pick one of {len(list_presets())} presets (torchvision's ten, the papers' others, the CIFAR
-   ResNets, the plain baselines) in the sidebar, then edit any field. Invalid combinations are explained
-   next to the fields. The tabs show totals, a per-stage and per-layer table (CSV download), charts, what the
-   papers and torchvision report, and an fvcore cross-check.
-   The Latency view measures real speed on the CPU or a GPU (median, spread, throughput, share of the
-   device's peak) and sweeps the batch size.
-2. **Compare**: put two or more configurations side by side — by default ResNet-50 vs ResNeXt-50 (32×4d),
-   the ResNeXt paper's headline comparison — with absolute and relative differences per stage and per layer,
-   and their latency measured in interleaved runs: equal MACs are not equal speed.
-3. **Fig. 3 lab**: the ResNeXt block as C parallel paths, as early concatenation and as a grouped
-   convolution — built from one set of weights and checked to compute the same function, then timed.
-4. **Design space**: why bottlenecks, Table 2 solved from Eq. 4, and Table 3's networks with the paper's
-   errors: more cardinality at about the same cost.
+r50, rx50 = get_preset("resnet50"), get_preset("resnext50_32x4d")
+c = cache.comparison((r50, rx50), (r50.input_size, rx50.input_size))
+measured = None
+outcome = st.session_state.get("compare.latency")
+if outcome is not None and outcome.result and [r.name for r in outcome.result][:2] == [r50.name, rx50.name]:
+    from explorer.latency import paired_ratios
 
-Every view has a **Share link** that reproduces it; specs download and upload as JSON, and export as a
-standalone PyTorch file.
+    measured = paired_ratios(outcome.result[:2])[0]  # measured on the Compare page in this session
 
-**Counting conventions.** {METRIC_HELP} The sidebar switch shows either. Parameters count weights, BN scale
-and shift, and the fc bias; BN running statistics are buffers, not parameters.
 
-Papers: ResNet — He et al., *Deep Residual Learning for Image Recognition*, CVPR 2016 (arXiv 1512.03385);
-ResNeXt — Xie et al., *Aggregated Residual Transformations for Deep Neural Networks*, CVPR 2017
-(arXiv 1611.05431).
-"""
+@st.cache_resource
+def _pictures(key: str):  # noqa: ANN202 - plotly figures, built once per metric
+    from explorer.charts import differences_chart, relative_chart
+    from explorer.counters import differences, paper_figures, tool_counts
+
+    rows = differences(c.base.macs, tool_counts(r50), paper_figures(r50))
+    story = differences_chart(rows, c.base.macs, "ResNet-50 at 224×224: what each one prints, and why")
+    return relative_chart(c, None, key), story
+
+
+st.subheader("ResNeXt-50 against ResNet-50: the same cost on paper")
+left, right = st.columns([3, 2], gap="large")
+with left:
+    if measured is None:
+        st.plotly_chart(_pictures(metric())[0], key="home.relative")
+    else:
+        from explorer.charts import relative_chart
+
+        st.plotly_chart(relative_chart(c, measured, metric()), key="home.relative")
+with right:
+    st.markdown(c.headline(c.analyses[1]))
+    for sentence in c.why(c.analyses[1]):
+        st.markdown(f"- {sentence}")
+    if measured is None:
+        st.caption("Measured latency appears in the picture once you time the pair on the Compare page.")
+    else:
+        st.markdown(f"- Measured on this machine: it takes {measured.phrase()}.")
+
+st.subheader("Which number is right? All of them")
+st.plotly_chart(_pictures(metric())[1], key="home.story")
+st.caption("Every paper and tool counts the same 4,089,184,256 multiply-adds of ResNet-50's convolutions and fc, then "
+           "adds its own extras — batch norm, ReLU, pooling, the fc bias — moves the stride, or doubles everything as "
+           "FLOPs. Hover a bar for what the tool prints; the Build page's “Other tools” view itemises every term for "
+           "any network.")
+
+st.subheader("One ResNeXt block, three ways (Fig. 3)")
+cols = st.columns(3)
+for col, form, title in zip(cols, "abc", ("(a) 32 paths, summed", "(b) concatenated", "(c) grouped conv")):
+    col.caption(title)
+    col.graphviz_chart(block_dot(form, 32, 4, 256, shown=2))
+
+st.subheader("Where to go")
+cards = (
+    ("views/build.py", "Build", ":material/construction:", "Edit any field; exact counts per stage and layer, "
+     "charts, a diagram, latency, exports."),
+    ("views/compare.py", "Compare", ":material/compare_arrows:", "Two to six networks side by side: why they "
+     "differ, and how fast, with confidence intervals."),
+    ("views/fig3.py", "Fig. 3 lab", ":material/call_split:", "Three forms of one block: the same function, checked "
+     "live — and not the same speed."),
+    ("views/design.py", "Design space", ":material/tune:", "Why bottlenecks; Table 2 solved from Eq. 4; Tables 3 "
+     "and 4 with the paper's errors."),
 )
-c1, c2, c3, c4 = st.columns(4)
-c1.page_link("views/build.py", label="Build an architecture", icon=":material/construction:")
-c2.page_link("views/compare.py", label="Compare ResNet-50 and ResNeXt-50", icon=":material/compare_arrows:")
-c3.page_link("views/fig3.py", label="Fig. 3 lab", icon=":material/call_split:")
-c4.page_link("views/design.py", label="Design space", icon=":material/tune:")
+for col, (path, label, icon, text) in zip(st.columns(4), cards):
+    with col.container(border=True):
+        st.page_link(path, label=label, icon=icon)
+        st.caption(text)
+st.caption("Papers: ResNet — He et al., CVPR 2016 (arXiv 1512.03385); ResNeXt — Xie et al., CVPR 2017 "
+           "(arXiv 1611.05431).")

@@ -1,0 +1,84 @@
+"""Cached library calls. Tables and figures are pure functions of (spec, metric), kept process-wide and bounded
+(``lru_cache``: the same object is handed to every session; nothing mutates it). Built models are Streamlit
+resources (bounded too); nothing here imports torch until a page asks for a model."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import streamlit as st
+
+from explorer import ArchSpec, analyze
+from explorer.comparison import Comparison
+
+
+@lru_cache(maxsize=128)
+def table(name: str, spec: ArchSpec, metric: str, input_size: tuple[int, int, int] | None = None) -> Any:
+    """A table of ``explorer.tables`` (``layers``, ``stages``, ``blocks``, ``kinds``) for one spec."""
+    from explorer import tables
+
+    a = analyze(spec, input_size)
+    if name == "layers":
+        return tables.layers_frame(a, metric)
+    if name == "kinds":
+        return tables.kinds_frame(a, metric)
+    return tables.rollup_frame(a.stages if name == "stages" else a.blocks, metric,
+                               "Stage" if name == "stages" else "Block")
+
+
+@lru_cache(maxsize=128)
+def figure(name: str, spec: ArchSpec, key: str, level: str = "stages") -> Any:
+    """A figure of ``explorer.charts`` for one spec (``rollup``: one count per stage or block)."""
+    from explorer import charts
+
+    if name == "rollup":
+        return charts.rollup_bars(analyze(spec), key, level)
+    raise ValueError(f"figure: unknown {name!r}")
+
+
+@lru_cache(maxsize=64)
+def comparison(specs: tuple[ArchSpec, ...], input_sizes: tuple[Any, ...]) -> Comparison:
+    return Comparison(tuple(analyze(s, size) for s, size in zip(specs, input_sizes)))
+
+
+@lru_cache(maxsize=64)
+def compare_table(name: str, c: Comparison, metric: str) -> Any:
+    from explorer import tables
+
+    return {"totals": tables.compare_frame, "stages": tables.stage_compare_frame,
+            "kinds": tables.kind_compare_frame}[name](c, metric)
+
+
+@lru_cache(maxsize=64)
+def compare_figure(c: Comparison, key: str) -> Any:
+    from explorer import charts
+
+    return charts.compare_bars(c, key)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Building the model…")
+def model(spec_json: str, device: str = "cpu") -> Any:
+    """The built model, shared by every session (at most two kept). Never mutate what this returns: the
+    measurements copy a model before converting it."""
+    from explorer import build_model
+
+    return build_model(ArchSpec.from_json(spec_json), device).eval()
+
+
+@st.cache_data(max_entries=16, show_spinner="Tracing with fvcore…")
+def fvcore_profile(spec_json: str, input_size: tuple[int, int, int]) -> dict[str, Any]:
+    from explorer import profile
+
+    return profile(ArchSpec.from_json(spec_json), input_size).to_dict()
+
+
+@st.cache_data(max_entries=4, show_spinner="Exporting to ONNX…")
+def onnx_bytes(spec_json: str) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from explorer.export import export_onnx
+
+    with tempfile.TemporaryDirectory() as d:
+        return export_onnx(ArchSpec.from_json(spec_json), Path(d) / "model.onnx").read_bytes()

@@ -1,0 +1,149 @@
+"""The architecture editor: one widget per spec field, labelled, bounded and explained by ``SPEC_FIELDS``.
+
+Every change runs ``explorer.spec.edit_data`` on the draft (so the fields that follow a change follow it,
+exactly as in ``ArchSpec.edit`` and in links) and writes the result back into the widgets. Number boxes
+carry no bounds of their own: a typed value out of range stays visible and gets a message under the
+field, in the words on screen, instead of being silently refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from explorer import ArchSpec, SpecError, get_preset, list_presets
+from explorer.fields import label_of
+from explorer.spec import MAX_STAGES, SPEC_FIELDS, edit_data, resize_stages
+
+from .state import DRAFT, PRESET_BOX, STAGES, draft, load_spec, set_draft, widget_key
+
+F = SPEC_FIELDS
+
+
+def _change(name: str) -> None:
+    """A widget of field ``name`` changed: apply it to the draft with the one edit rule."""
+    ss = st.session_state
+    before = ss[DRAFT]
+    if name in ("depths", "widths", "strides", "input_size"):
+        n = 3 if name == "input_size" else len(before["depths"])
+        value: Any = [ss.get(widget_key(name, i)) for i in range(n)]
+    else:
+        value = ss.get(widget_key(name))
+    set_draft(edit_data(before, {name: value}))
+
+
+def _change_stages() -> None:
+    ss = st.session_state
+    before = ss[DRAFT]
+    n = ss.get(STAGES)
+    if not isinstance(n, int) or not 1 <= n <= MAX_STAGES:
+        return  # shown as a message under the box; the stages stay as they are
+    set_draft(edit_data(before, {"depths": resize_stages(before["depths"], n, "depths")}))
+
+
+def _choose_preset() -> None:
+    name = st.session_state.get(PRESET_BOX)
+    if name in list_presets():
+        load_spec(get_preset(name))
+
+
+def number(name: str, label: str | None = None, index: int | None = None, **kwargs: Any) -> None:
+    f = F[name]
+    st.number_input(label or f.label, key=widget_key(name, index), step=1, on_change=_change, args=(name,),
+                    help=f"{f.help} ({f.bounds_text()})", **kwargs)
+
+
+def choice(name: str, widget: Callable = st.segmented_control, **kwargs: Any) -> None:
+    f = F[name]
+    extra = {"required": True} if widget is st.segmented_control else {}
+    widget(f.label, f.choices, key=widget_key(name), format_func=f.choice_label, on_change=_change, args=(name,),
+           help=f.help, **extra, **kwargs)
+
+
+def message(error: SpecError | None, *names: str) -> None:
+    """The validation message, under the widgets of the field it names, in the field's visible label."""
+    if error is None or (error.field or "").split("[")[0] not in names:
+        return
+    st.error(f"**{label_of(error.field, F)}** — {error.reason}", icon=":material/error:")
+
+
+def editor(error: SpecError | None) -> None:
+    """The whole editor; ``error`` is the draft's validation error, shown beside its field."""
+    data = draft()
+    bottleneck = data.get("block") == "bottleneck"
+    st.selectbox("Preset", list_presets(), key=PRESET_BOX, on_change=_choose_preset, index=None,
+                 placeholder="edited — pick a preset to start over",
+                 help="Loads every field from a preset; then edit freely. The name follows: an edited preset "
+                 "takes the name of the preset it becomes, or is marked as edited.")
+    st.text_input(F["name"].label, key=widget_key("name"), on_change=_change, args=("name",), max_chars=100,
+                  help=F["name"].help)
+    message(error, "name")
+    choice("block")
+    message(error, "block", "expansion")
+    st.number_input("Stages", key=STAGES, step=1, on_change=_change_stages,
+                    help=f"number of stages (layer1, layer2, …), 1 to {MAX_STAGES}")
+    if not isinstance(st.session_state.get(STAGES), int) or not 1 <= st.session_state[STAGES] <= MAX_STAGES:
+        st.error(f"**Stages** — must be a whole number from 1 to {MAX_STAGES}", icon=":material/error:")
+    with st.container(key="build_editor"):  # number boxes without +/- steppers: room for five digits
+        head = st.columns([1, 3, 3, 2])
+        for col, text in zip(head, ("", F["depths"].label, F["widths"].label, F["strides"].label)):
+            col.caption(text)
+        for i in range(len(data["depths"])):
+            c0, c1, c2, c3 = st.columns([1, 3, 3, 2], vertical_alignment="center")
+            c0.markdown(f"**{i + 1}**")
+            for col, name in ((c1, "depths"), (c2, "widths"), (c3, "strides")):
+                with col:
+                    number(name, f"{F[name].label} · stage {i + 1}", i, label_visibility="collapsed")
+        message(error, "depths", "widths", "strides")
+        c1, c2 = st.columns(2)
+        with c1:
+            number("cardinality", disabled=not bottleneck)
+        with c2:
+            number("base_width", disabled=not bottleneck)
+        message(error, "cardinality", "base_width")
+        c1, c2 = st.columns(2)
+        with c1:
+            number("expansion", disabled=not bottleneck)
+        with c2:
+            choice("downsample_on", disabled=not bottleneck)
+        message(error, "downsample_on")
+    choice("form", st.selectbox, disabled=not bottleneck)
+    message(error, "form")
+    choice("shortcut", st.selectbox)
+    message(error, "shortcut")
+    choice("stem")
+    with st.container(key="build_editor_2"):
+        c1, c2 = st.columns(2)
+        with c1:
+            number("stem_width")
+        with c2:
+            number("num_classes")
+        message(error, "stem", "stem_width", "num_classes")
+        st.caption(f"{F['input_size'].label} — {F['input_size'].help}")
+        c1, c2, c3 = st.columns(3)
+        for col, i, text in ((c1, 0, "channels"), (c2, 1, "height"), (c3, 2, "width")):
+            with col:
+                number("input_size", f"Input {text}", i)
+        message(error, "input_size", "spec")
+
+
+def load_upload(file: Any) -> str | None:
+    """Load an uploaded spec file into the editor; returns the refusal in words, or None if it loaded.
+
+    Checked here rather than by the uploader, so every refusal (type, size, content) gets a message.
+    """
+    from explorer.cli.common import MAX_SPEC_BYTES
+
+    name = getattr(file, "name", "the file")
+    if not name.lower().endswith(".json"):
+        return f"{name}: a spec file is JSON (a .json file); this one is not"
+    data = file.getvalue()
+    if len(data) > MAX_SPEC_BYTES:
+        return f"{name}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most 1 MiB"
+    try:
+        load_spec(ArchSpec.from_json(data))
+    except SpecError as e:
+        return f"{name}: **{label_of(e.field, F)}** — {e.reason}"
+    return None

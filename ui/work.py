@@ -1,0 +1,91 @@
+"""Long work (measurements) with a real progress bar, and a click elsewhere that stops it without losing it.
+
+Streamlit stops a running script when the person interacts with the page: the next ``st`` call raises its
+rerun exception. A measurement's progress callback is such a call. ``run`` catches that exception there,
+tells the library to stop (its ``should_stop``), keeps the partial result the library returns, stores it,
+and only then lets Streamlit rerun. The next run shows the partial result and says it was stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+
+from explorer import ExplorerError
+from explorer.errors import Cancelled
+
+T = TypeVar("T")
+Progress = Callable[[float, str], None]
+ShouldStop = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a long piece of work left: its result (None after an error), a note, and the settings it ran with."""
+
+    key: Any
+    result: Any
+    note: str | None = None
+    error: bool = False
+
+    def show_note(self) -> None:
+        if self.note:
+            (st.error if self.error else st.info)(self.note, icon=":material/error:" if self.error
+                                                  else ":material/info:")
+
+
+class Interrupted:
+    """Set when the person clicked elsewhere during the work; holds Streamlit's pending rerun."""
+
+    def __init__(self) -> None:
+        self.pending: RerunException | StopException | None = None
+
+    def __call__(self) -> bool:
+        return self.pending is not None
+
+
+def run(label: str, work: Callable[[Progress, ShouldStop], T], store: str, key: Any) -> Outcome:
+    """Run ``work(progress, should_stop)`` under a progress bar that ends at 100%, and keep what it gave.
+
+    The ``Outcome`` goes to ``st.session_state[store]``, tagged with ``key`` (the settings it ran with, so a
+    changed setting hides a stale figure). Library errors (bad input, device failures, memory refusals)
+    become an outcome with the message. When the person clicked elsewhere, the partial result is stored
+    first, then the rerun they asked for happens.
+    """
+    bar = st.progress(0.0, text=f"{label} — starting")
+    stopped = Interrupted()
+
+    def progress(fraction: float, text: str) -> None:
+        if stopped.pending is not None:
+            return
+        try:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=f"{label} — {text}")
+        except (RerunException, StopException) as e:  # the person clicked elsewhere: finish politely
+            stopped.pending = e
+
+    try:
+        result = work(progress, stopped)
+        note = "Stopped early because you clicked elsewhere; the runs made so far are kept." if stopped() else None
+        outcome = Outcome(key, result, note)
+    except Cancelled:
+        outcome = Outcome(key, None, "Stopped before the first timed run, because you clicked elsewhere.")
+    except ExplorerError as e:
+        outcome = Outcome(key, None, str(e), error=True)
+    st.session_state[store] = outcome
+    if stopped.pending is not None:
+        raise stopped.pending
+    bar.progress(1.0, text=f"{label} — {'done' if outcome.result is not None else 'not done'}")
+    return outcome
+
+
+def shown(store: str, key: Any) -> Outcome | None:
+    """The stored outcome of ``store`` if it was made with ``key``; None if there is none or it is stale."""
+    outcome = st.session_state.get(store)
+    return outcome if isinstance(outcome, Outcome) and outcome.key == key else None
+
+
+__all__ = ["Interrupted", "Outcome", "run", "shown"]

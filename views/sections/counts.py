@@ -1,0 +1,71 @@
+"""Build views of the exact counts: per stage, per layer, charts, the diagram."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import Analysis, ArchSpec
+from explorer.vocab import COLUMNS, METRICS, slug
+from ui import cache
+from ui.pages import BUILD
+from ui.state import metric
+
+NUMBER = st.column_config.NumberColumn(format="localized")  # exact counts with thousands separators
+
+
+def number_columns(frame) -> dict:  # noqa: ANN001 - a pandas DataFrame
+    """Every integer column shown with separators."""
+    return {c: NUMBER for c in frame.columns if str(frame[c].dtype).startswith("int")}
+
+
+def stages(spec: ArchSpec, analysis: Analysis) -> None:
+    """Per-stage and per-block totals."""
+    m = metric()
+    frame = cache.table("stages", spec, m)
+    st.dataframe(frame, hide_index=True, column_config=number_columns(frame), key="build.stages_table")
+    kinds = cache.table("kinds", spec, m)
+    st.caption(f"Where the {METRICS[m].unit} go: per kind of layer.")
+    st.dataframe(kinds, hide_index=True, column_config=number_columns(kinds))
+    with st.expander(f"Per block ({len(analysis.blocks)} blocks)"):
+        blocks = cache.table("blocks", spec, m)
+        st.dataframe(blocks, hide_index=True, column_config=number_columns(blocks))
+
+
+def layers(spec: ArchSpec, analysis: Analysis) -> None:
+    """Every layer, grouped per stage, with a CSV download."""
+    m = metric()
+    frame = cache.table("layers", spec, m)
+    st.download_button("Download all layers (CSV)", frame.to_csv(index=False), f"{slug(spec.name)}_layers.csv",
+                       "text/csv", key="build.layers_csv", icon=":material/download:")
+    st.caption("Names are the module paths in `model.named_modules()`; the residual add is computed by the block "
+               "itself, so it bears the block's name. Click a column header to sort.")
+    config = number_columns(frame)
+    unit = METRICS[m].unit
+    for stage in analysis.stages:
+        rows = frame[frame[COLUMNS["stage"]] == stage.name].drop(columns=[COLUMNS["stage"]])
+        with st.expander(f"{stage.name} — {rows[COLUMNS['block']].nunique()} block(s), {stage.params:,} parameters, "
+                         f"{(2 if m == 'flops' else 1) * stage.macs:,} {unit}", expanded=stage.name == "stem"):
+            st.dataframe(rows, hide_index=True, column_config=config)
+
+
+def charts(spec: ArchSpec, analysis: Analysis) -> None:
+    """Params, MACs and activations per stage; MACs per block."""
+    m = metric()
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(cache.figure("rollup", spec, "params"), key="build.chart_params")
+    c2.plotly_chart(cache.figure("rollup", spec, m), key="build.chart_macs")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(cache.figure("rollup", spec, "activations"), key="build.chart_acts")
+    c2.plotly_chart(cache.figure("rollup", spec, m, "blocks"), key="build.chart_blocks")
+
+
+def diagram(spec: ArchSpec, analysis: Analysis) -> None:
+    """The network as a picture: stem, stages, head; shapes on the edges; params and MACs on every node."""
+    from explorer.diagram import network_svg
+
+    f = BUILD.fields["expanded"]
+    st.toggle(f.label, key=BUILD.key("expanded"), help=f.help, persist_state="session")
+    svg = network_svg(spec, analysis, expanded=bool(BUILD.get("expanded")), metric=metric())
+    st.download_button("Download the diagram (SVG)", svg, f"{slug(spec.name)}.svg", "image/svg+xml",
+                       key="build.svg", icon=":material/download:")
+    st.image(svg)

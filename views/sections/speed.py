@@ -1,0 +1,83 @@
+"""Build view of measured speed: the latency of one forward pass, and throughput against batch size."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import Analysis, ArchSpec
+from explorer.vocab import ms
+from ui import work
+from ui.pages import BUILD_LATENCY
+from ui.widgets import measure_settings, number
+
+METHOD = ("Measured, not estimated: warm-up first, then timed runs (each synchronized on a GPU) until both a "
+          "minimum count and a minimum time are reached; the median and the spread are reported. A click "
+          "elsewhere stops a measurement and keeps the runs made so far.")
+
+
+def latency(spec: ArchSpec, analysis: Analysis) -> None:
+    """Measured latency of one forward pass and a batch-size sweep, each on request."""
+    from explorer.latency import measure_latency
+    from explorer.roofline import roofline
+    from explorer.sweep import throughput_sweep
+
+    st.markdown(METHOD)
+    BUILD_LATENCY.init()
+    settings = measure_settings(BUILD_LATENCY)
+    if settings is None:
+        return
+    key = (spec, settings)
+    if st.button("Measure latency", key="build.measure", type="primary", icon=":material/timer:"):
+        work.run("Measuring", lambda progress, stop: _measured(
+            measure_latency(spec, settings, progress=progress, should_stop=stop), analysis, roofline),
+            "build.latency", key)
+    outcome = work.shown("build.latency", key)
+    if outcome is not None:
+        outcome.show_note()
+        if outcome.result is not None:
+            _show_latency(*outcome.result)
+
+    st.subheader("Throughput vs batch size")
+    c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+    with c1:
+        number(BUILD_LATENCY, "time_budget_s")
+    error = BUILD_LATENCY.check()
+    budget = BUILD_LATENCY.get("time_budget_s")
+    sweep_key = (spec, settings.edit(batch_size=1), budget)
+    if c2.button("Run the batch-size sweep", key="build.sweep", icon=":material/stacked_line_chart:",
+                 disabled=error is not None):
+        work.run("Sweeping", lambda progress, stop: throughput_sweep(
+            spec, settings.edit(warmup=2, min_runs=5, min_seconds=0.3), time_budget_s=float(budget),
+            progress=progress, should_stop=stop), "build.sweep", sweep_key)
+    outcome = work.shown("build.sweep", sweep_key)
+    if outcome is not None:
+        outcome.show_note()
+        if outcome.result is not None:
+            from explorer.charts import sweep_chart
+
+            if outcome.result.results:
+                st.plotly_chart(sweep_chart(outcome.result), key="build.sweep_chart")
+            st.info(f"Sweep: {outcome.result.message}.", icon=":material/info:")
+
+
+def _measured(result, analysis: Analysis, roofline):  # noqa: ANN001, ANN202
+    return result, roofline(result, analysis.macs)
+
+
+def _show_latency(r, roof) -> None:  # noqa: ANN001
+    from explorer.charts import latency_histogram
+
+    cols = st.columns(5)
+    cols[0].metric("Median", ms(r.median_ms), help="per forward pass of the whole batch")
+    cols[1].metric("p10 – p90", f"{r.p10_ms:,.3g}–{r.p90_ms:,.3g} ms", help=f"IQR {r.iqr_ms:,.3g} ms, mean "
+                   f"{r.mean_ms:,.3g} ± {r.std_ms:,.3g} ms over {r.runs} runs")
+    cols[2].metric("Throughput", f"{r.throughput:,.1f} img/s", help="batch size ÷ median")
+    cols[3].metric("Achieved", f"{roof['achieved_macs_per_s'] / 1e9:,.1f} GMAC/s",
+                   help="MACs per image × batch ÷ median: multiply-accumulates per second")
+    cols[4].metric("Of the peak", f"{roof['percent_of_peak']:.0f}%",
+                   help=f"the device's matmul peak, {roof['peak_macs_per_s'] / 1e9:,.1f} GMAC/s, measured on the same "
+                   "device and dtype (a roofline view: convolutions rarely reach it)")
+    st.caption(f"{r.device_name} · {r.device} · {r.dtype} · batch {r.batch_size} · {r.threads} thread(s) · "
+               f"channels_last {'on' if r.channels_last else 'off'} · {r.runs} runs after {r.warmup_runs} warm-up · "
+               f"stopped by {r.stopped_by.replace('_', ' ')}")
+    st.plotly_chart(latency_histogram(r), key="build.latency_hist")
