@@ -106,6 +106,24 @@ def profile(spec: ArchSpec, input_size: Any = None) -> Profile:
     return Profile(rows, int(total), by_operator, unsupported, ignored, analysis.macs, by_type)
 
 
+def fvcore_totals(model: torch.nn.Module, x: torch.Tensor) -> tuple[int, int]:
+    """``FlopCountAnalysis(model, x).total()`` and ``ActivationCountAnalysis(model, x).total()``, quietly
+    (what fvcore prints, and what timm publishes from it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # fvcore imports torch.jit.script
+        from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
+
+    out = []
+    with torch.no_grad():
+        for cls in (FlopCountAnalysis, ActivationCountAnalysis):
+            counter = cls(model, x)
+            counter.unsupported_ops_warnings(False)
+            counter.uncalled_modules_warnings(False)
+            counter.tracer_warnings("none")
+            out.append(int(counter.total()))
+    return out[0], out[1]
+
+
 # (label, our op type, our column, fvcore's operator name, what is counted)
 _BY_TYPE = (
     ("conv", "conv", "macs", "conv", "MACs"),

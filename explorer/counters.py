@@ -1,0 +1,584 @@
+"""What other counting tools report for a spec, derived from the layer plan with each tool's own rules.
+
+Our convention is the baseline every figure here is compared with (see ``explorer.analysis``):
+**MACs** = multiply-accumulates of conv and linear layers, bias not counted; **FLOPs** = 2 × MACs.
+Each tool counts something slightly different; :func:`tool_counts` reproduces, to the unit, the number
+each one prints, itemised into :class:`Term`\\ s (conv MACs, fc bias, BN, ReLU, pooling, …) with the
+rule that produced each, and says in one sentence how it differs from our MACs. Where a tool
+double-counts or miscounts, the figure reproduces what it prints and the term's rule says so.
+
+The rules were read from the tool sources pinned in :data:`TOOLS` (installed package versions, or a
+repository commit for pycls and timm, which are not installed here); ``tests/test_counters.py`` checks
+every figure against the installed tool run live and fails when a pinned tool changes.
+
+This module is pure Python and never imports torch, so it is instant; ``explorer.counters_live`` runs
+the tools themselves on the built model.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .analysis import Analysis, LayerRow, analyze
+from .errors import SpecError
+from .reference import RESNET_PAPER, RESNEXT_PAPER
+from .spec import ArchSpec
+
+MAX_BATCH = 2**20
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A counting tool: its id (the JSON key), what it is called, and where its rules were read."""
+
+    id: str
+    label: str
+    package: str  # distribution name (``importlib.metadata``), or the repository when not installed
+    version: str  # the version (or commit) the rules were read from
+    unit: str  # the tool's own word for what it counts
+    source: str  # the files and functions the rules come from
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool("fvcore", "fvcore FlopCountAnalysis", "fvcore", "0.1.5.post20221221", "flops (1 per multiply-add)",
+         "fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS; jit_handles.py conv_flop_jit, linear_flop_jit, "
+         "batchnorm_flop_jit, elementwise_flop_counter; jit_analysis.py _IGNORED_OPS; activation_count.py"),
+    Tool("ptflops_pytorch", "ptflops (pytorch backend)", "ptflops", "0.7.5", "Mac",
+         "ptflops/pytorch_ops.py MODULES_MAPPING, FUNCTIONAL_MAPPING; pytorch_engine.py patch_functional, "
+         "patch_tensor_ops; utils.py flops_to_string"),
+    Tool("ptflops_aten", "ptflops (aten backend)", "ptflops", "0.7.5", "Mac",
+         "ptflops/aten_ops.py ATEN_OPS_MAPPING (conv_flop, addmm_flop); aten_engine.py FlopCounterMode"),
+    Tool("thop", "thop profile", "thop", "0.1.1.post2209072238", "MACs",
+         "thop/profile.py register_hooks; vision/basic_hooks.py count_convNd, count_normalization, "
+         "count_adap_avgpool, count_linear, zero_ops; vision/calc_func.py"),
+    Tool("torchinfo", "torchinfo summary", "torchinfo", "1.8.0", "mult-adds",
+         "torchinfo/layer_info.py LayerInfo.calculate_macs; model_statistics.py ModelStatistics "
+         "(total_mult_adds, total_output_bytes, total_param_bytes, format_output_num)"),
+    Tool("torch_flop_counter", "PyTorch FlopCounterMode", "torch", "2.14.1", "FLOPs (2 per multiply-add)",
+         "torch/utils/flop_counter.py conv_flop_count, addmm_flop/mm_flop, conv_backward_flop, "
+         "convert_num_with_suffix"),
+    Tool("pycls", "pycls complexity", "facebookresearch/pycls", "5719de641657c251f807c20a1fcf8ef6f4b60144",
+         "flops (multiply-adds)",
+         "pycls/models/blocks.py conv2d_cx, norm2d_cx, pool2d_cx, gap2d_cx, linear_cx; "
+         "pycls/models/resnet.py complexity; core/logging.py dump_log_data; dev/model_complexity.json"),
+    Tool("timm", "timm benchmark (GMACs)", "huggingface/pytorch-image-models",
+         "aa4b5850c1543fa488abf260f18390eda46cf85d", "GMACs",
+         "benchmark.py profile_fvcore and InferenceBenchmarkRunner.run (round(macs / 1e9, 2), "
+         "round(activations / 1e6, 2)); results/benchmark-infer-*.csv"),
+)
+TOOL_IDS: tuple[str, ...] = tuple(t.id for t in TOOLS)
+_TOOL = {t.id: t for t in TOOLS}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One itemised part of a tool's figure: what it is, how many, and the tool's rule for it."""
+
+    name: str
+    count: int
+    rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "count": self.count, "rule": self.rule}
+
+
+@dataclass(frozen=True)
+class ToolCount:
+    """What one tool reports for a spec, an input size and a batch.
+
+    Attributes:
+        tool: the tool id (a key of :data:`TOOLS`).
+        label: the tool's display name.
+        version: the tool version (or commit) the rules were read from.
+        value: the whole batch's figure, in eval mode, before the tool's own rounding; for tools that
+            measure one image (ptflops, pycls, timm) it is their figure times the batch size.
+        unit: the tool's own word for what it counts.
+        printed: the string the tool itself shows (for one image where it measures one image).
+        terms: the itemised parts; their counts sum exactly to ``value``.
+        sentence: how this differs from our MACs, with the exact arithmetic.
+        activations: the tool's activation count for the batch (fvcore, pycls, timm), else ``None``.
+        forward_backward_bytes: torchinfo's "Forward/backward pass size" in bytes, else ``None``.
+        params_bytes: torchinfo's "Params size" in bytes, else ``None``.
+        train_value: FlopCounterMode's forward + backward count of ``out.sum()`` in train mode.
+        train_terms: the itemised parts of ``train_value``; they sum exactly to it.
+    """
+
+    tool: str
+    label: str
+    version: str
+    value: int
+    unit: str
+    printed: str
+    terms: tuple[Term, ...]
+    sentence: str
+    activations: int | None = None
+    forward_backward_bytes: int | None = None
+    params_bytes: int | None = None
+    train_value: int | None = None
+    train_terms: tuple[Term, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: value, unit, terms, and the optional figures only where the tool reports them."""
+        out: dict[str, Any] = {
+            "label": self.label, "version": self.version, "value": self.value, "unit": self.unit,
+            "printed": self.printed, "terms": [t.to_dict() for t in self.terms], "sentence": self.sentence,
+        }
+        for key in ("activations", "forward_backward_bytes", "params_bytes", "train_value"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.train_terms:
+            out["train_terms"] = [t.to_dict() for t in self.train_terms]
+        return out
+
+
+# --- what the tools need to know about the network, per image, from the analysis rows ------------
+@dataclass(frozen=True)
+class _Facts:
+    """Per-image totals by op kind; ``has`` lists the op types the network runs."""
+
+    has: frozenset[str]
+    conv_macs: int
+    linear_macs: int
+    fc_out: int  # the fc's output features: its bias adds
+    conv_out: int  # output elements of all convs
+    bn_elements: int
+    bn_params: int
+    relu_elements: int  # summed over calls (a ReLU module used three times counts three times)
+    maxpool_in: int
+    maxpool_out: int
+    avgpool_in: int
+    avgpool_out: int
+    first_conv_macs: int  # the stem conv: its input (the image) needs no gradient
+    grouped_extra_macs: int  # sum of (groups − 1) × MACs over grouped convs
+    params: int
+
+    @property
+    def macs(self) -> int:
+        return self.conv_macs + self.linear_macs
+
+
+def _facts(a: Analysis) -> _Facts:
+    """Sum the analysis rows by op type (per image; the ReLU rows are one per call)."""
+
+    def total(kind: str, get: Callable[[LayerRow], int]) -> int:
+        return sum(get(r) for r in a.layers if r.type == kind)
+
+    convs = [r for r in a.layers if r.type == "conv"]
+    return _Facts(
+        has=frozenset(r.type for r in a.layers),
+        conv_macs=total("conv", lambda r: r.macs),
+        linear_macs=total("linear", lambda r: r.macs),
+        fc_out=total("linear", lambda r: r.out_shape[0]),
+        conv_out=total("conv", lambda r: r.activations),
+        bn_elements=total("bn", lambda r: r.activations),
+        bn_params=total("bn", lambda r: r.params),
+        relu_elements=total("relu", lambda r: r.activations),
+        maxpool_in=total("maxpool", lambda r: math.prod(r.in_shape)),
+        maxpool_out=total("maxpool", lambda r: r.activations),
+        avgpool_in=total("avgpool", lambda r: math.prod(r.in_shape)),
+        avgpool_out=total("avgpool", lambda r: r.activations),
+        first_conv_macs=convs[0].macs,
+        grouped_extra_macs=sum((r.groups - 1) * r.macs for r in convs if r.groups and r.groups > 1),
+        params=a.params,
+    )
+
+
+# Zero terms name the ops a tool sees but does not count, so nothing vanishes silently.
+_UNCOUNTED = {
+    "relu": "ReLU", "maxpool": "max pool", "avgpool": "average pool", "add": "residual add",
+    "sum": "sum of the paths (form a)", "concat": "concatenation (form b)", "shortcut_a": "shortcut A",
+    "bn": "batch norm",
+}
+
+
+def _zeros(f: _Facts, rules: dict[str, str]) -> list[Term]:
+    """A zero term for each op kind in ``rules`` that the network runs."""
+    return [Term(_UNCOUNTED[kind], 0, rule) for kind, rule in rules.items() if kind in f.has]
+
+
+def _mac_terms(f: _Facts, batch: int, conv_rule: str, linear_rule: str, scale: int = 1) -> list[Term]:
+    """The conv and linear multiply-adds (× ``scale`` for tools that count 2 per multiply-add)."""
+    return [Term("conv MACs" if scale == 1 else "conv", scale * batch * f.conv_macs, conv_rule),
+            Term("linear MACs" if scale == 1 else "linear", scale * batch * f.linear_macs, linear_rule)]
+
+
+def _sentence(intro: str, terms: list[Term], value: int, baseline: str) -> str:
+    """``intro: baseline + extra terms = value``; the conv and linear terms form the baseline."""
+    extra = [f"{t.name} {t.count:,}" for t in terms if t.count and not t.name.startswith(("conv", "linear"))]
+    return f"{intro}: {' + '.join([baseline, *extra])} = {value:,}."
+
+
+def _per_image(note: str, batch: int, one: int) -> str:
+    """The clause for tools that measure one image, when the batch is larger."""
+    return f" {note} measures one image ({one:,}), so the batch of {batch} is {batch} × that." if batch > 1 else ""
+
+
+def _make(tool_id: str, terms: list[Term], printed: str, sentence: str, **extra: Any) -> ToolCount:
+    """A ToolCount whose value is, by construction, the sum of its terms."""
+    tool = _TOOL[tool_id]
+    return ToolCount(tool_id, tool.label, tool.version, sum(t.count for t in terms), tool.unit, printed,
+                     tuple(terms), sentence, **extra)
+
+
+# --- the tools' own number formatting, reproduced --------------------------------------------------
+def ptflops_string(macs: int) -> str:
+    """ptflops ``flops_to_string(macs)`` with its defaults (units=None, precision=2): '4.13 GMac'."""
+    for scale, unit in ((10**9, "GMac"), (10**6, "MMac"), (10**3, "KMac")):
+        if macs // scale > 0:
+            return f"{round(macs / float(scale), 2)} {unit}"
+    return f"{macs} Mac"
+
+
+def torchinfo_number(n: int) -> str:
+    """torchinfo ``ModelStatistics.format_output_num(n, Units.AUTO)``: ' (Units.GIGABYTES): 4.09'.
+
+    torchinfo 1.8.0 puts its ``Units`` enum (a ``str`` mixin, not a ``StrEnum``) in an f-string; since
+    Python 3.11 that shows the member's name, so it prints '(Units.GIGABYTES)' where Python 3.10 printed '(G)'.
+    """
+    name, letter, scale = (("TERABYTES", "T", 1e12) if n >= 1e12 else ("GIGABYTES", "G", 1e9) if n >= 1e9
+                           else ("MEGABYTES", "M", 1e6))
+    unit = f"Units.{name}" if sys.version_info >= (3, 11) else letter
+    x = n / scale
+    return f" ({unit}): {int(x):,d}" if x.is_integer() else f" ({unit}): {x:,.2f}"
+
+
+def flop_counter_string(flops: int) -> str:
+    """FlopCounterMode's table value: ``convert_num_with_suffix(n, get_suffix_str(n))``, e.g. '8178.369M'."""
+    suffixes = ["", "K", "M", "B", "T"]
+    index = max(0, min(len(suffixes) - 1, (len(str(flops)) - 2) // 3))
+    return f"{flops / 1000**index:.3f}{suffixes[index]}"
+
+
+# --- one function per tool ---------------------------------------------------------------------------
+def _fvcore_terms(f: _Facts, batch: int, via: str = "") -> list[Term]:
+    """fvcore's handles, shared with timm (whose benchmark counts with fvcore)."""
+    return [
+        *_mac_terms(f, batch, f"{via}aten::_convolution: 1 flop per multiply-add, batch × prod(weight shape) × "
+                    "output H×W (conv_flop_jit)",
+                    f"{via}aten::linear: batch × in × out, bias not counted (linear_flop_jit)"),
+        Term("batch norm", 2 * batch * f.bn_elements,
+             f"{via}aten::batch_norm in eval mode: 2 per element with affine (batchnorm_flop_jit; 5 in train mode)"),
+        *([Term("average pool", batch * f.avgpool_in,
+                f"{via}aten::adaptive_avg_pool2d: 1 per input element (elementwise_flop_counter(1, 0))")]
+          if "avgpool" in f.has else []),
+        *_zeros(f, {
+            "relu": f"{via}aten::relu_ is in fvcore's _IGNORED_OPS: 0, silently",
+            "maxpool": f"{via}aten::max_pool2d has no handle: unsupported, 0 with a warning",
+            "add": f"{via}aten::add has no handle: unsupported, 0 with a warning",
+            "sum": f"{via}aten::add has no handle: unsupported, 0 with a warning",
+            "concat": f"{via}aten::cat is in _IGNORED_OPS: 0",
+            "shortcut_a": f"{via}slicing and aten::constant_pad_nd move data: not counted",
+        }),
+    ]
+
+
+def _fvcore(f: _Facts, batch: int) -> ToolCount:
+    terms = _fvcore_terms(f, batch)
+    value = sum(t.count for t in terms)
+    sentence = _sentence(
+        "fvcore counts one multiply-add as one flop, so its conv and linear counts are our MACs; it adds BN "
+        "(2 per element in eval mode) and adaptive average pooling (1 per input element), ignores ReLU and "
+        "counts max pool and the residual add as unsupported (0)", terms, value, f"our MACs {batch * f.macs:,}")
+    return _make("fvcore", terms, str(value), sentence, activations=batch * (f.conv_out + f.fc_out))
+
+
+def _ptflops_pytorch(f: _Facts, batch: int) -> ToolCount:
+    one = [
+        *_mac_terms(f, 1, "nn.Conv2d hook: k×k × c_in × c_out / groups per output position "
+                    "(conv_flops_counter_hook); our convs have no bias",
+                    "nn.Linear hook: in × out per row (linear_flops_counter_hook)"),
+        Term("fc bias", f.fc_out, "nn.Linear hook: + out_features for the bias"),
+        Term("batch norm", 2 * f.bn_elements, "nn.BatchNorm2d hook: input elements × 2 with affine "
+             "(bn_flops_counter_hook)"),
+        Term("ReLU module", f.relu_elements, "nn.ReLU hook: output elements, per call (relu_flops_counter_hook)"),
+        Term("ReLU functional", f.relu_elements, "F.relu is patched while counting and nn.ReLU.forward calls it: "
+             "input elements again (a double count)"),
+    ]
+    for kind, name, mod, fn in (("maxpool", "max pool", "nn.MaxPool2d", "F.max_pool2d"),
+                                ("avgpool", "average pool", "nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d")):
+        if kind in f.has:
+            n = f.maxpool_in if kind == "maxpool" else f.avgpool_in
+            one += [Term(f"{name} module", n, f"{mod} hook: input elements (pool_flops_counter_hook)"),
+                    Term(f"{name} functional", n, f"{fn} is patched and {mod}.forward calls it: input elements "
+                         "again (a double count)")]
+    one += _zeros(f, {
+        "add": "`out + identity` is Tensor.__add__, which ptflops does not patch (only torch.add, Tensor.add): 0",
+        "sum": "`out + path(x)` is Tensor.__add__, not patched: 0",
+        "concat": "torch.cat is not patched: 0",
+        "shortcut_a": "slicing and F.pad are not patched: 0",
+    })
+    per_image = sum(t.count for t in one)
+    terms = [replace(t, count=batch * t.count) for t in one]
+    sentence = _sentence(
+        "ptflops' pytorch backend adds the fc bias, BN at 2 per element, and counts ReLU and pooling twice, once "
+        "for the module and once for the functional call inside it", terms, batch * per_image,
+        f"our MACs {batch * f.macs:,}") + _per_image("ptflops", batch, per_image)
+    return _make("ptflops_pytorch", terms, ptflops_string(per_image), sentence)
+
+
+def _ptflops_aten(f: _Facts, batch: int) -> ToolCount:
+    one = [
+        *_mac_terms(f, 1, "aten.convolution: batch × prod(weight shape) × output H×W (conv_flop)",
+                    "aten.addmm: batch × in × out (addmm_flop)"),
+        Term("fc bias", f.fc_out, "aten.addmm: + batch × out when a bias is given"),
+        *_zeros(f, {k: "only mm, matmul, addmm, bmm and convolution are in ATEN_OPS_MAPPING: 0"
+                    for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum")}),
+    ]
+    per_image = sum(t.count for t in one)
+    terms = [replace(t, count=batch * t.count) for t in one]
+    sentence = _sentence("ptflops' aten backend counts only convolutions and matrix products, with the fc bias",
+                         terms, batch * per_image, f"our MACs {batch * f.macs:,}") + _per_image(
+        "ptflops", batch, per_image)
+    return _make("ptflops_aten", terms, ptflops_string(per_image), sentence)
+
+
+def _thop(f: _Facts, batch: int) -> ToolCount:
+    terms = [
+        *_mac_terms(f, batch, "count_convNd: output elements × c_in / groups × k×k (calculate_conv2d_flops)",
+                    "count_linear: in_features × output elements; bias not counted"),
+        Term("batch norm", 4 * batch * f.bn_elements, "count_normalization: calculate_norm gives 2 per input "
+             "element, then × 2 again for affine: 4 per element (a double count)"),
+        *([Term("average pool", batch * (f.avgpool_in + f.avgpool_out), "count_adap_avgpool: (window H×W + 1) × "
+                "output elements (the adds plus one division)")] if "avgpool" in f.has else []),
+        *_zeros(f, {"relu": "nn.ReLU → zero_ops: 0", "maxpool": "nn.MaxPool2d → zero_ops: 0",
+                    "add": "not a module, so no hook: 0", "sum": "not a module: 0", "concat": "not a module: 0",
+                    "shortcut_a": "no rule for the module: 0"}),
+    ]
+    value = sum(t.count for t in terms)
+    sentence = _sentence("thop counts BN at 4 per element (2, doubled again for the affine scale and shift) and "
+                         "adaptive average pooling at (H×W + 1) per output, and no ReLU, max pool or add",
+                         terms, value, f"our MACs {batch * f.macs:,}")
+    return _make("thop", terms, repr(float(value)), sentence)
+
+
+def _torchinfo(f: _Facts, batch: int) -> ToolCount:
+    terms = [
+        *_mac_terms(f, batch, "Conv layers: weight elements × batch × output H×W (LayerInfo.calculate_macs)",
+                    "other layers: batch × parameter count, so the fc weight gives batch × in × out"),
+        Term("fc bias", batch * f.fc_out, "other layers: batch × parameter count, so the bias adds batch × out"),
+        Term("batch norm", batch * f.bn_params, "BN: batch × its 2·C parameters (the same parameter rule), "
+             "not per element"),
+        *_zeros(f, {k: "no parameters: no mult-adds" for k in ("relu", "maxpool", "avgpool")}),
+        *_zeros(f, {k: "not a module: not counted" for k in ("add", "sum")}),
+    ]
+    value = sum(t.count for t in terms)
+    fb_bytes = 2 * 4 * batch * (f.conv_out + f.bn_elements + f.fc_out)
+    sentence = _sentence(
+        "torchinfo multiplies each non-conv layer's parameter count by the batch, so it adds the fc bias and 2 per "
+        "BN channel instead of per element", terms, value, f"our MACs {batch * f.macs:,}") + (
+        f" Its forward/backward pass size is 2 × 4 bytes × the {fb_bytes // 8:,} output elements of the layers "
+        f"with parameters (conv, BN, fc) = {fb_bytes / 1e6:.2f} MB: float32 outputs, × 2 for their gradients.")
+    return _make("torchinfo", terms, f"Total mult-adds{torchinfo_number(value)}", sentence,
+                 forward_backward_bytes=fb_bytes, params_bytes=4 * f.params)
+
+
+def _flop_counter(f: _Facts, batch: int) -> ToolCount:
+    terms = [
+        *_mac_terms(f, batch, "aten.convolution: 2 per multiply-add (conv_flop_count)",
+                    "aten.addmm: 2·m·n·k, bias not counted (addmm_flop → mm_flop)", scale=2),
+        *_zeros(f, {k: "no formula in flop_registry: 0" for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum")}),
+    ]
+    value = sum(t.count for t in terms)
+    train = [
+        Term("forward conv", 2 * batch * f.conv_macs, "2 per multiply-add, as in eval mode"),
+        Term("forward linear", 2 * batch * f.linear_macs, "2 per multiply-add"),
+        Term("backward conv input gradients", 2 * batch * (f.conv_macs - f.first_conv_macs),
+             "convolution_backward grad_input: 2 per MAC, for every conv but the first (the image needs no "
+             "gradient)"),
+        Term("backward conv weight gradients", 2 * batch * f.conv_macs, "convolution_backward grad_weight: 2 per MAC"),
+        *([Term("grouped conv weight-gradient miscount", 2 * batch * f.grouped_extra_macs,
+                "conv_backward_flop counts a grouped conv's grad_weight as a dense one (× groups): "
+                "2·(groups − 1) per MAC too many (torch 2.14.1; fix proposed in pytorch/pytorch#183405)")]
+          if f.grouped_extra_macs else []),
+        Term("backward linear", 4 * batch * f.linear_macs, "two mm (input and weight gradients), 2 per MAC each; "
+             "the bias gradient is a sum, not counted"),
+    ]
+    train_value = sum(t.count for t in train)
+    sentence = (f"FlopCounterMode counts 2 FLOPs per multiply-add of conv and matrix products only: "
+                f"2 × our MACs {batch * f.macs:,} = {value:,}; forward + backward of out.sum() is {train_value:,}")
+    if f.grouped_extra_macs:
+        true = train_value - 2 * batch * f.grouped_extra_macs
+        sentence += (f", of which {2 * batch * f.grouped_extra_macs:,} is its grouped-convolution backward "
+                     f"miscount (the true count is {true:,}).")
+    else:
+        sentence += f" = 2 × (3 × {batch * f.macs:,} − the first conv's {batch * f.first_conv_macs:,})."
+    return _make("torch_flop_counter", terms, flop_counter_string(value), sentence,
+                 train_value=train_value, train_terms=tuple(train))
+
+
+def _pycls(f: _Facts, batch: int) -> ToolCount:
+    one = [
+        *_mac_terms(f, 1, "conv2d_cx: k·k·w_in·w_out·h·w // groups", "linear_cx: w_in·w_out"),
+        Term("fc bias", f.fc_out, "ResHead uses linear_cx(bias=True): + w_out"),
+        *_zeros(f, {"bn": "norm2d_cx adds parameters only: 0 flops", "maxpool": "pool2d_cx adds activations only: 0",
+                    "avgpool": "gap2d_cx: 0", "relu": "no cx function: 0", "add": "no cx function: 0",
+                    "sum": "no cx function: 0", "concat": "no cx function: 0"}),
+    ]
+    per_image = sum(t.count for t in one)
+    acts = f.conv_out + f.maxpool_out + f.fc_out
+    terms = [replace(t, count=batch * t.count) for t in one]
+    pool = ", the max pool" if "maxpool" in f.has else ""
+    sentence = _sentence("pycls counts multiply-adds with the fc bias, and its activations are the outputs of "
+                         f"every conv{pool} and the fc ({acts:,} per image)", terms, batch * per_image,
+                         f"our MACs {batch * f.macs:,}") + _per_image("pycls", batch, per_image)
+    # trainer.setup_model logs dump_log_data(net.complexity(model), "complexity"): sorted-key JSON after a tag
+    printed = f'json_stats: {{"_type": "complexity", "acts": {acts}, "flops": {per_image}, "params": {f.params}}}'
+    return _make("pycls", terms, printed, sentence, activations=batch * acts)
+
+
+def _timm(f: _Facts, batch: int) -> ToolCount:
+    terms = _fvcore_terms(f, batch, via="fvcore ")
+    value = sum(t.count for t in terms)
+    one, acts = value // batch, f.conv_out + f.fc_out
+    sentence = _sentence(
+        "timm's benchmark counts with fvcore (FlopCountAnalysis and ActivationCountAnalysis, eval mode)", terms,
+        value, f"our MACs {batch * f.macs:,}") + (
+        f" It runs one image and publishes round(total / 1e9, 2) as GMACs, here {round(one / 1e9, 2)}, and "
+        f"round(activations / 1e6, 2) as macts, here {round(acts / 1e6, 2)}; timm's own ResNets pool with x.mean "
+        f"('fast'), which fvcore does not count, so its CSVs lack the {f.avgpool_in:,} pooling flops per image, "
+        "invisible at two decimals.")
+    printed = f"infer_gmacs {round(one / 1e9, 2)}, infer_macts {round(acts / 1e6, 2)}"
+    return _make("timm", terms, printed, sentence, activations=batch * acts)
+
+
+_BUILDERS = {
+    "fvcore": _fvcore, "ptflops_pytorch": _ptflops_pytorch, "ptflops_aten": _ptflops_aten, "thop": _thop,
+    "torchinfo": _torchinfo, "torch_flop_counter": _flop_counter, "pycls": _pycls, "timm": _timm,
+}
+
+
+def check_batch_size(batch_size: Any) -> int:
+    """An integer batch size in [1, MAX_BATCH], or a ``SpecError`` naming ``batch_size``."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH:
+        raise SpecError("batch_size", f"must be an integer from 1 to {MAX_BATCH:,}, got {batch_size!r}")
+    return batch_size
+
+
+def tool_counts(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -> dict[str, ToolCount]:
+    """Every tool's figure for a spec, derived from its analysis with the tool's own rules.
+
+    Args:
+        spec: the architecture (any spec the explorer accepts: blocks, forms, shortcuts, stems).
+        input_size: ``(channels, height, width)``; default ``spec.input_size``.
+        batch_size: images per batch; every ``value`` is for the whole batch.
+
+    Returns:
+        One :class:`ToolCount` per tool, keyed and ordered by :data:`TOOL_IDS`.
+
+    Raises:
+        SpecError: bad input size (from ``analyze``) or batch size.
+    """
+    batch = check_batch_size(batch_size)
+    f = _facts(analyze(spec, input_size))
+    return {tool_id: _BUILDERS[tool_id](f, batch) for tool_id in TOOL_IDS}
+
+
+# --- the papers' figures -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PaperFigure:
+    """The multiply-adds a paper's convention gives: conv + fc, bias not counted, at a stride placement."""
+
+    id: str
+    label: str
+    downsample_on: str  # "1x1" (ResNet paper, "v1") or "3x3" (ResNeXt paper and torchvision, "v1.5")
+    value: int  # the whole batch
+    unit: str
+    printed: str  # one image, in the papers' style
+    terms: tuple[Term, ...]
+    sentence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "downsample_on": self.downsample_on, "value": self.value, "unit": self.unit,
+                "printed": self.printed, "terms": [t.to_dict() for t in self.terms], "sentence": self.sentence}
+
+
+def paper_style(macs: int) -> str:
+    """One decimal in the largest power of a thousand, as the papers' tables print: '3.8×10^9'."""
+    for exp in (9, 6, 3):
+        if macs >= 10**exp:
+            return f"{macs / 10**exp:.1f}×10^{exp}"
+    return str(macs)
+
+
+def paper_figures(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -> dict[str, PaperFigure]:
+    """The ResNet paper's ("v1", stride on the first 1×1) and the ResNeXt paper's ("v1.5", stride on
+    the 3×3) multiply-adds for this spec, whatever its own ``downsample_on``.
+
+    They are not tools (nothing to run), so they are kept apart from :func:`tool_counts`; both use our
+    MACs convention, which is the papers' "FLOPs". For basic blocks the two are the same network.
+
+    Raises:
+        SpecError: bad input size or batch size.
+    """
+    batch = check_batch_size(batch_size)
+    out: dict[str, PaperFigure] = {}
+    for key, paper, where, version in (("resnet_paper", RESNET_PAPER, "1x1", "v1"),
+                                       ("resnext_paper", RESNEXT_PAPER, "3x3", "v1.5")):
+        f = _facts(analyze(replace(spec, downsample_on=where), input_size))
+        terms = _mac_terms(f, batch, "conv multiply-adds (the papers' 'FLOPs')", "fc multiply-adds, bias not counted")
+        value = sum(t.count for t in terms)
+        if spec.block == "basic":
+            how = "basic blocks put the stride on their first 3×3 in both papers"
+        elif where == "1x1":
+            how = "stride on the first 1×1 of each downsampling bottleneck, so that 1×1 outputs the lower resolution"
+        else:
+            how = ("stride on the 3×3 (torchvision's 'V1.5'), so the first 1×1 of each downsampling bottleneck "
+                   "still outputs the higher resolution: more multiply-adds, the same parameters")
+        sentence = (f"{paper} ({version}): {how}; conv {terms[0].count:,} + fc {terms[1].count:,} = {value:,} "
+                    f"multiply-adds, our MACs for that stride placement.")
+        out[key] = PaperFigure(key, f"{paper}, {version}", where, value, "FLOPs (multiply-adds)",
+                               paper_style(value // batch), tuple(terms), sentence)
+    return out
+
+
+MAC_TERMS = ("conv MACs", "linear MACs")
+# What a term adds, grouped for one picture: a term name's first matching word decides.
+CATEGORIES = (("batch norm", "batch norm"), ("ReLU", "ReLU"), ("pool", "pooling"), ("bias", "fc bias"),
+              ("add", "residual add"))
+
+
+def category(term: str) -> str:
+    """The group of an extra term: 'batch norm', 'ReLU', 'pooling', 'fc bias', 'residual add' or the term itself."""
+    return next((group for word, group in CATEGORIES if word in term), term)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One figure against our MACs: what it prints, and the signed parts that make the difference."""
+
+    label: str
+    printed: str
+    value: int
+    parts: tuple[tuple[str, int], ...]
+
+
+def differences(macs: int, counts: dict[str, ToolCount], papers: dict[str, PaperFigure]) -> list[Difference]:
+    """Every paper's and tool's figure as our MACs plus signed parts, grouped by ``category``: the picture of
+    "which number is right?". The stride placement of a paper and FlopCounterMode's doubling are parts too."""
+    rows = []
+    for p in papers.values():
+        delta = p.value - macs
+        rows.append(Difference(p.label, p.printed, p.value, (("stride placement", delta),) if delta else ()))
+    for c in counts.values():
+        if c.tool == "torch_flop_counter":  # 2 per multiply-add: the whole second half is the doubling
+            rows.append(Difference(c.label, c.printed, c.value, (("× 2: FLOPs, not MACs", c.value - macs),)))
+            continue
+        parts: dict[str, int] = {}
+        for t in c.terms:
+            if t.name not in MAC_TERMS and t.count:
+                parts[category(t.name)] = parts.get(category(t.name), 0) + t.count
+        base = sum(t.count for t in c.terms if t.name in MAC_TERMS)
+        if base != macs:
+            parts["stride placement"] = base - macs
+        rows.append(Difference(c.label, c.printed, c.value, tuple(parts.items())))
+    return rows
+
+
+__all__ = [
+    "CATEGORIES", "MAC_TERMS", "MAX_BATCH", "Difference", "category", "differences", "TOOLS", "TOOL_IDS", "PaperFigure", "Term", "Tool", "ToolCount", "check_batch_size",
+    "flop_counter_string", "paper_figures", "paper_style", "ptflops_string", "tool_counts", "torchinfo_number",
+]
