@@ -451,6 +451,19 @@ _BUILDERS = {
 }
 
 
+def flop_counter_excess(spec: ArchSpec, *, batch_size: int = 1, input_size: Any = None) -> int:
+    """FLOPs that torch 2.14.1's ``FlopCounterMode`` adds to a training step of ``spec``: 0 without groups.
+
+    Its formula for ``convolution_backward`` counts the weight gradient of a conv with ``groups`` groups as
+    if every output channel saw all input channels (``c_in`` instead of ``c_in / groups``), i.e. ``groups``
+    times the forward MACs instead of once: ``2 × (groups − 1) × forward MACs`` extra FLOPs per grouped conv.
+    E.g. a 128→128 3×3 conv with 32 groups at 8×8 (batch 1): 1,179,648 true backward FLOPs, 19,464,192
+    counted. A fix was proposed upstream in pytorch/pytorch#183405.
+    """
+    batch = check_batch_size(batch_size)
+    return 2 * batch * _facts(analyze(spec, input_size)).grouped_extra_macs
+
+
 def check_batch_size(batch_size: Any) -> int:
     """An integer batch size in [1, MAX_BATCH], or a ``SpecError`` naming ``batch_size``."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH:
@@ -579,6 +592,6 @@ def differences(macs: int, counts: dict[str, ToolCount], papers: dict[str, Paper
 
 
 __all__ = [
-    "CATEGORIES", "MAC_TERMS", "MAX_BATCH", "Difference", "category", "differences", "TOOLS", "TOOL_IDS", "PaperFigure", "Term", "Tool", "ToolCount", "check_batch_size",
+    "CATEGORIES", "MAC_TERMS", "MAX_BATCH", "Difference", "category", "differences", "flop_counter_excess", "TOOLS", "TOOL_IDS", "PaperFigure", "Term", "Tool", "ToolCount", "check_batch_size",
     "flop_counter_string", "paper_figures", "paper_style", "ptflops_string", "tool_counts", "torchinfo_number",
 ]
