@@ -205,5 +205,62 @@ def differences_chart(rows: Sequence[Any], macs: int, title: str, key: str = "ma
     return fig
 
 
-__all__ = ["cardinality_chart", "differences_chart", "relative_chart", "compare_bars", "error_chart", "latency_bars", "latency_histogram", "ratio_chart",
+def share_stack(rows: Sequence[tuple[str, Sequence[tuple[str, int]]]], title: str, x_title: str) -> go.Figure:
+    """Horizontal stacked bars, one per label, one segment per named part, exact values on hover."""
+    labels = [label for label, _ in rows][::-1]  # plotly draws the first category at the bottom
+    fig = go.Figure()
+    for name in dict.fromkeys(n for _, parts in rows for n, _ in parts):
+        values = [dict(parts).get(name, 0) for _, parts in rows][::-1]
+        fig.add_bar(y=labels, x=values, name=name, orientation="h",
+                    hovertemplate="%{y}<br>" + name + ": %{x:,}<extra></extra>")
+    fig.update_layout(barmode="stack", title=title, xaxis={"title": x_title, "tickformat": "~s"},
+                      height=150 + 40 * len(rows), margin={"t": 60, "b": 40, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": -0.4})
+    return fig
+
+
+def share_bars(groups: Sequence[Any], title: str, x_title: str) -> go.Figure:
+    """Share of the measured time beside share of the MACs, per group (stage or kind of layer)."""
+    names = [g.name for g in groups]
+    fig = go.Figure()
+    fig.add_bar(x=names, y=[100 * g.mac_share for g in groups], name="share of MACs (exact)",
+                customdata=[[g.macs] for g in groups], hovertemplate="%{x}<br>%{y:.1f}% of the MACs<br>%{customdata[0]:,}"
+                " MACs per image<extra></extra>")
+    fig.add_bar(x=names, y=[100 * g.share for g in groups], name="share of the time (measured)",
+                customdata=[[g.median_ms, g.achieved_macs_per_s / 1e9] for g in groups],
+                hovertemplate="%{x}<br>%{y:.1f}% of the time<br>%{customdata[0]:,.3g} ms, %{customdata[1]:,.1f} GMAC/s"
+                "<extra></extra>")
+    fig.update_layout(barmode="group", title=title, xaxis_title=x_title, yaxis={"title": "% of the network",
+                      "rangemode": "tozero"}, height=_HEIGHT, margin={"t": 60, "b": 40},
+                      legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+def roofline_chart(profile: Any) -> go.Figure:
+    """Every layer with multiply-adds: arithmetic intensity against achieved MAC/s, under the device's two roofs
+    (memory bandwidth × intensity, and the matmul peak), log-log, names on hover."""
+    rows = [r for r in profile.layers if r.macs > 0 and r.median_ms > 0]
+    peak, bw = profile.peak_macs_per_s, profile.bandwidth_bytes_per_s
+    fig = go.Figure()
+    for kind in dict.fromkeys(r.kind for r in rows):
+        sel = [r for r in rows if r.kind == kind]
+        fig.add_scatter(x=[r.intensity for r in sel], y=[r.achieved_macs_per_s / 1e9 for r in sel], mode="markers",
+                        name=kind, customdata=[[r.name, r.median_ms, r.bound_macs_per_s / 1e9] for r in sel],
+                        hovertemplate="%{customdata[0]}<br>%{x:.3g} MACs/byte<br>%{y:.3g} GMAC/s achieved, bound "
+                        "%{customdata[2]:.3g}<br>%{customdata[1]:.3g} ms<extra></extra>")
+    if rows:
+        lo = min(r.intensity for r in rows) / 2
+        hi = max(r.intensity for r in rows) * 2
+        ridge = peak / bw
+        xs = [lo, min(max(ridge, lo), hi), hi]
+        fig.add_scatter(x=xs, y=[min(peak, x * bw) / 1e9 for x in xs], mode="lines", name="roofline",
+                        line={"color": "#555", "dash": "dash"}, hoverinfo="skip")
+    fig.update_layout(title=f"Layers on the roofline — {profile.name} ({profile.end_to_end.device}, "
+                      f"{profile.end_to_end.dtype}, batch {profile.end_to_end.batch_size})",
+                      xaxis={"title": "arithmetic intensity (MACs per byte moved)", "type": "log"},
+                      yaxis={"title": "achieved GMAC/s", "type": "log"}, height=_HEIGHT + 60, margin={"t": 60})
+    return fig
+
+
+__all__ = ["roofline_chart", "share_bars", "share_stack", "cardinality_chart", "differences_chart", "relative_chart", "compare_bars", "error_chart", "latency_bars", "latency_histogram", "ratio_chart",
            "rollup_bars", "sweep_chart"]

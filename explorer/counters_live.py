@@ -252,6 +252,7 @@ def measure(
     tools: Any = TOOL_IDS,
     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
     train: bool = True,
+    progress: Callable[[float, str], None] | None = None,
 ) -> dict[str, Measured]:
     """Run the installed tools on the built model and return their own numbers.
 
@@ -262,6 +263,7 @@ def measure(
         tools: which tool ids to run (default all); timm is fvcore's run, pycls is never run.
         time_budget_s: once this many seconds are spent, the remaining tools are skipped.
         train: also count forward + backward with FlopCounterMode (``train_value``).
+        progress: called as ``progress(fraction, text)`` before each tool runs.
 
     Returns:
         One :class:`Measured` per requested tool, in :data:`explorer.counters.TOOL_IDS` order.
@@ -288,12 +290,14 @@ def measure(
         from .timing import LOCK  # also keeps a live count from overlapping a timing in another session
 
         with _LOCK, LOCK:
-            _measure_installed(spec, analysis, batch, wanted, budget, train, results)
+            _measure_installed(spec, analysis, batch, wanted, budget, train, results, progress)
+    if progress is not None:
+        progress(1.0, "done")
     return {t: results[t] for t in wanted}
 
 
 def _measure_installed(spec: ArchSpec, analysis: Analysis, batch: int, wanted: tuple[str, ...], budget: float,
-                       train: bool, results: dict[str, Measured]) -> None:
+                       train: bool, results: dict[str, Measured], progress: Callable | None = None) -> None:
     """Check the memory budget, then build once and run each tool on one CPU thread."""
     from .guard import check_memory
 
@@ -303,13 +307,13 @@ def _measure_installed(spec: ArchSpec, analysis: Analysis, batch: int, wanted: t
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # see the module docstring: counts need no speed, and a busy CPU punishes threads
     try:
-        _run_each(spec, analysis, batch, wanted, budget, train, results)
+        _run_each(spec, analysis, batch, wanted, budget, train, results, progress)
     finally:
         torch.set_num_threads(threads)
 
 
 def _run_each(spec: ArchSpec, analysis: Analysis, batch: int, wanted: tuple[str, ...], budget: float,
-              train: bool, results: dict[str, Measured]) -> None:
+              train: bool, results: dict[str, Measured], progress: Callable | None = None) -> None:
     import torch
 
     from .guard import budget_bytes
@@ -319,9 +323,11 @@ def _run_each(spec: ArchSpec, analysis: Analysis, batch: int, wanted: tuple[str,
     model = build_model(spec).eval()
     x = torch.randn(batch, *analysis.input_size)
     done: list[str] = []
-    for tool_id in wanted:
+    for i, tool_id in enumerate(wanted):
         if tool_id in results:
             continue
+        if progress is not None:
+            progress(i / len(wanted), f"running {_TOOL[_runs_as(tool_id)].label}")
         version = installed_version(_runs_as(tool_id))
         if tool_id == "timm" and "fvcore" in results:  # the same calls: do not trace twice
             results[tool_id] = _timm_from_fvcore(results["fvcore"])
@@ -393,6 +399,7 @@ def live_counts(
     tools: Any = TOOL_IDS,
     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
     train: bool = True,
+    progress: Callable[[float, str], None] | None = None,
 ) -> dict[str, LiveCount]:
     """The derived figure and the live output of each tool, side by side (arguments as :func:`measure`).
 
@@ -401,7 +408,8 @@ def live_counts(
         explorer.guard.ResourceError: the model and batch would not fit the memory budget.
     """
     derived = tool_counts(spec, input_size, batch_size)
-    measured = measure(spec, input_size, batch_size, tools=tools, time_budget_s=time_budget_s, train=train)
+    measured = measure(spec, input_size, batch_size, tools=tools, time_budget_s=time_budget_s, train=train,
+                       progress=progress)
     return {t: LiveCount(derived[t], m) for t, m in measured.items()}
 
 

@@ -70,6 +70,7 @@ class _Node:
     out_shape: tuple[int, ...]
     shortcut: str | None = None
     stage: str = ""
+    members: tuple[str, ...] = ()  # the blocks a collapsed box stands for
 
 
 def _count_line(params: int, macs: int, metric: str) -> str:
@@ -83,7 +84,7 @@ def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> l
                 for op in plan.stem]
     stem = blocks["stem"]
     nodes = [_Node("stem", ("stem", " · ".join(stem_ops), _count_line(stem.params, stem.macs, metric)),
-                   stem.out_shape)]
+                   stem.out_shape, members=("stem",))]
     expanded = expanded and len(plan.blocks) <= MAX_DRAWN_BLOCKS
     for s, stage in enumerate(plan.stages):
         groups = [[b] for b in stage] if expanded else [[stage[0]]] + ([list(stage[1:])] if len(stage) > 1 else [])
@@ -93,10 +94,11 @@ def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> l
             params = sum(blocks[b.name].params for b in group)
             macs = sum(blocks[b.name].macs for b in group)
             nodes.append(_Node(first.name, (title, _block_label(first), _count_line(params, macs, metric)),
-                               blocks[last.name].out_shape, _shortcut_label(first), f"layer{s + 1}"))
+                               blocks[last.name].out_shape, _shortcut_label(first), f"layer{s + 1}",
+                               tuple(b.name for b in group)))
     head = blocks["head"]
     nodes.append(_Node("head", ("head", f"global avg pool → fc, {spec.num_classes}",
-                                _count_line(head.params, head.macs, metric)), head.out_shape))
+                                _count_line(head.params, head.macs, metric)), head.out_shape, members=("head",)))
     return nodes
 
 
@@ -106,16 +108,23 @@ _W, _X, _BOX_W, _LINE, _PAD, _GAP, _FONT = 600, 40, 400, 17, 8, 30, 13
 
 
 def network_svg(spec: ArchSpec, analysis: Analysis | None = None, *, expanded: bool = False, metric: str = "macs",
-                heat: dict[str, tuple[float, str]] | None = None) -> str:
+                times_ms: dict[str, float] | None = None) -> str:
     """The whole network as a standalone SVG picture, readable at normal zoom.
 
     Stem, each stage's blocks (repeats collapsed into "× n" unless ``expanded``), head; every box shows its
     parameters and MACs (or FLOPs); edges carry the tensor shapes; the shortcut of each block is drawn beside
-    it. ``heat`` colours boxes: ``{node key: (share 0…1, text)}`` (e.g. measured time), keyed by block name,
-    ``"stem"`` or ``"head"``.
+    it. ``times_ms`` (measured time per block name, ``"stem"`` and ``"head"``) colours each box by its share of
+    the total and writes the time in it.
     """
     analysis = analysis or analyze(spec)
     nodes = _nodes(spec, analysis, expanded, metric)
+    heat: dict[str, tuple[float, str]] = {}
+    if times_ms:
+        total = sum(times_ms.values()) or 1.0
+        biggest = max(sum(times_ms.get(m, 0.0) for m in n.members) for n in nodes) or 1.0
+        for n in nodes:
+            t = sum(times_ms.get(m, 0.0) for m in n.members)
+            heat[n.key] = (t / biggest, f"{t:,.3g} ms measured · {t / total:.0%} of the time")
     out: list[str] = []
     y = 10
     cx = _X + _BOX_W / 2
@@ -135,7 +144,7 @@ def network_svg(spec: ArchSpec, analysis: Analysis | None = None, *, expanded: b
             out.append(_edge(cx, y, y + _GAP, shape(prev_shape)))
         y += _GAP
         fill, extra = "#f7f7f9", ()
-        if heat and node.key in heat:
+        if node.key in heat:
             share, text = heat[node.key]
             fill, extra = _heat_colour(share), (text,)
         lines = (*node.lines, *extra)

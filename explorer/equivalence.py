@@ -232,6 +232,33 @@ def network_equivalence(
                    dev, seed, scale, counts, diffs, timed)
 
 
+def time_forms(cardinality: int = 32, d: int = 4, channels: int = 256, size: int = 56, *,
+               settings: Settings | None = None, seed: int = 0, progress: Progress | None = None,
+               should_stop: ShouldStop | None = None) -> dict[str, Any]:
+    """Every layer of the lab's block in forms a, b and c, timed in the same rounds (``explorer.layer_time``): where
+    form (a)'s extra time goes — its many small convolutions, and the time between them.
+
+    Returns:
+        ``{form: LayerProfile}`` for "c", "a", "b" (in that order).
+    """
+    from .layer_time import time_modules
+
+    _check_block_args(cardinality, d, channels, channels)
+    BLOCK_FIELDS["size"].check(size)
+    s = settings or Settings(min_runs=8, max_seconds=30)
+    input_size = (channels, size, size)
+    rows = {f: analyze_block(_block_plan(cardinality, d, channels, f), input_size) for f in ("c", "a", "b")}
+    _check_work(sum(r.macs for r in rows["c"]) * s.batch_size)
+    biggest = max(math.prod(r.out_shape) for rs in rows.values() for r in rs)
+    check_budget(3 * sum(r.params for r in rows["c"]) * 4 + 6 * s.batch_size * biggest * 4,
+                 what="timing the three forms", device=s.device, budget=s.budget)
+    block = randomize_(make_block(cardinality, d, channels), seed)
+    models = [to_form(block, f).eval() for f in rows]
+    profiles = time_modules(models, list(rows.values()), [f"form {f}" for f in rows], input_size, s, prefix="block.",
+                            progress=progress, should_stop=should_stop)
+    return dict(zip(rows, profiles))
+
+
 def _report(subject: str, cardinality: int, d: int, input_size: tuple[int, int, int], batch_size: int, train: bool,
             dev: torch.device, seed: int, scale: float, counts: dict, diffs: dict,
             timed: dict[str, LatencyResult]) -> EquivalenceReport:
@@ -330,6 +357,6 @@ def _check_work(macs: int) -> None:
 
 
 __all__ = [
-    "BLOCK_FIELDS", "MAX_WORK_MACS", "EquivalenceReport", "FormReport", "equivalence", "make_block",
+    "BLOCK_FIELDS", "MAX_WORK_MACS", "time_forms", "EquivalenceReport", "FormReport", "equivalence", "make_block",
     "network_equivalence", "randomize_",
 ]

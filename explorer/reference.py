@@ -141,21 +141,24 @@ def source_rows(name: str, params: int, macs: int, metric: str = "macs") -> list
     unit = METRICS[metric].unit
     rows = []
     for r in reported(name):
-        def err(v: float | None) -> object:
+        def err(v: float | None) -> str:
             if v is None:
                 return "—"
-            return round(100 - v, 3) if r.metric == "accuracy" else v
+            return f"{100 - v:.3f}".rstrip("0").rstrip(".") if r.metric == "accuracy" else f"{v:g}"
+
+        def delta(ours: int, theirs: float | None) -> str:
+            return "—" if theirs is None else f"{100 * (ours - theirs) / theirs:+.2f}"
 
         rows.append({
             "Source": r.source,
             "Parameters reported": "—" if r.params is None else f"{r.params:,}" if isinstance(r.params, int)
             else si(r.params),
             "Parameters ours": f"{params:,}",
-            "Δ parameters %": "—" if r.params is None else round(100 * (params - r.params) / r.params, 2),
+            "Δ parameters %": delta(params, r.params),
             f"{unit} reported": "—" if r.macs is None else f"{multiply_adds(r.macs, metric):,}"
             if isinstance(r.macs, int) else si((2 if metric == "flops" else 1) * r.macs),
             f"{unit} ours": f"{multiply_adds(macs, metric):,}",
-            f"Δ {unit} %": "—" if r.macs is None else round(100 * (macs - r.macs) / r.macs, 2),
+            f"Δ {unit} %": delta(macs, r.macs),
             "Top-1 error %": err(r.top1),
             "Top-5 error %": err(r.top5),
         })

@@ -96,12 +96,12 @@ def compare_frame(c: Comparison, metric: str = "macs") -> pd.DataFrame:
             COLUMNS["input"]: shape(a.input_size),
             COLUMNS["params"]: a.params,
             "Δ parameters": c.delta(a, "params"),
-            "× parameters": round(ratio_p, 4) if ratio_p is not None else NA,
+            "× parameters": round(ratio_p, 4) if ratio_p is not None else None,
             unit: multiply_adds(a.macs, metric),
             f"Δ {unit}": multiply_adds(c.delta(a, "macs"), metric),
-            f"× {unit}": round(ratio_m, 4) if ratio_m is not None else NA,
+            f"× {unit}": round(ratio_m, 4) if ratio_m is not None else None,
             COLUMNS["activations"]: a.activations,
-            "× activations": round(ratio_a, 4) if ratio_a is not None else NA,
+            "× activations": round(ratio_a, 4) if ratio_a is not None else None,
         })
     return pd.DataFrame(rows)
 
@@ -146,12 +146,15 @@ def layer_diff_frame(base: Analysis, other: Analysis, metric: str = "macs") -> p
         rows.append({
             COLUMNS["name"]: name, COLUMNS["kind"]: kind,
             "Output shape A": a[1] if a else NA, "Output shape B": b[1] if b else NA,
-            "Parameters A": a[2] if a else NA, "Parameters B": b[2] if b else NA,
+            "Parameters A": a[2] if a else None, "Parameters B": b[2] if b else None,
             "Δ parameters": (b[2] if b else 0) - (a[2] if a else 0),
-            f"{unit} A": a[3] if a else NA, f"{unit} B": b[3] if b else NA,
+            f"{unit} A": a[3] if a else None, f"{unit} B": b[3] if b else None,
             f"Δ {unit}": (b[3] if b else 0) - (a[3] if a else 0),
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for col in ("Parameters A", "Parameters B", f"{unit} A", f"{unit} B"):
+        frame[col] = frame[col].astype("Int64")  # whole numbers; a layer only one side has is empty, not "None"
+    return frame
 
 
 __all__ = [

@@ -45,6 +45,7 @@ from . import plan as P
 from .analysis import analyze
 from .counters import flop_counter_excess  # what torch over-counts: one rule, kept with the tools' rules
 from .errors import SpecError
+from .fields import Field
 from .spec import ArchSpec
 
 PRECISIONS = ("float32", "bfloat16", "float16")
@@ -268,22 +269,28 @@ class TrainCost:
         }
 
 
-# --- validation --------------------------------------------------------------------------------------
+# --- validation: one field per input, read by the CLI and the app too ---------------------------------
+TRAIN_FIELDS: dict[str, Field] = {f.key: f for f in (
+    Field("batch_size", "Batch size", "images per training step", "int", 1, MAX_BATCH),
+    Field("precision", "Precision", "float32, or bfloat16/float16 autocast (weights, gradients and optimizer "
+          "state stay float32)", "choice", choices=PRECISIONS,
+          choice_labels=("float32", "bfloat16 autocast", "float16 autocast")),
+    Field("optimizer", "Optimizer", "what it keeps per parameter: SGD nothing, momentum one buffer, Adam/AdamW two "
+          "(and a step count)", "choice", choices=tuple(OPTIMIZERS),
+          choice_labels=tuple(o.label for o in OPTIMIZERS.values())),
+    Field("budget_gb", "Memory budget (GB)", "the memory one training step may use; GPU makers' GB are binary "
+          "(80 GB = 80 GiB)", "float", 0.001, 1_000_000),
+)}
+
+
 def check_batch_size(value: Any, field: str = "batch_size") -> int:
     """A whole number from 1 to :data:`MAX_BATCH`, or a ``SpecError`` naming ``field``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(field, f"must be a whole number from 1 to {MAX_BATCH:,}; got {value!r}")
-    if not 1 <= value <= MAX_BATCH:
-        raise SpecError(field, f"must be a whole number from 1 to {MAX_BATCH:,}; got {value}")
-    return value
+    return TRAIN_FIELDS["batch_size"].check(value, field)
 
 
 def check_optimizer(value: Any) -> Optimizer:
     """The :class:`Optimizer` named ``value``, or a ``SpecError`` listing the valid names."""
-    if not isinstance(value, str) or value not in OPTIMIZERS:
-        valid = ", ".join(f"{k!r} ({o.label})" for k, o in OPTIMIZERS.items())
-        raise SpecError("optimizer", f"must be one of {valid}; got {value!r}")
-    return OPTIMIZERS[value]
+    return OPTIMIZERS[TRAIN_FIELDS["optimizer"].check(value)]
 
 
 def check_precision(value: Any, device: str | None = None) -> str:
@@ -292,8 +299,7 @@ def check_precision(value: Any, device: str | None = None) -> str:
     With a device this imports torch (through :mod:`explorer.devices`) to ask what it supports; without
     one the precision is only checked against the list, as for a GPU the app does not have.
     """
-    if not isinstance(value, str) or value not in PRECISIONS:
-        raise SpecError("precision", f"must be one of {', '.join(map(repr, PRECISIONS))}; got {value!r}")
+    TRAIN_FIELDS["precision"].check(value)
     if device is not None:
         from .devices import dtypes_for, resolve_device  # torch: only when a real device is asked about
 
@@ -315,9 +321,7 @@ def check_budget(value: Any, field: str = "budget") -> int:
 
 def budget_from_gb(gb: Any) -> int:
     """Bytes of a budget given in GB as GPU makers write them (binary: 1 GB = 2**30 bytes)."""
-    if isinstance(gb, bool) or not isinstance(gb, (int, float)) or not math.isfinite(gb) or gb <= 0:
-        raise SpecError("budget_gb", f"must be a positive number of GB, e.g. 24; got {gb!r}")
-    return int(gb * GiB)
+    return int(TRAIN_FIELDS["budget_gb"].check(gb) * GiB)
 
 
 # --- the walk ---------------------------------------------------------------------------------------
@@ -581,7 +585,7 @@ def max_batch_size(
 
 
 __all__ = [
-    "CONVENTIONS", "GPU_MEMORY", "OPTIMIZERS", "PRECISIONS", "Optimizer", "Peak", "TrainCost", "TrainRow",
+    "CONVENTIONS", "GPU_MEMORY", "OPTIMIZERS", "PRECISIONS", "TRAIN_FIELDS", "Optimizer", "Peak", "TrainCost", "TrainRow",
     "budget_from_gb", "check_batch_size", "check_budget", "check_optimizer", "check_precision",
     "flop_counter_excess", "max_batch_size", "min_batch_size", "train_cost",
 ]

@@ -364,10 +364,10 @@ def test_json_keys() -> None:
 @pytest.mark.parametrize(
     "kwargs, field, words",
     [
-        ({"batch_size": 0}, "batch_size", "from 1"),
-        ({"batch_size": -3}, "batch_size", "from 1"),
+        ({"batch_size": 0}, "batch_size", "between 1 and"),
+        ({"batch_size": -3}, "batch_size", "between 1 and"),
         ({"batch_size": 2.0}, "batch_size", "whole number"),
-        ({"batch_size": True}, "batch_size", "whole number"),
+        ({"batch_size": True}, "batch_size", "must be an integer"),
         ({"optimizer": "lbfgs"}, "optimizer", "'adamw'"),
         ({"precision": "float64"}, "precision", "'bfloat16'"),
         ({"input_size": (1, 224, 224)}, "input_size", "3 input channels"),

@@ -123,9 +123,9 @@ def editor(error: SpecError | None) -> None:
         message(error, "stem", "stem_width", "num_classes")
         st.caption(f"{F['input_size'].label} — {F['input_size'].help}")
         c1, c2, c3 = st.columns(3)
-        for col, i, text in ((c1, 0, "channels"), (c2, 1, "height"), (c3, 2, "width")):
+        for col, i, text in ((c1, 0, "Channels"), (c2, 1, "Height"), (c3, 2, "Width")):
             with col:
-                number("input_size", f"Input {text}", i)
+                number("input_size", text, i)
         message(error, "input_size", "spec")
 
 

@@ -7,6 +7,7 @@ shared by every page that measures.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from explorer.fields import Field
 from explorer.links import last
 from explorer.presets import list_presets
 from explorer.schema import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
+from explorer.training import TRAIN_FIELDS
 
 from .links import PageLinks, register
 from .state import PageState
@@ -27,27 +29,34 @@ def _group(page: str, fields: tuple[Field, ...], defaults: dict[str, Any]) -> Pa
 
 
 # --- Build ------------------------------------------------------------------------------------------
-BUILD_VIEWS = ("Stages", "Layers", "Charts", "Diagram", "Papers & torchvision", "fvcore check", "Latency",
-               "Spec & export")
+BUILD_VIEWS = ("Stages", "Layers", "Charts", "Diagram", "Papers & torchvision", "Other tools", "fvcore check",
+               "Latency", "Time per layer", "Training", "Spec & export")
 BUILD = _group("build", (
     Field("view", "Show", "one view at a time keeps every edit instant", "choice", choices=BUILD_VIEWS),
     Field("expanded", "Every block", "draw every block instead of “× n” repeats", "bool"),
 ), {"view": "Stages", "expanded": False})
 BUILD_LATENCY = _group("build", (SETTINGS_FIELDS["batch_size"], SWEEP_FIELDS["time_budget_s"]),
                        {"batch_size": 1, "time_budget_s": 15.0})
-register("build", PageLinks((BUILD, BUILD_LATENCY, MEASURE), spec=True))
+BUILD_TRAIN = _group("build", (
+    dataclasses.replace(TRAIN_FIELDS["batch_size"], key="train_batch"),
+    *(TRAIN_FIELDS[k] for k in ("precision", "optimizer", "budget_gb")),
+), {"train_batch": 32, "precision": "float32", "optimizer": "sgd_momentum", "budget_gb": 24.0})
+register("build", PageLinks((BUILD, BUILD_LATENCY, BUILD_TRAIN, MEASURE), spec=True))
 
 # --- Compare ----------------------------------------------------------------------------------------
 BUILD_TOKEN = "build"  # how a link names "the Build page's architecture" among compared configurations
 MAX_COMPARED = 6
 DEFAULT_PAIR = ["resnet50", "resnext50_32x4d"]
+COMPARE_VIEWS = ("Counts", "Latency", "Time per layer", "Training", "Other tools")
 COMPARE = _group("compare", (
+    Field("view", "Show", "one view at a time keeps every change instant", "choice", choices=COMPARE_VIEWS),
     Field("same_input", "Same input size for all", "off: each network at its natural input (224×224 ImageNet, "
           "32×32 CIFAR)", "bool"),
     Field("h", "Height", "input height for every configuration", "int", 1, 4096),
     Field("w", "Width", "input width for every configuration", "int", 1, 4096),
     SETTINGS_FIELDS["batch_size"],
-), {"same_input": False, "h": 224, "w": 224, "batch_size": 1})
+), {"view": "Counts", "same_input": False, "h": 224, "w": 224, "batch_size": 1})
+COMPARE_TRAIN = _group("compare", tuple(BUILD_TRAIN.fields.values()), dict(BUILD_TRAIN.defaults))
 CONFIGS = "compare.configs"
 
 
@@ -75,7 +84,7 @@ def _write_configs() -> dict[str, str]:
     return {} if configs == DEFAULT_PAIR else {"compare": ",".join(configs)}
 
 
-register("compare", PageLinks((COMPARE, MEASURE), spec=True, own=("compare",), read=_read_configs,
+register("compare", PageLinks((COMPARE, COMPARE_TRAIN, MEASURE), spec=True, own=("compare",), read=_read_configs,
                               write=_write_configs))
 
 # --- Fig. 3 lab -------------------------------------------------------------------------------------
@@ -93,5 +102,5 @@ register("design", PageLinks((DESIGN, MEASURE)))
 
 register("", PageLinks(()))  # Home: only the MACs/FLOPs switch
 
-__all__ = ["BUILD", "BUILD_LATENCY", "BUILD_TOKEN", "BUILD_VIEWS", "COMPARE", "CONFIGS", "DEFAULT_PAIR", "DESIGN",
+__all__ = ["BUILD", "BUILD_LATENCY", "BUILD_TRAIN", "COMPARE_TRAIN", "COMPARE_VIEWS", "BUILD_TOKEN", "BUILD_VIEWS", "COMPARE", "CONFIGS", "DEFAULT_PAIR", "DESIGN",
            "FIG3", "MAX_COMPARED"]

@@ -10,11 +10,12 @@ from explorer.vocab import exact, shape
 from ui import editor, links, state
 from ui.pages import BUILD, BUILD_VIEWS
 from ui.widgets import convention, header, headline
-from views.sections import counts, export, sources, speed
+from views.sections import counts, export, sources, speed, tools, training
 
 SECTIONS = {
     "Stages": counts.stages, "Layers": counts.layers, "Charts": counts.charts, "Diagram": counts.diagram,
-    "Papers & torchvision": sources.papers, "fvcore check": sources.fvcore_check, "Latency": speed.latency,
+    "Papers & torchvision": sources.papers, "Other tools": tools.other_tools, "fvcore check": sources.fvcore_check,
+    "Latency": speed.latency, "Time per layer": speed.time_per_layer, "Training": training.training,
     "Spec & export": export.spec_and_export,
 }
 assert tuple(SECTIONS) == BUILD_VIEWS  # the link parameter "view" accepts exactly these

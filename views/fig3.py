@@ -13,6 +13,24 @@ from ui.widgets import count, field_message, header, measure_settings, number, u
 
 FORMS = ("a", "b", "c")
 
+
+def _layer_times(profiles: dict) -> None:
+    """Per kind of layer, the time of each form side by side, and what form (a) does with its extra time."""
+    kinds = list(dict.fromkeys(g.name for p in profiles.values() for g in p.groups("kind")))
+    table = {k: {f"form ({f})": next((round(g.median_ms, 3) for g in p.groups("kind") if g.name == k), None)
+                 for f, p in profiles.items()} for k in kinds}
+    table["between layers (Python, hooks)"] = {f"form ({f})": round(p.between_ms, 3) for f, p in profiles.items()}
+    st.dataframe(pd.DataFrame([{"Kind (ms)": k, **v} for k, v in table.items()]), hide_index=True)
+    c, a = profiles["c"], profiles["a"]
+    convs_a = sum(g.layers for g in a.groups("kind") if "conv" in g.name)
+    st.markdown(f"Form (c) runs its {len(c.layers)} layers in {c.layers_ms:,.3g} ms; form (a) runs {len(a.layers)} — "
+                f"{convs_a} of them convolutions — in {a.layers_ms:,.3g} ms for the same MACs, and "
+                f"{a.between_ms:,.2g} ms more pass between them. Each small convolution pays a fixed cost to launch "
+                "and moves its own data, so the work is the same but the time is not: that is why the paper "
+                "implements form (c).")
+    st.caption(" ".join(f"Form ({f}): {p.summary()}" for f, p in profiles.items()))
+
+
 FIG3.init()
 header("Fig. 3 lab", "fig3", "One ResNeXt block, three forms: the same function, checked live — and timed.")
 links.show_problems()
@@ -101,6 +119,20 @@ if report is not None:
                 for f in "ab":
                     st.markdown(f"- Form ({f}) takes {ratio[f].phrase()}, with the same {unit()}.")
                 st.caption(f"{timed.subject}, batch 1, float32, on {settings.where()}.")
+
+        st.subheader("Where the time goes, form by form")
+        if st.button("Time every layer of each form", key="fig3.layers", icon=":material/timer:",
+                     help="hooks around every module of the three blocks, interleaved; a few seconds"):
+            from explorer.equivalence import time_forms
+
+            work.run("Timing every layer", lambda progress, stop: time_forms(
+                C, d, channels, size, settings=settings.edit(batch_size=1, min_runs=8, max_seconds=30),
+                progress=progress, should_stop=stop), "fig3.layer_times", key)
+        outcome = work.shown("fig3.layer_times", key)
+        if outcome is not None:
+            outcome.show_note()
+            if outcome.result:
+                _layer_times(outcome.result)
 
 st.header("The whole network")
 st.markdown("resnext50_32x4d built in form (c) with random weights, then converted to (a) and (b): 16 blocks, up to "

@@ -98,4 +98,50 @@ def cmd_equivalence(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = (add_bench, add_equivalence)
+def add_profile(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "profile", "measured time per layer beside exact MACs per layer",
+                    "Time every layer of the network (hooks around each module, warm-up first, the plain network "
+                    "timed in the same rounds for the end-to-end median) and print where the time goes: per kind "
+                    "of layer and per stage, the share of the time beside the share of the MACs, the achieved "
+                    "MAC/s against the device's roofline, and how closely the layers add up to the end-to-end "
+                    "time.",
+                    "--json prints an object with end_to_end_median_ms, layers (in forward order, each with name, "
+                    "median_ms, macs, achieved_macs_per_s, share, bytes, intensity, bound_macs_per_s, …), by_stage, "
+                    "by_block, by_kind, coverage and the finding. " + DEVICE_HELP)
+    add_spec_args(p)
+    add_settings_args(p, max_seconds=30.0)
+    p.add_argument("--layers", action="store_true", help="also print every layer")
+    add_json(p, "the profile")
+    p.set_defaults(run=cmd_profile)
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from ..layer_time import time_layers
+
+    spec = spec_from_args(args)
+    profile = time_layers(spec, settings_from_args(args, min_runs=10))[0]
+    if args.json:
+        print_json(profile.to_dict())
+        return 0
+    e = profile.end_to_end
+    print(f"{profile.name} on {e.device} ({e.device_name}), {e.dtype}, batch {e.batch_size}, {e.threads} thread(s): "
+          f"end-to-end median {e.median_ms:,.3f} ms (p10 {e.p10_ms:,.3f}, p90 {e.p90_ms:,.3f})")
+    print(profile.summary())
+    for key, title in (("kind", "kind"), ("stage", "stage")):
+        rows = [[g.name, str(g.layers), f"{g.median_ms:,.3f}", f"{100 * g.share:.1f}%", f"{g.macs:,}",
+                 f"{100 * g.mac_share:.1f}%", f"{g.achieved_macs_per_s / 1e9:,.1f}"] for g in profile.groups(key)]
+        print()
+        print("\n".join(table([title, "layers", "ms", "% time", "MACs", "% MACs", "GMAC/s"], rows, "lrrrrrr")))
+    if args.layers:
+        rows = [[r.name, r.kind, f"{r.median_ms:,.4f}", f"{100 * r.share:.2f}%", f"{r.macs:,}",
+                 f"{r.achieved_macs_per_s / 1e9:,.1f}", f"{r.bound_macs_per_s / 1e9:,.1f}"] for r in profile.layers]
+        print()
+        print("\n".join(table(["layer", "kind", "ms", "% time", "MACs", "GMAC/s", "bound"], rows, "llrrrrr")))
+    print()
+    print(profile.finding().replace("×", "x"))
+    print(f"Roofs: matmul peak {profile.peak_macs_per_s / 1e9:,.1f} GMAC/s, memory bandwidth "
+          f"{profile.bandwidth_bytes_per_s / 1e9:,.1f} GB/s. MACs per image (FLOPs = 2 x MACs); times for the batch.")
+    return 0
+
+
+COMMANDS = (add_bench, add_equivalence, add_profile)

@@ -15,7 +15,7 @@ NUMBER = st.column_config.NumberColumn(format="localized")  # exact counts with 
 
 def number_columns(frame) -> dict:  # noqa: ANN001 - a pandas DataFrame
     """Every integer column shown with separators."""
-    return {c: NUMBER for c in frame.columns if str(frame[c].dtype).startswith("int")}
+    return {c: NUMBER for c in frame.columns if str(frame[c].dtype).lower().startswith("int")}
 
 
 def stages(spec: ArchSpec, analysis: Analysis) -> None:
@@ -64,8 +64,15 @@ def diagram(spec: ArchSpec, analysis: Analysis) -> None:
     from explorer.diagram import network_svg
 
     f = BUILD.fields["expanded"]
-    st.toggle(f.label, key=BUILD.key("expanded"), help=f.help, persist_state="session")
-    svg = network_svg(spec, analysis, expanded=bool(BUILD.get("expanded")), metric=metric())
+    c1, c2 = st.columns(2)
+    c1.toggle(f.label, key=BUILD.key("expanded"), help=f.help, persist_state="session")
+    profile = st.session_state.get("build.profile")
+    measured = profile is not None and profile.result is not None and profile.key[0] == spec
+    colour = c2.toggle("Colour by measured time", key="build.colour_time", disabled=not measured,
+                       help="after “Time per layer” has profiled this architecture: each box coloured by its share "
+                       "of the measured time" if measured else "profile this architecture in “Time per layer” first")
+    times = {g.name: g.median_ms for g in profile.result.groups("block")} if measured and colour else None
+    svg = network_svg(spec, analysis, expanded=bool(BUILD.get("expanded")), metric=metric(), times_ms=times)
     st.download_button("Download the diagram (SVG)", svg, f"{slug(spec.name)}.svg", "image/svg+xml",
                        key="build.svg", icon=":material/download:")
     st.image(svg)

@@ -81,3 +81,54 @@ def _show_latency(r, roof) -> None:  # noqa: ANN001
                f"channels_last {'on' if r.channels_last else 'off'} · {r.runs} runs after {r.warmup_runs} warm-up · "
                f"stopped by {r.stopped_by.replace('_', ' ')}")
     st.plotly_chart(latency_histogram(r), key="build.latency_hist")
+
+
+def time_per_layer(spec: ArchSpec, analysis: Analysis) -> None:
+    """Measured time per layer beside exact MACs per layer: per kind, per stage, on the roofline, and every layer."""
+    from explorer.layer_time import time_layers
+
+    st.markdown("Every layer timed with hooks around its module (the plain network timed in the same rounds), so "
+                "its measured time sits beside its exact MACs. " + METHOD.split(". ", 1)[1])
+    BUILD_LATENCY.init()
+    settings = measure_settings(BUILD_LATENCY)
+    if settings is None:
+        return
+    key = (spec, settings)
+    if st.button("Profile every layer", key="build.profile", type="primary", icon=":material/timer:"):
+        work.run("Profiling", lambda progress, stop: time_layers(
+            spec, settings.edit(min_runs=10, max_seconds=30), progress=progress, should_stop=stop)[0],
+            "build.profile", key)
+    outcome = work.shown("build.profile", key)
+    if outcome is None:
+        return
+    outcome.show_note()
+    profile = outcome.result
+    if profile is not None:
+        show_profile(profile, "build")
+
+
+def show_profile(profile, key: str) -> None:  # noqa: ANN001 - an explorer.layer_time.LayerProfile
+    """A profile's finding, its shares per kind and stage, the roofline and the per-layer table with CSV."""
+    import pandas as pd
+
+    from explorer.charts import roofline_chart, share_bars
+    from explorer.vocab import slug
+
+    st.markdown(f"**{profile.finding()}**")
+    st.caption(profile.summary())
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(share_bars(profile.groups("kind"), "Time and MACs per kind of layer", "kind"),
+                    key=f"{key}.time_kinds")
+    c2.plotly_chart(share_bars(profile.groups("stage"), "Time and MACs per stage", "stage"), key=f"{key}.time_stages")
+    st.plotly_chart(roofline_chart(profile), key=f"{key}.roofline")
+    frame = pd.DataFrame([{
+        "Layer": r.name, "Kind": r.kind, "Median ms": round(r.median_ms, 4), "% of time": round(100 * r.share, 2),
+        "MACs": r.macs, "% of MACs": round(100 * r.mac_share, 2), "GMAC/s": round(r.achieved_macs_per_s / 1e9, 2),
+        "Roofline bound GMAC/s": round(r.bound_macs_per_s / 1e9, 2), "MACs per byte": round(r.intensity, 2),
+        "Bytes moved": r.bytes,
+    } for r in profile.layers])
+    st.download_button("Download the per-layer times (CSV)", frame.to_csv(index=False),
+                       f"{slug(profile.name)}_layer_times.csv", "text/csv", key=f"{key}.profile_csv",
+                       icon=":material/download:")
+    st.dataframe(frame, hide_index=True, column_config={c: st.column_config.NumberColumn(format="localized")
+                                                         for c in ("MACs", "Bytes moved")})

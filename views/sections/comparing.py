@@ -1,0 +1,220 @@
+"""The Compare page's views: exact counts, measured latency, time per layer, training cost, other tools' numbers.
+
+Each view takes the comparison, the specs and the input size every configuration runs at (None: each its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from explorer import ArchSpec, ExplorerError
+from explorer.comparison import Comparison
+from explorer.vocab import METRICS, binary, exact, multiply_adds
+from ui import cache, work
+from ui.pages import COMPARE, COMPARE_TRAIN
+from ui.state import metric
+from ui.widgets import measure_settings, unit
+
+from .counts import number_columns
+
+NUMBER = st.column_config.NumberColumn(format="localized")
+
+
+def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
+    """Why they differ, totals, per stage and per kind, per layer."""
+    m = metric()
+    st.subheader("Why they differ")
+    for a in c.analyses[1:]:
+        st.markdown(f"**{c.headline(a)}** " + " ".join(c.why(a)))
+    totals = cache.compare_table("totals", c, m)
+    st.dataframe(totals, hide_index=True, column_config=number_columns(totals), key="compare.totals")
+    st.download_button("Download totals (CSV)", totals.to_csv(index=False), "compare_totals.csv", "text/csv",
+                       key="compare.totals_csv", icon=":material/download:")
+    st.subheader("Per stage and per kind of layer")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(cache.compare_figure(c, "params"), key="compare.chart_params")
+    c2.plotly_chart(cache.compare_figure(c, m), key="compare.chart_macs")
+    kinds = cache.compare_table("kinds", c, m)
+    st.dataframe(kinds, hide_index=True, column_config=number_columns(kinds), key="compare.kinds")
+    with st.expander("Per-stage table"):
+        stages = cache.compare_table("stages", c, m)
+        st.dataframe(stages, hide_index=True, column_config=number_columns(stages))
+        st.download_button("Download per-stage table (CSV)", stages.to_csv(index=False), "compare_stages.csv",
+                           "text/csv", key="compare.stages_csv", icon=":material/download:")
+    st.subheader("Per layer")
+    labels = [f"{i + 1}. {a.name}" for i, a in enumerate(c.analyses)]
+    other = st.selectbox("Compare the first configuration with", labels[1:], key="compare.diff_with")
+    b = c.analyses[labels.index(other)]
+    from explorer.tables import layer_diff_frame
+
+    diff = layer_diff_frame(c.base, b, m)
+    st.caption(f"A = {c.base.name}, B = {b.name}; joined on module name; a layer only one side has is empty on the "
+               "other.")
+    st.dataframe(diff, hide_index=True, key="compare.diff", column_config=number_columns(diff))
+    st.download_button("Download per-layer differences (CSV)", diff.to_csv(index=False), "compare_layers.csv",
+                       "text/csv", key="compare.diff_csv", icon=":material/download:")
+
+
+def _verdicts(c: Comparison, ratios: Sequence[Any], where: str, what: str = "") -> None:
+    """One generated sentence per configuration: its counted work and its measured time against the first."""
+    for a, r in zip(c.analyses[1:], ratios):
+        verdict = f"takes {r.phrase()}" if r.measurable else f"shows {r.phrase()}"
+        st.markdown(f"**{a.name} has {c.ratio(a, 'macs'):.3g}× the {unit()} of {c.base.name} and {verdict}"
+                    f"{what} on {where}.**")
+
+
+def latency(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
+    """Forward latency of every configuration, interleaved, with paired verdicts."""
+    from explorer.latency import DEFAULT_PRECISION, measure_interleaved, paired_ratios
+
+    st.markdown("All configurations on one device in rounds (A B A B …), so drift affects them alike. Each one's time "
+                "relative to the first is the median of the per-round ratios with its 95% confidence interval; the "
+                "measurement goes on until every interval is within ±3% or the time limit (60 s) is reached.")
+    settings = measure_settings(COMPARE)
+    if settings is None:
+        return
+    key = (tuple(specs), size, settings)
+    if st.button("Measure latency of all", key="compare.measure", type="primary", icon=":material/timer:"):
+        work.run("Measuring", lambda progress, stop: measure_interleaved(
+            list(specs), settings.edit(max_seconds=60, min_runs=6), input_size=size, precision=DEFAULT_PRECISION,
+            names=[a.name for a in c.analyses], progress=progress, should_stop=stop), "compare.latency", key)
+    outcome = work.shown("compare.latency", key)
+    if outcome is None:
+        return
+    outcome.show_note()
+    results = outcome.result
+    if results:
+        from explorer.charts import ratio_chart
+
+        ratios = paired_ratios(results)
+        _verdicts(c, ratios, settings.where())
+        st.plotly_chart(ratio_chart(c, ratios, metric()), key="compare.ratio_chart")
+        st.dataframe(pd.DataFrame([{
+            "Configuration": r.name, "Median ms": round(r.median_ms, 3), "p10 ms": round(r.p10_ms, 3),
+            "p90 ms": round(r.p90_ms, 3), "Runs": r.runs, "Images/s": round(r.throughput, 1),
+            "× the first (95% CI)": "1 (baseline)" if i == 0 else
+            f"{ratios[i - 1].median:.3g} ({ratios[i - 1].low:.3g}–{ratios[i - 1].high:.3g})",
+        } for i, r in enumerate(results)]), hide_index=True)
+
+
+def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
+    """Every configuration profiled layer by layer, interleaved: time and MACs per kind and per stage side by side,
+    and the measured difference explained by kind."""
+    from explorer.latency import paired_ratios
+    from explorer.layer_time import explain, time_layers
+
+    st.markdown("Every layer of every configuration timed in the same rounds (each network plain, then hooked), so "
+                "the time per kind of layer can be set side by side and the difference explained.")
+    if size is not None:
+        st.info("Profiles run at each network's own input size.", icon=":material/info:")
+    settings = measure_settings(COMPARE)
+    if settings is None:
+        return
+    key = (tuple(specs), settings)
+    if st.button("Profile every configuration", key="compare.profile", type="primary", icon=":material/timer:"):
+        work.run("Profiling", lambda progress, stop: time_layers(
+            list(specs), settings.edit(min_runs=8, max_seconds=60), progress=progress, should_stop=stop),
+            "compare.profile", key)
+    outcome = work.shown("compare.profile", key)
+    if outcome is None:
+        return
+    outcome.show_note()
+    profiles = outcome.result
+    if not profiles:
+        return
+    ratios = paired_ratios([p.end_to_end for p in profiles])
+    _verdicts(c, ratios, settings.where(), " end to end")
+    for p, r in zip(profiles[1:], ratios):
+        st.markdown(f"Why: " + "; ".join(explain(profiles[0], p)) + ".")
+    rows = []
+    for p in profiles:
+        for g in p.groups("kind"):
+            rows.append({"Kind": g.name, "Configuration": p.name, "ms": round(g.median_ms, 3),
+                         "% of time": round(100 * g.share, 1), "% of MACs": round(100 * g.mac_share, 1),
+                         "GMAC/s": round(g.achieved_macs_per_s / 1e9, 1)})
+    frame = pd.DataFrame(rows).pivot_table(index="Kind", columns="Configuration", values=["ms", "% of time", "GMAC/s"],
+                                           sort=False)
+    frame.columns = [f"{metric_} · {config}" for metric_, config in frame.columns]
+    st.dataframe(frame.reset_index(), hide_index=True)
+    for p in profiles:
+        st.caption(f"{p.name}: {p.summary()}")
+
+
+def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
+    """The training cost of every configuration (exact), and a measured step of each, interleaved, on request."""
+    from explorer.training import budget_from_gb, max_batch_size, train_cost
+
+    from .training import controls
+
+    values = controls(COMPARE_TRAIN)
+    if values is None:
+        return
+    batch, precision, optimizer, budget_gb = values
+    m = metric()
+    rows = []
+    try:
+        for spec in specs:
+            cost = train_cost(spec, batch_size=batch, precision=precision, optimizer=optimizer, input_size=size)
+            rows.append({
+                "Configuration": spec.name, f"Forward {METRICS[m].unit}": multiply_adds(cost.forward_macs, m),
+                f"Backward {METRICS[m].unit}": multiply_adds(cost.backward_macs, m),
+                "Parameters + gradients (bytes)": cost.param_bytes + cost.grad_bytes,
+                "Optimizer state (bytes)": cost.optimizer_bytes,
+                "Saved activations (bytes)": cost.saved_activation_bytes, "Peak estimate (bytes)": cost.peak.total,
+                "Peak": binary(cost.peak.total),
+                f"Largest batch in {budget_gb:g} GB": max_batch_size(spec, budget_from_gb(budget_gb), input_size=size,
+                                                                      precision=precision, optimizer=optimizer),
+            })
+    except ExplorerError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+    frame = pd.DataFrame(rows)
+    st.dataframe(frame, hide_index=True, column_config=number_columns(frame))
+    st.subheader("Measured training steps, interleaved")
+    settings = measure_settings()
+    if settings is None:
+        return
+    key = (tuple(specs), settings, batch, precision, optimizer)
+    if st.button("Time one training step of each", key="compare.train_measure", icon=":material/timer:"):
+        from explorer.train_step import measure_train_step
+
+        work.run("Timing training steps", lambda progress, stop: measure_train_step(
+            list(specs), settings.edit(batch_size=batch, min_runs=6, max_seconds=60), precision=precision,
+            optimizer=optimizer, input_size=size, progress=progress, should_stop=stop), "compare.train", key)
+    outcome = work.shown("compare.train", key)
+    if outcome is None:
+        return
+    outcome.show_note()
+    if outcome.result:
+        from explorer.latency import paired_ratios
+
+        results = [r.latency for r in outcome.result]
+        _verdicts(c, paired_ratios(results), settings.edit(batch_size=batch).where(), " per training step")
+        st.dataframe(pd.DataFrame([{"Configuration": r.name, "Median step ms": round(r.median_ms, 2),
+                                    "p10–p90 ms": f"{r.p10_ms:,.3g}–{r.p90_ms:,.3g}", "Images/s": round(r.throughput, 1),
+                                    "Steps": r.runs} for r in results]), hide_index=True)
+
+
+def other_tools(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
+    """What each paper and tool prints for every configuration."""
+    from explorer.counters import paper_figures, tool_counts
+
+    rows: dict[str, dict[str, Any]] = {}
+    for a, spec in zip(c.analyses, specs):
+        figures = {**{p.label: p.value for p in paper_figures(spec, a.input_size).values()},
+                   **{t.label: t.value for t in tool_counts(spec, a.input_size).values()}}
+        rows.setdefault("Our MACs", {})[a.name] = a.macs
+        for label, value in figures.items():
+            rows.setdefault(label, {})[a.name] = value
+    frame = pd.DataFrame([{"Source": k, **v} for k, v in rows.items()])
+    st.dataframe(frame, hide_index=True, column_config=number_columns(frame))
+    st.caption("Each figure derived from the plan with that tool's own rules, for one image; the Build page's “Other "
+               "tools” view itemises every term and runs the installed tools to confirm them.")
+
+
+VIEWS = {"Counts": counts, "Latency": latency, "Time per layer": time_per_layer, "Training": training,
+         "Other tools": other_tools}

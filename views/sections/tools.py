@@ -1,0 +1,66 @@
+"""Build view of what other tools print for this network, why, term by term — and confirmed live."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer import Analysis, ArchSpec
+from explorer.counters import paper_figures, tool_counts
+from explorer.vocab import exact
+from ui import work
+
+from .counts import number_columns
+
+
+def figures_frame(spec: ArchSpec, live: dict | None = None) -> pd.DataFrame:
+    """One row per paper and tool: what it prints (its own words), the exact value, and the difference from our
+    MACs; with a live run, what the installed tool printed beside it."""
+    from explorer import analyze
+
+    macs = analyze(spec).macs
+    rows = []
+    for p in paper_figures(spec).values():
+        rows.append({"Source": p.label, "Prints": p.printed, "Value": p.value, "Unit": p.unit,
+                     "Δ from our MACs": p.value - macs})
+    for c in tool_counts(spec).values():
+        row = {"Source": f"{c.label} {c.version[:12]}", "Prints": c.printed, "Value": c.value, "Unit": c.unit,
+               "Δ from our MACs": c.value - macs}
+        if live is not None:
+            lc = live.get(c.tool)
+            row["Measured live"] = f"{lc.measured.value:,}" if lc is not None and lc.measured.value is not None else "—"
+            row["Check"] = "—" if lc is None else lc.verdict
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def other_tools(spec: ArchSpec, analysis: Analysis) -> None:
+    """Every counter's number for this network, itemised; the installed ones run on request."""
+    st.markdown(f"Our count: **{exact(analysis.macs)} MACs** (conv + fc multiply-accumulates, bias not counted). "
+                "Every other figure starts from the same multiply-adds and adds or leaves out something — or "
+                "doubles them as FLOPs. Each is derived here from the layer plan with that tool's own rules, for one "
+                "image at the spec's input size.")
+    outcome = work.shown("build.tools", spec)
+    live = outcome.result if outcome is not None else None
+    frame = figures_frame(spec, live)
+    st.dataframe(frame, hide_index=True, column_config=number_columns(frame), key="build.tools_table")
+    if st.button("Run the installed tools on the built model", key="build.tools_live", icon=":material/play_arrow:",
+                 help="Builds the network (after the memory check) and runs fvcore, ptflops (both backends), thop, "
+                 "torchinfo and FlopCounterMode on one random image; their own output appears beside each row."):
+        from explorer.counters_live import live_counts
+
+        work.run("Running the tools", lambda progress, stop: live_counts(spec, progress=progress), "build.tools", spec)
+        st.rerun()
+    if outcome is not None:
+        outcome.show_note()
+    for c in tool_counts(spec).values():
+        with st.expander(f"{c.label}: {c.printed}"):
+            st.markdown(c.sentence)
+            terms = pd.DataFrame([{"Term": t.name, "Count": t.count, "Rule": t.rule} for t in c.terms])
+            st.dataframe(terms, hide_index=True, column_config=number_columns(terms))
+            extras = [(k, getattr(c, k)) for k in ("activations", "forward_backward_bytes", "params_bytes",
+                                                    "train_value") if getattr(c, k) is not None]
+            if extras:
+                st.caption(" · ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in extras))
+    for p in paper_figures(spec).values():
+        st.caption(p.sentence)
