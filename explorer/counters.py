@@ -26,9 +26,10 @@ from typing import Any
 from .analysis import Analysis, LayerRow, analyze
 from .errors import SpecError
 from .reference import RESNET_PAPER, RESNEXT_PAPER
+from .schema import COUNTED_BATCH, MAX_COUNTED_BATCH
 from .spec import ArchSpec
 
-MAX_BATCH = 2**20
+MAX_BATCH = MAX_COUNTED_BATCH
 
 
 @dataclass(frozen=True)
@@ -466,8 +467,7 @@ def flop_counter_excess(spec: ArchSpec, *, batch_size: int = 1, input_size: Any 
 
 def check_batch_size(batch_size: Any) -> int:
     """An integer batch size in [1, MAX_BATCH], or a ``SpecError`` naming ``batch_size``."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH:
-        raise SpecError("batch_size", f"must be an integer from 1 to {MAX_BATCH:,}, got {batch_size!r}")
+    return COUNTED_BATCH.check(batch_size)
     return batch_size
 
 
@@ -517,6 +517,17 @@ def paper_style(macs: int) -> str:
     return str(macs)
 
 
+def _printed_by(paper: str, spec: ArchSpec, input_size: Any) -> int | None:
+    """The multiply-adds a paper prints for this very network (a preset at its own input), if it prints any."""
+    from .presets import preset_of
+    from .reference import reported
+
+    if input_size is not None and tuple(input_size) != spec.input_size:
+        return None
+    name = preset_of(spec)
+    return next((int(r.macs) for r in reported(name) if r.source == paper and r.macs), None) if name else None
+
+
 def paper_figures(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -> dict[str, PaperFigure]:
     """The ResNet paper's ("v1", stride on the first 1×1) and the ResNeXt paper's ("v1.5", stride on
     the 3×3) multiply-adds for this spec, whatever its own ``downsample_on``.
@@ -543,8 +554,13 @@ def paper_figures(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -
                    "still outputs the higher resolution: more multiply-adds, the same parameters")
         sentence = (f"{paper} ({version}): {how}; conv {terms[0].count:,} + fc {terms[1].count:,} = {value:,} "
                     f"multiply-adds, our MACs for that stride placement.")
-        out[key] = PaperFigure(key, f"{paper}, {version}", where, value, "FLOPs (multiply-adds)",
-                               paper_style(value // batch), tuple(terms), sentence)
+        printed = paper_style(value // batch)
+        known = _printed_by(paper, spec, input_size)
+        if known is not None:  # the paper's own rounding of its own network, e.g. ResNet-50's "3.8×10^9"
+            printed = f"{paper_style(known)} (printed; {printed} rounded from ours)" if paper_style(known) != printed \
+                else printed
+        out[key] = PaperFigure(key, f"{paper}, {version}", where, value, "FLOPs (multiply-adds)", printed,
+                               tuple(terms), sentence)
     return out
 
 

@@ -23,7 +23,7 @@ from torch import nn
 
 from .analysis import analyze
 from .errors import SpecError
-from .guard import check_memory
+from .guard import check_budget, check_memory
 from .model import build_model
 from .spec import SPEC_FIELDS, ArchSpec
 from .timing import (
@@ -80,7 +80,14 @@ def prepare(obj: ArchSpec | nn.Module, s: Settings, input_size: Any = None, *, t
     fmt = torch.channels_last if s.channels_last else torch.contiguous_format
     size = input_size_of(obj, input_size)
     if isinstance(obj, ArchSpec):
-        check_memory(analyze(obj, size), batch_size=s.batch_size, dtype=s.dtype, device=s.device, budget=s.budget)
+        if train:  # a training step keeps its activations for backward: far more than a forward pass
+            from .training import train_cost
+
+            check_budget(train_cost(obj, batch_size=s.batch_size, input_size=size).peak.total,
+                         what=f"training {obj.name} at batch {s.batch_size}", device=s.device, budget=s.budget)
+        else:
+            check_memory(analyze(obj, size), batch_size=s.batch_size, dtype=s.dtype, device=s.device,
+                         budget=s.budget)
         model = build_model(obj, s.device, budget=math.inf).to(dtype=s.torch_dtype, memory_format=fmt)
         return Prepared(obj.name, model.train(train), size, obj, lambda: None)
     tensors = [*obj.parameters(), *obj.buffers()]
@@ -183,7 +190,7 @@ def _median(values: Sequence[float]) -> float:
     return x[n // 2] if n % 2 else (x[n // 2 - 1] + x[n // 2]) / 2
 
 
-def _precise_enough(precision: float) -> Callable[[list[list[float]]], bool]:
+def precise_enough(precision: float) -> Callable[[list[list[float]]], bool]:
     """Stop once every ratio to the first has a confidence interval within ±precision of its median."""
 
     def done(times: list[list[float]]) -> bool:
@@ -243,7 +250,7 @@ def measure_interleaved(models: Sequence[ArchSpec | nn.Module], settings: Settin
         raise SpecError("precision", f"must be a fraction between 0 and 1, got {precision!r}")
     if names is not None and (not isinstance(names, (list, tuple)) or len(names) != len(objs)):
         raise SpecError("names", f"needs one name per model ({len(objs)})")
-    done = _precise_enough(precision) if precision is not None and len(objs) > 1 else None
+    done = precise_enough(precision) if precision is not None and len(objs) > 1 else None
     with LOCK, torch_state(s):
         results = guarded(s, lambda: _measure(objs, s, input_size, done, progress, should_stop))
     return results if names is None else [dataclasses.replace(r, name=str(n)) for r, n in zip(results, names)]
@@ -269,5 +276,6 @@ def _measure(objs: list[ArchSpec | nn.Module], s: Settings, input_size: Any, don
 
 __all__ = [
     "CONFIDENCE", "DEFAULT_PRECISION", "LatencyResult", "Prepared", "Ratio", "Settings", "measure_interleaved",
+    "precise_enough",
     "measure_latency", "median_interval", "paired_ratios", "prepare",
 ]

@@ -10,7 +10,9 @@ from .fields import Field
 from .spec import MAX_SIDE, MAX_WIDTH
 
 DTYPE_NAMES = ("float32", "float16", "bfloat16")
-MAX_BATCH = 65_536
+MAX_BATCH = 65_536  # a measured batch: it must fit a device
+MAX_COUNTED_BATCH = 2**31 - 1  # a counted batch (analysis, training cost, other tools): no device involved
+COUNTED_BATCH = Field("batch_size", "Batch size", "images in the batch", "int", 1, MAX_COUNTED_BATCH)
 MAX_RUNS = 100_000  # a hard cap, so a tiny model on a fast GPU cannot fill memory with timings
 MAX_PATHS = 1024  # form (a) builds 3 modules per path: beyond this building alone takes seconds
 
@@ -45,4 +47,4 @@ SWEEP_FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("time_budget_s", "Time budget (s)", "bound on the whole sweep, in seconds", "float", 1, 600),
 )}
 
-__all__ = ["BLOCK_FIELDS", "DTYPE_NAMES", "MAX_BATCH", "MAX_PATHS", "MAX_RUNS", "SETTINGS_FIELDS", "SWEEP_FIELDS"]
+__all__ = ["BLOCK_FIELDS", "COUNTED_BATCH", "DTYPE_NAMES", "MAX_BATCH", "MAX_COUNTED_BATCH", "MAX_PATHS", "MAX_RUNS", "SETTINGS_FIELDS", "SWEEP_FIELDS"]

@@ -37,6 +37,7 @@ Conventions (the same as :mod:`explorer.analysis`, for the whole batch here):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -46,6 +47,7 @@ from .analysis import analyze
 from .counters import flop_counter_excess  # what torch over-counts: one rule, kept with the tools' rules
 from .errors import SpecError
 from .fields import Field
+from .schema import COUNTED_BATCH, MAX_COUNTED_BATCH
 from .spec import ArchSpec
 
 PRECISIONS = ("float32", "bfloat16", "float16")
@@ -109,7 +111,7 @@ GPU_MEMORY: tuple[tuple[str, int], ...] = (
     ("141 GB (H200)", 141 * GiB),
 )
 
-MAX_BATCH = 2**31 - 1  # a bound for input validation; no real batch comes near it
+MAX_BATCH = MAX_COUNTED_BATCH
 
 CONVENTIONS = {
     "macs": "multiply-accumulates of conv and linear layers for the whole batch, bias not counted",
@@ -271,7 +273,7 @@ class TrainCost:
 
 # --- validation: one field per input, read by the CLI and the app too ---------------------------------
 TRAIN_FIELDS: dict[str, Field] = {f.key: f for f in (
-    Field("batch_size", "Batch size", "images per training step", "int", 1, MAX_BATCH),
+    dataclasses.replace(COUNTED_BATCH, help="images per training step"),
     Field("precision", "Precision", "float32, or bfloat16/float16 autocast (weights, gradients and optimizer "
           "state stay float32)", "choice", choices=PRECISIONS,
           choice_labels=("float32", "bfloat16 autocast", "float16 autocast")),

@@ -197,7 +197,8 @@ def test_help_states_the_convention(capsys, argv):
     code, out, _ = run(capsys, *argv, "--help")
     text = " ".join(out.split())
     assert code == 0
-    assert "MACs = multiply-accumulates of the conv and linear layers, bias not counted" in text
+    assert CONVENTION_ASCII in text  # the one sentence, from explorer.vocab
+    assert "MACs = multiply-accumulates of conv and linear layers, bias not counted" in text
     assert "'FLOPs'" in text and "'GFLOPS'" in text and "FLOPs = 2 x MACs" in text
 
 

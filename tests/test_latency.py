@@ -324,11 +324,11 @@ def test_paired_ratios_pair_rounds_and_give_verdicts() -> None:
 
 
 def test_precision_keeps_measuring_until_the_interval_is_narrow(fake_time) -> None:  # noqa: ANN001
-    from explorer.latency import _precise_enough
+    from explorer.latency import precise_enough
 
     fake = fake_time([0.01, 0.02])
     t = time_calls(fake.calls(), Settings(warmup=0, min_runs=3, max_seconds=100), clock=fake.clock(),
-                   done=_precise_enough(0.03))
+                   done=precise_enough(0.03))
     # constant ratios: the interval is a point once it has 95% coverage, i.e. at 6 rounds (not before)
     assert len(t.seconds[0]) == 6 and t.stopped_by == "target"
 

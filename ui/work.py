@@ -75,7 +75,7 @@ def run(label: str, work: Callable[[Progress, ShouldStop], T], store: str, key: 
         outcome = Outcome(key, None, "Stopped before the first timed run, because you clicked elsewhere.")
     except ExplorerError as e:
         outcome = Outcome(key, None, str(e), error=True)
-    st.session_state[store] = outcome
+    st.session_state[_slot(store)] = outcome
     if stopped.pending is not None:
         raise stopped.pending
     bar.progress(1.0, text=f"{label} — {'done' if outcome.result is not None else 'not done'}")
@@ -84,8 +84,19 @@ def run(label: str, work: Callable[[Progress, ShouldStop], T], store: str, key: 
 
 def shown(store: str, key: Any) -> Outcome | None:
     """The stored outcome of ``store`` if it was made with ``key``; None if there is none or it is stale."""
-    outcome = st.session_state.get(store)
-    return outcome if isinstance(outcome, Outcome) and outcome.key == key else None
+    outcome = latest(store)
+    return outcome if outcome is not None and outcome.key == key else None
 
 
-__all__ = ["Interrupted", "Outcome", "run", "shown"]
+def latest(store: str) -> Outcome | None:
+    """The last outcome of ``store``, whatever it was made with."""
+    outcome = st.session_state.get(_slot(store))
+    return outcome if isinstance(outcome, Outcome) else None
+
+
+def _slot(store: str) -> str:
+    """Outcomes live apart from widget keys, so a store may share its name with the button that fills it."""
+    return f"outcome:{store}"
+
+
+__all__ = ["Interrupted", "Outcome", "latest", "run", "shown"]

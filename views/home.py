@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import get_preset
 from explorer.diagram import block_dot
-from ui import cache, links
+from ui import cache, links, work
 from ui.state import metric
 from ui.widgets import header
 
@@ -17,7 +17,7 @@ st.markdown("Compose a **ResNet** or **ResNeXt** and see its exact parameters, m
 r50, rx50 = get_preset("resnet50"), get_preset("resnext50_32x4d")
 c = cache.comparison((r50, rx50), (r50.input_size, rx50.input_size))
 measured = None
-outcome = st.session_state.get("compare.latency")
+outcome = work.latest("compare.latency")
 if outcome is not None and outcome.result and [r.name for r in outcome.result][:2] == [r50.name, rx50.name]:
     from explorer.latency import paired_ratios
 

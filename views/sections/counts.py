@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer import Analysis, ArchSpec
 from explorer.vocab import COLUMNS, METRICS, slug
-from ui import cache
+from ui import cache, work
 from ui.pages import BUILD
 from ui.state import metric
 
@@ -66,7 +66,7 @@ def diagram(spec: ArchSpec, analysis: Analysis) -> None:
     f = BUILD.fields["expanded"]
     c1, c2 = st.columns(2)
     c1.toggle(f.label, key=BUILD.key("expanded"), help=f.help, persist_state="session")
-    profile = st.session_state.get("build.profile")
+    profile = work.latest("build.profile")
     measured = profile is not None and profile.result is not None and profile.key[0] == spec
     colour = c2.toggle("Colour by measured time", key="build.colour_time", disabled=not measured,
                        help="after “Time per layer” has profiled this architecture: each box coloured by its share "
