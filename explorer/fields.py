@@ -111,8 +111,11 @@ class Field:
 
 
 def _num(x: float) -> str:
-    """A bound or value in a message: integers as they are typed (16384), other numbers short (0.5)."""
-    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+    """A bound or value in a message: integers as they are typed (16384; a huge one cut short), others short (0.5)."""
+    if isinstance(x, int):
+        text = str(x)
+        return text if len(text) <= 20 else f"{text[:12]}…({len(text)} digits)"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
 def _parse_number(text: str, key: str, integer: bool) -> float:

@@ -290,9 +290,8 @@ def _attribute(rows: Sequence[LayerRow], calls: list[tuple[str, float, float]]) 
             if pending:
                 for j in pending:
                     out[j] += gap / len(pending)
-            elif r.block in sums and ".paths." in name and not name.split(".paths.")[1].startswith("0.") \
-                    and name.endswith(".conv1"):
-                out[sums[r.block]] += gap
+            elif r.block in sums and name.endswith(".conv1") and _path_index(name) >= 2:
+                out[sums[r.block]] += gap  # ``out + path(x)``: the sum after path k−1 ends before path k starts
             else:
                 between += gap
         pending = []
@@ -301,6 +300,12 @@ def _attribute(rows: Sequence[LayerRow], calls: list[tuple[str, float, float]]) 
 
 
 # --- the measurement -----------------------------------------------------------------------------------
+def _path_index(name: str) -> int:
+    """The k of a module in ``…paths.k.…`` (-1 elsewhere)."""
+    part = name.split(".paths.")[1].split(".")[0] if ".paths." in name else ""
+    return int(part) if part.isdigit() else -1
+
+
 def _bytes(r: LayerRow, batch: int, itemsize: int) -> int:
     """Bytes a layer moves: its input and output for the batch, and its weights once."""
     return (batch * (math.prod(r.in_shape) + math.prod(r.out_shape)) + r.params) * itemsize

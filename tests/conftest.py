@@ -1,4 +1,8 @@
-"""Shared fixtures for the whole test suite. Keep them small; add new shared ones here."""
+"""Shared fixtures for the whole test suite. Keep them small; add new shared ones here.
+
+Nothing here imports torch at import time: the pure-Python tests (spec, plan, analysis, links, counters,
+training cost) then run without paying for it.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,13 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import torch
-from torch import nn
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -30,10 +37,12 @@ Call = tuple[str, tuple[int, ...], tuple[int, ...]]
 
 def _leaf_calls(model: nn.Module, x: torch.Tensor) -> list[Call]:
     """Run ``model(x)`` without grad and record every leaf-module call in order (a ReLU reused is recorded each time)."""
+    import torch
+
     calls: list[Call] = []
 
     def hook(name: str) -> Callable:
-        def record(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
+        def record(module: Any, args: tuple, out: Any) -> None:
             calls.append((name, tuple(args[0].shape[1:]), tuple(out.shape[1:])))
 
         return record

@@ -357,3 +357,35 @@ def test_streamlit_settings_take_effect() -> None:
             "c.get_option('server.enableXsrfProtection'), c.get_option('browser.gatherUsageStats'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["localhost", "10", "True", "False"]
+
+
+@pytest.fixture(scope="module")
+def build_page() -> AppTest:
+    return _app("views/build.py")
+
+
+@pytest.mark.parametrize("name", [n for n in __import__("explorer").list_presets()])
+def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name: str) -> None:
+    """Widget state round-trips: loading a preset puts each field into its widget, and the widgets read back give
+    the preset exactly."""
+    from explorer import ArchSpec
+    from explorer.spec import SPEC_FIELDS
+
+    at = build_page
+    at.selectbox(key="build.preset").select(name).run()
+    _ok(at)
+    read: dict = {}
+    for key, f in SPEC_FIELDS.items():
+        if f.kind == "ints":
+            n = 3 if key == "input_size" else at.number_input(key="build.stages").value
+            read[key] = [at.number_input(key=f"build.{key}.{i}").value for i in range(n)]
+        elif key in ("name",):
+            read[key] = at.text_input(key="build.name").value
+        elif key in ("form", "shortcut"):
+            read[key] = at.selectbox(key=f"build.{key}").value
+        elif f.kind == "choice":
+            read[key] = at.button_group(key=f"build.{key}").value
+        else:
+            read[key] = at.number_input(key=f"build.{key}").value
+    assert ArchSpec.from_dict(read) == get_preset(name)
+    assert at.title[0].value == f"Build — {name}" and _metrics(at)["Parameters"][1] == exact(analyze(get_preset(name)).params)

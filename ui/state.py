@@ -110,20 +110,27 @@ def set_draft(data: dict[str, Any]) -> None:
 
     Call from a callback or before the editor's widgets are drawn in a run (Streamlit's rule for widgets).
     """
-    ss = st.session_state
-    ss[DRAFT] = data
-    for name, value in data.items():
-        if name in LIST_FIELDS and isinstance(value, (list, tuple)):
-            for i, v in enumerate(value):
-                ss[widget_key(name, i)] = v
-        else:
-            ss[widget_key(name)] = value
-    if isinstance(data.get("depths"), (list, tuple)):
-        ss[STAGES] = len(data["depths"])
+    st.session_state[DRAFT] = data
     spec, _ = validate(data)
     if spec is not None:
-        ss[VALID] = spec.to_json()
-    ss[PRESET_BOX] = preset_of(spec) if spec is not None else None
+        st.session_state[VALID] = spec.to_json()
+    _show(data, preset_of(spec) if spec is not None else None)
+
+
+def _show(data: dict[str, Any], preset: str | None) -> None:
+    """Write the draft into the editor's widget keys, only where they differ (a write is a change to send)."""
+    ss = st.session_state
+    values: dict[str, Any] = {PRESET_BOX: preset}
+    for name, value in data.items():
+        if name in LIST_FIELDS and isinstance(value, (list, tuple)):
+            values.update({widget_key(name, i): v for i, v in enumerate(value)})
+        else:
+            values[widget_key(name)] = value
+    if isinstance(data.get("depths"), (list, tuple)):
+        values[STAGES] = len(data["depths"])
+    for key, value in values.items():
+        if key not in ss or ss[key] != value:
+            ss[key] = value
 
 
 def validate(data: dict[str, Any]) -> tuple[ArchSpec | None, SpecError | None]:
@@ -140,10 +147,11 @@ def valid_spec() -> ArchSpec:
 
 
 def sync_widgets() -> None:
-    """After a visit to another page, the editor's widgets are gone from session state: restore them."""
+    """Before the editor is drawn: its widgets show the draft. (After a visit to another page Streamlit may have
+    dropped the widgets' state, or kept an older value; the draft is the truth.)"""
     data = draft()
-    if any(widget_key(name) not in st.session_state for name in ("block", "name")):
-        set_draft(data)
+    spec, _ = validate(data)
+    _show(data, preset_of(spec) if spec is not None else None)
 
 
 __all__ = [

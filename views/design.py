@@ -126,7 +126,9 @@ st.segmented_control(f.label, f.choices, key=DESIGN.key("depth"), required=True,
 depth = int(DESIGN.get("depth"))
 st.caption("Top-1 error: ImageNet-1K validation, 224×224 single crop, as printed in ResNeXt Table 3. Parameters and "
            f"{unit()}: ours, exact, for the same networks.")
-with st.expander("Latency settings", expanded=False):
+measured_with = None  # the latency controls need the device list (torch): only when asked for
+if st.toggle("Measure the latency of these networks", key="design.timing", persist_state="session",
+             help="device, dtype and threads next to the measure buttons below"):
     measured_with = measure_settings()
 _networks(f"ResNeXt-{depth}: more cardinality at about the same cost (Table 3)", table3_rows(depth),
           table3_specs(depth), f"table3_{depth}", ("top-1 error %",))

@@ -1,0 +1,210 @@
+"""Tables, charts, diagrams and the reference panels as pure functions, over every preset and every Fig. 3 form.
+
+Each builder's numbers are checked against the analysis it was given (independently re-summed here), its
+headers are human and carry their unit, and no raw None/True reaches a cell.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from explorer import analyze, get_preset, list_presets, reference
+from explorer.comparison import Comparison
+from explorer.design import table2_rows, table3_rows, table4_rows
+from explorer.diagram import block_dot, network_svg
+from explorer.presets import preset_of
+from explorer.tables import (
+    compare_frame,
+    kind_compare_frame,
+    kinds_frame,
+    layer_diff_frame,
+    layers_frame,
+    rollup_frame,
+    stage_compare_frame,
+)
+
+PRESETS = list_presets()
+FORMS_OF = [get_preset("resnext50_32x4d").edit(form=f) for f in "abc"]
+SPECS = [get_preset(n) for n in PRESETS] + FORMS_OF[:2]
+
+
+def _ids(spec) -> str:  # noqa: ANN001
+    return f"{spec.name}-{spec.form}"
+
+
+def _cells(frame) -> list:  # noqa: ANN001
+    return [v for col in frame.columns for v in frame[col].tolist()]
+
+
+def _clean(frame) -> None:  # noqa: ANN001
+    """Human headers (no snake_case), no None/True/False/NaN shown as text."""
+    assert not any("_" in str(c) for c in frame.columns), list(frame.columns)
+    for v in _cells(frame):
+        assert v is not True and v is not False and v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_ids)
+@pytest.mark.parametrize("metric", ["macs", "flops"])
+def test_layer_stage_block_and_kind_tables_add_up(spec, metric: str) -> None:  # noqa: ANN001
+    a = analyze(spec)
+    factor = 2 if metric == "flops" else 1
+    unit = "FLOPs" if metric == "flops" else "MACs"
+    layers = layers_frame(a, metric)
+    assert len(layers) == len(a.layers) and list(layers["Layer"]) == [r.name for r in a.layers]
+    assert layers["Parameters"].sum() == a.params and layers[unit].sum() == factor * a.macs
+    for frame, level in ((rollup_frame(a.stages, metric), "Stage"), (rollup_frame(a.blocks, metric, "Block"), "Block")):
+        _clean(frame)
+        assert frame["Parameters"].sum() == a.params and frame[unit].sum() == factor * a.macs
+        assert frame["% of parameters"].sum() == pytest.approx(100, abs=0.005 * len(frame))  # each rounded to 0.01
+        assert frame[level].tolist() == [r.name for r in (a.stages if level == "Stage" else a.blocks)]
+    kinds = kinds_frame(a, metric)
+    _clean(kinds)
+    assert kinds["Layers"].sum() == len(a.layers) and kinds[unit].sum() == factor * a.macs
+    assert set(kinds["Kind"]) == {r.kind for r in a.layers}
+    _clean(layers.drop(columns=["Kernel", "Stride", "Groups"]))
+    assert set(layers["Kernel"]) <= {"—", "1", "3", "7"}  # "—" where a layer has no kernel, never None
+
+
+@pytest.mark.parametrize("names", [("resnet50", "resnext50_32x4d"), ("resnet20", "resnet56", "resnet110"),
+                                   ("resnet18", "plain18")])
+def test_comparison_tables(names: tuple[str, ...]) -> None:
+    c = Comparison(tuple(analyze(get_preset(n)) for n in names))
+    totals = compare_frame(c)
+    _clean(totals)
+    assert totals["Parameters"].tolist() == [a.params for a in c.analyses]
+    assert totals["Δ parameters"].tolist() == [a.params - c.base.params for a in c.analyses]
+    assert totals["× MACs"].tolist() == [round(a.macs / c.base.macs, 4) for a in c.analyses]
+    stages = stage_compare_frame(c, "flops")
+    assert stages.groupby("Configuration", sort=False)["FLOPs"].sum().tolist() == [2 * a.macs for a in c.analyses]
+    kinds = kind_compare_frame(c)
+    for i, a in enumerate(c.analyses):
+        assert kinds[f"MACs · {i + 1}. {a.name}"].sum() == a.macs
+    diff = layer_diff_frame(c.base, c.analyses[1])
+    assert diff["Δ parameters"].sum() == c.analyses[1].params - c.base.params or names[1] == "plain18"
+
+
+def test_layer_diff_shows_layers_only_one_side_has_as_empty() -> None:
+    a, b = analyze(get_preset("resnet18")), analyze(get_preset("plain18"))
+    diff = layer_diff_frame(a, b)
+    only_a = diff[diff["Output shape B"] == "—"]
+    assert list(only_a["Layer"]) == ["layer2.0.downsample.0", "layer2.0.downsample.1", "layer3.0.downsample.0",
+                                     "layer3.0.downsample.1", "layer4.0.downsample.0", "layer4.0.downsample.1"]
+    assert only_a["Parameters B"].isna().all() and str(diff["Parameters B"].dtype) == "Int64"
+
+
+def test_why_names_the_width_and_the_grouping() -> None:
+    c = Comparison((analyze(get_preset("resnet50")), analyze(get_preset("resnext50_32x4d"))))
+    why = " ".join(c.why(c.analyses[1]))
+    # the 1×1 convs: 3,879,206,912 vs 2,119,434,240 multiply-adds; the 3×3s: 231,211,008 vs 1,849,688,064
+    assert f"{3_879_206_912 / 2_119_434_240:.3g}×" in why and f"{231_211_008 / 1_849_688_064:.3g}×" in why
+    assert "128 vs 64 channels in layer1" in why and "C = 32" in why
+    assert c.headline(c.analyses[1]).startswith("resnext50_32x4d has 1.03× the MACs and 0.979× the parameters")
+
+
+# --- charts: every figure has a title, axis titles and the values it was given -----------------------------------
+@pytest.mark.parametrize("spec", SPECS, ids=_ids)
+def test_rollup_charts(spec) -> None:  # noqa: ANN001
+    from explorer.charts import rollup_bars
+
+    a = analyze(spec)
+    for key, values in (("params", [s.params for s in a.stages]), ("flops", [2 * s.macs for s in a.stages]),
+                        ("activations", [s.activations for s in a.stages])):
+        fig = rollup_bars(a, key)
+        assert list(fig.data[0].y) == values and fig.layout.title.text and fig.layout.yaxis.title.text
+        assert fig.layout.yaxis.tickformat == "~s"  # SI ticks (1.5G), never "1.5B"
+    blocks = rollup_bars(a, "macs", "blocks")
+    assert sum(blocks.data[0].y) == a.macs
+
+
+def test_comparison_and_design_charts() -> None:
+    from explorer.charts import cardinality_chart, compare_bars, error_chart, relative_chart
+    from explorer.design import table2
+
+    c = Comparison((analyze(get_preset("resnet50")), analyze(get_preset("resnext50_32x4d"))))
+    fig = compare_bars(c, "macs")
+    assert [sum(t.y) for t in fig.data] == [a.macs for a in c.analyses]
+    rel = relative_chart(c)
+    assert list(rel.data[0].y) == [c.ratio(c.analyses[1], k) for k in ("params", "macs", "activations")]
+    card = cardinality_chart(table2(), 69_632, "flops")
+    assert list(card.data[1].y) == [2 * w.macs for w in table2()]
+    rows = table3_rows(50)
+    err = error_chart(rows, "Table 3", ("top-1 error %",))
+    assert list(err.data[0].y) == [23.9, 23.0, 22.6, 22.3, 22.2]
+
+
+def test_sweep_chart_ticks_are_the_batch_sizes() -> None:
+    from explorer.charts import sweep_chart
+    from explorer.sweep import SweepResult
+    from explorer.timing import Settings, summarize
+
+    results = tuple(summarize("n", [10.0 * b, 11.0 * b, 12.0 * b], Settings(batch_size=b), (3, 8, 8), "target", 0, 1)
+                    for b in (1, 2, 4, 8))
+    fig = sweep_chart(SweepResult(results, "done", "measured all 4 batch sizes"))
+    assert list(fig.layout.xaxis.tickvals) == [1, 2, 4, 8] and list(fig.layout.xaxis.ticktext) == ["1", "2", "4", "8"]
+    assert fig.data[0].error_y.array is not None  # the spread, as whiskers
+
+
+# --- diagrams -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("spec", SPECS, ids=_ids)
+def test_network_svg_names_every_stage_with_its_counts(spec) -> None:  # noqa: ANN001
+    a = analyze(spec)
+    svg = network_svg(spec, a)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    for s in a.stages[1:-1]:
+        assert f"{s.name} · {s.params:,} params" in svg
+    assert svg.count("<rect") >= len(a.stages)
+
+
+def test_network_svg_expands_and_colours_by_time() -> None:
+    spec = get_preset("resnet50")
+    collapsed, expanded = network_svg(spec), network_svg(spec, expanded=True)
+    assert "(× 2)" in collapsed and "(× 2)" not in expanded and expanded.count("layer3.") > collapsed.count("layer3.")
+    times = {b.name: 1.0 for b in analyze(spec).blocks}
+    times["layer3.0"] = 10.0
+    hot = network_svg(spec, times_ms=times)
+    assert "10 ms measured" in hot and "#ff8737" in hot  # the slowest box gets the strongest colour
+
+
+@pytest.mark.parametrize("form", ["a", "b", "c"])
+@pytest.mark.parametrize(("cardinality", "d"), [(32, 4), (2, 40), (1, 64)])
+def test_block_diagrams_per_form(form: str, cardinality: int, d: int) -> None:
+    dot = block_dot(form, cardinality, d, 256)
+    assert dot.startswith("digraph") and dot.rstrip().endswith("}")
+    if form == "c":
+        assert f"3×3, {cardinality * d}, groups = {cardinality}" in dot
+    else:
+        assert dot.count(f'[label="3×3, {d}"]') == min(cardinality, 3)
+        assert ("Σ (sum)" in dot) == (form == "a") and (f"concatenate, {cardinality * d}" in dot) == (form == "b")
+
+
+# --- the reference panels -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", [n for n in PRESETS if reference.reported(n)])
+def test_every_reported_figure_matches_ours(name: str) -> None:
+    """torchvision's figures are exact; the papers' are rounded as printed (±0.1e9 MACs, ±2% parameters)."""
+    a = analyze(get_preset(name))
+    for r in reference.reported(name):
+        if r.params is not None:
+            assert a.params == r.params if isinstance(r.params, int) else abs(a.params - r.params) / r.params < 0.02
+        if r.macs is not None and r.source != reference.RESNET_PAPER:
+            assert a.macs == r.macs if isinstance(r.macs, int) else abs(a.macs - r.macs) <= 0.1e9
+    rows = reference.source_rows(name, a.params, a.macs)
+    assert len(rows) == len(reference.reported(name))
+    assert all(isinstance(v, str) for row in rows for k, v in row.items() if k != "Source")
+
+
+def test_the_resnet_papers_figures_are_its_stride_on_the_1x1() -> None:
+    for name in ("resnet50", "resnet101", "resnet152"):
+        paper = next(r for r in reference.reported(name) if r.source == reference.RESNET_PAPER)
+        v1 = analyze(get_preset(name).edit(downsample_on="1x1")).macs
+        assert abs(v1 - paper.macs) <= 0.1e9  # 3.8e9, 7.6e9, 11.3e9 as printed
+
+
+def test_design_tables_match_the_paper() -> None:
+    assert [r["Matches the paper"] for r in table2_rows()] == ["yes"] * 5
+    rows = table4_rows()
+    assert [r["network"] for r in rows] == list(reference.TABLE4)
+    assert all(preset_of(get_preset(r["network"])) == r["network"] for r in rows)
+    assert [r["top-1 error %"] for r in rows] == [22.0, 21.2, 21.7, 21.3, 20.7, 20.4]
+    assert [r["top-1 error %"] for r in table3_rows(101)] == [22.0, 21.7, 21.4, 21.3, 21.2]
