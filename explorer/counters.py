@@ -21,6 +21,7 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from .analysis import Analysis, LayerRow, analyze
@@ -486,8 +487,13 @@ def tool_counts(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -> 
         SpecError: bad input size (from ``analyze``) or batch size.
     """
     batch = check_batch_size(batch_size)
-    f = _facts(analyze(spec, input_size))
-    return {tool_id: _BUILDERS[tool_id](f, batch) for tool_id in TOOL_IDS}
+    return dict(_tool_counts(spec, analyze(spec, input_size).input_size, batch))
+
+
+@lru_cache(maxsize=256)
+def _tool_counts(spec: ArchSpec, size: tuple[int, int, int], batch: int) -> tuple[tuple[str, ToolCount], ...]:
+    f = _facts(analyze(spec, size))
+    return tuple((tool_id, _BUILDERS[tool_id](f, batch)) for tool_id in TOOL_IDS)
 
 
 # --- the papers' figures -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ names each parameter it left out; nothing read from a URL is ever evaluated.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from .errors import SpecError
@@ -41,6 +42,11 @@ def spec_to_params(spec: ArchSpec, base: str | None = None) -> dict[str, str]:
 
     The preset is ``base`` if it is one, else the preset the spec is, else the one its name comes from.
     """
+    return dict(_spec_to_params(spec, base))
+
+
+@lru_cache(maxsize=256)
+def _spec_to_params(spec: ArchSpec, base: str | None) -> tuple[tuple[str, str], ...]:
     base = base if base in list_presets() else preset_of(spec) or origin_of(spec.name) or DEFAULT_PRESET
     reference = get_preset(base)
     mine, theirs = spec.to_dict(), reference.to_dict()
@@ -52,7 +58,7 @@ def spec_to_params(spec: ArchSpec, base: str | None = None) -> dict[str, str]:
     params = {"preset": base, **{k: encode(v) for k, v in changes.items()}}
     if reference.edit(**changes).name != spec.name:
         params["name"] = spec.name
-    return params
+    return tuple(params.items())
 
 
 def _edit_or_none(spec: ArchSpec, changes: dict[str, Any]) -> ArchSpec | None:

@@ -79,10 +79,13 @@ EDITED = " (edited)"  # the name of a preset changed into no other preset, e.g. 
 @lru_cache(maxsize=256)
 def preset_of(spec: ArchSpec) -> str | None:
     """The preset this spec is, whatever its name (e.g. resnet50 edited into ResNeXt is resnext50_32x4d)."""
-    for name, preset in _PRESETS.items():
-        if preset.depths == spec.depths and dataclasses.replace(spec, name=name) == preset:
-            return name
-    return None
+    mine = _unnamed(spec)
+    return next((name for name, preset in _PRESETS.items() if _unnamed(preset) == mine), None)
+
+
+def _unnamed(spec: ArchSpec) -> tuple:
+    """Every field but the name (cheap to compare: no spec is built)."""
+    return tuple(getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "name")
 
 
 def origin_of(name: Any) -> str | None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from . import plan as P
@@ -518,6 +519,7 @@ def min_batch_size(spec: ArchSpec, input_size: Any = None) -> int:
     return 2 if _single_value_bn(spec, size) else 1
 
 
+@lru_cache(maxsize=512)  # specs are hashable; the app asks again for every GPU size and every rerun
 def _train_cost(
     spec: ArchSpec, size: tuple[int, int, int], batch: int, precision: str, opt: Optimizer
 ) -> TrainCost:

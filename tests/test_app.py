@@ -102,16 +102,18 @@ def test_names_follow_the_architecture() -> None:
 
 def test_an_invalid_value_keeps_the_last_results_and_is_named_beside_its_field() -> None:
     at = _build("resnext50_32x4d")
-    at.number_input(key="build.widths.0").set_value(8).run()  # 8 × d 4 ÷ 64 = 0 channels per group
+    at.text_input(key="build.widths").input("8, 128, 256, 512").run()  # 8 × d 4 ÷ 64 = 0 channels per group
     _ok(at)
     assert _metrics(at)["Parameters"][1] == exact(RX50)  # the last valid architecture, still on screen
     assert "last valid architecture" in at.warning[0].value
     assert at.error[0].value.startswith("**Width d** — stage 1's width 8 × d 4 ÷ 64 rounds down to 0")
-    assert at.number_input(key="build.widths.0").value == 8  # the person's value stays, to be fixed
-    at.number_input(key="build.widths.0").set_value(64).run()
+    assert at.text_input(key="build.widths").value == "8, 128, 256, 512"  # the person's value stays, to be fixed
+    at.text_input(key="build.widths").input("64, 128, 256, 512").run()
     assert not at.error and not at.warning and _metrics(at)["Parameters"][1] == exact(RX50)
-    at.number_input(key="build.depths.0").set_value(99999).run()  # past the bound: a message, not a silent clamp
+    at.text_input(key="build.depths").input("99999, 4, 6, 3").run()  # past the bound: a message, not a clamp
     assert at.error[0].value == "**Depth · stage 1** — must be between 1 and 1000, got 99999"
+    at.text_input(key="build.depths").input("3, x, 6, 3").run()
+    assert at.error[0].value.startswith("**Depth · stage 2** — must be an integer, got str 'x'")
 
 
 def test_the_fields_that_follow_an_edit_follow_it() -> None:
@@ -119,8 +121,8 @@ def test_the_fields_that_follow_an_edit_follow_it() -> None:
     at.button_group(key="build.block").set_value("basic").run()
     assert _metrics(at)["Parameters"][1] == "21,797,672"  # ResNeXt-50's depths with basic blocks = ResNet-34
     assert at.title[0].value == "Build — resnet34" and at.number_input(key="build.expansion").value == 1
-    at.number_input(key="build.stages").set_value(3).run()
-    assert [at.number_input(key=f"build.widths.{i}").value for i in range(3)] == [64, 128, 256]
+    at.text_input(key="build.depths").input("3, 4, 6").run()  # three stages: the widths and strides follow
+    assert at.text_input(key="build.widths").value == "64, 128, 256"
     a = analyze(get_preset("resnet34").edit(depths=(3, 4, 6)))
     assert _metrics(at)["Parameters"][1] == exact(a.params)
     at.button_group(key="build.stem").set_value("cifar").run()
@@ -136,11 +138,12 @@ def test_stages_view_tables_add_up() -> None:
     assert dict(zip(kinds["Kind"], kinds["Layers"]))["dense 3×3 conv"] == 16
 
 
-def test_layers_view_groups_every_layer_per_stage() -> None:
+def test_layers_view_lists_every_layer_in_forward_order() -> None:
     at = _view(_build(), "Layers")
     a = analyze(get_preset("resnet50"))
-    assert len(at.expander) == len(a.stages) and sum(len(d.value) for d in at.dataframe) == len(a.layers)
-    assert list(at.dataframe[0].value["Layer"]) == ["conv1", "bn1", "relu", "maxpool"]
+    table = at.dataframe[0].value
+    assert list(table["Layer"]) == [r.name for r in a.layers] and table["Parameters"].sum() == R50
+    assert list(table["Layer"])[:4] == ["conv1", "bn1", "relu", "maxpool"]
 
 
 def test_charts_and_diagram_views() -> None:
@@ -376,9 +379,10 @@ def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name
     _ok(at)
     read: dict = {}
     for key, f in SPEC_FIELDS.items():
-        if f.kind == "ints":
-            n = 3 if key == "input_size" else at.number_input(key="build.stages").value
-            read[key] = [at.number_input(key=f"build.{key}.{i}").value for i in range(n)]
+        if key == "input_size":
+            read[key] = [at.number_input(key=f"build.{key}.{i}").value for i in range(3)]
+        elif f.kind == "ints":
+            read[key] = [int(v) for v in at.text_input(key=f"build.{key}").value.split(", ")]
         elif key in ("name",):
             read[key] = at.text_input(key="build.name").value
         elif key in ("form", "shortcut"):

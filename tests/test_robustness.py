@@ -84,13 +84,13 @@ def test_compare_state_survives_bad_input_elsewhere() -> None:
     at.switch_page("views/build.py").run()
     at.selectbox(key="build.preset").select("resnet18").run()
     at.selectbox(key="build.shortcut").select("A").run()
-    at.number_input(key="build.widths.1").set_value(8).run()
+    at.text_input(key="build.widths").input("64, 8, 256, 512").run()
     assert "Shortcut" in at.error[0].value and not at.exception
     at.switch_page("views/compare.py").run()
     assert at.multiselect(key="compare.configs").value == ["resnet18", "resnet34", "resnet20"]
     assert not at.exception
     at.switch_page("views/build.py").run()
-    assert at.number_input(key="build.widths.1").value == 8  # the user's edit is still there to fix
+    assert at.text_input(key="build.widths").value == "64, 8, 256, 512"  # the user's edit is still there to fix
 
 
 def test_random_valid_specs_build_and_agree() -> None:

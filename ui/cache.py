@@ -15,7 +15,8 @@ from explorer.comparison import Comparison
 
 @lru_cache(maxsize=128)
 def table(name: str, spec: ArchSpec, metric: str, input_size: tuple[int, int, int] | None = None) -> Any:
-    """A table of ``explorer.tables`` (``layers``, ``stages``, ``blocks``, ``kinds``) for one spec."""
+    """A table of ``explorer.tables`` (``layers``, ``stages``, ``blocks``, ``kinds``) for one spec, as a pandas
+    DataFrame (for CSV and filtering)."""
     from explorer import tables
 
     a = analyze(spec, input_size)
@@ -25,6 +26,15 @@ def table(name: str, spec: ArchSpec, metric: str, input_size: tuple[int, int, in
         return tables.kinds_frame(a, metric)
     return tables.rollup_frame(a.stages if name == "stages" else a.blocks, metric,
                                "Stage" if name == "stages" else "Block")
+
+
+@lru_cache(maxsize=128)
+def arrow(name: str, spec: ArchSpec, metric: str) -> Any:
+    """The same table as Arrow, converted once: ``st.dataframe`` then sends it without converting it again on
+    every rerun."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(table(name, spec, metric), preserve_index=False)
 
 
 @lru_cache(maxsize=128)

@@ -15,9 +15,9 @@ import streamlit as st
 
 from explorer import ArchSpec, SpecError, get_preset, list_presets
 from explorer.fields import label_of
-from explorer.spec import MAX_STAGES, SPEC_FIELDS, edit_data, resize_stages
+from explorer.spec import MAX_STAGES, SPEC_FIELDS, edit_data
 
-from .state import DRAFT, PRESET_BOX, STAGES, draft, load_spec, set_draft, widget_key
+from .state import DRAFT, PRESET_BOX, STAGE_FIELDS, draft, list_value, load_spec, set_draft, widget_key
 
 F = SPEC_FIELDS
 
@@ -26,21 +26,13 @@ def _change(name: str) -> None:
     """A widget of field ``name`` changed: apply it to the draft with the one edit rule."""
     ss = st.session_state
     before = ss[DRAFT]
-    if name in ("depths", "widths", "strides", "input_size"):
-        n = 3 if name == "input_size" else len(before["depths"])
-        value: Any = [ss.get(widget_key(name, i)) for i in range(n)]
+    if name in STAGE_FIELDS:
+        value: Any = list_value(ss.get(widget_key(name)) or "")
+    elif name == "input_size":
+        value = [ss.get(widget_key(name, i)) for i in range(3)]
     else:
         value = ss.get(widget_key(name))
     set_draft(edit_data(before, {name: value}))
-
-
-def _change_stages() -> None:
-    ss = st.session_state
-    before = ss[DRAFT]
-    n = ss.get(STAGES)
-    if not isinstance(n, int) or not 1 <= n <= MAX_STAGES:
-        return  # shown as a message under the box; the stages stay as they are
-    set_draft(edit_data(before, {"depths": resize_stages(before["depths"], n, "depths")}))
 
 
 def _choose_preset() -> None:
@@ -82,21 +74,14 @@ def editor(error: SpecError | None) -> None:
     message(error, "name")
     choice("block")
     message(error, "block", "expansion")
-    st.number_input("Stages", key=STAGES, step=1, on_change=_change_stages,
-                    help=f"number of stages (layer1, layer2, …), 1 to {MAX_STAGES}")
-    if not isinstance(st.session_state.get(STAGES), int) or not 1 <= st.session_state[STAGES] <= MAX_STAGES:
-        st.error(f"**Stages** — must be a whole number from 1 to {MAX_STAGES}", icon=":material/error:")
+    for name, label in (("depths", "Depths"), ("widths", "Widths"), ("strides", "Strides")):
+        f = F[name]
+        st.text_input(f"{label} — one per stage", key=widget_key(name), on_change=_change, args=(name,),
+                      max_chars=200, help=f"{f.help}; whole numbers from {f.low:g} to {f.high:g}, separated by "
+                      f"commas. Another number of depths adds or removes stages (1 to {MAX_STAGES}): the widths and "
+                      "strides follow, a new stage twice as wide as the last, with stride 2.")
+        message(error, name)
     with st.container(key="build_editor"):  # number boxes without +/- steppers: room for five digits
-        head = st.columns([1, 3, 3, 2])
-        for col, text in zip(head, ("", F["depths"].label, F["widths"].label, F["strides"].label)):
-            col.caption(text)
-        for i in range(len(data["depths"])):
-            c0, c1, c2, c3 = st.columns([1, 3, 3, 2], vertical_alignment="center")
-            c0.markdown(f"**{i + 1}**")
-            for col, name in ((c1, "depths"), (c2, "widths"), (c3, "strides")):
-                with col:
-                    number(name, f"{F[name].label} · stage {i + 1}", i, label_visibility="collapsed")
-        message(error, "depths", "widths", "strides")
         c1, c2 = st.columns(2)
         with c1:
             number("cardinality", disabled=not bottleneck)

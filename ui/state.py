@@ -85,8 +85,8 @@ def metric() -> str:
 DRAFT = "build.draft"  # the spec dict the editor shows (may be invalid)
 VALID = "build.valid"  # the last valid spec, as JSON
 PRESET_BOX = "build.preset"
-STAGES = "build.stages"
-LIST_FIELDS = ("depths", "widths", "strides", "input_size")
+STAGE_FIELDS = ("depths", "widths", "strides")  # one text box each: "3, 4, 6, 3"
+LIST_FIELDS = (*STAGE_FIELDS, "input_size")
 
 
 def widget_key(name: str, index: int | None = None) -> str:
@@ -122,15 +122,27 @@ def _show(data: dict[str, Any], preset: str | None) -> None:
     ss = st.session_state
     values: dict[str, Any] = {PRESET_BOX: preset}
     for name, value in data.items():
-        if name in LIST_FIELDS and isinstance(value, (list, tuple)):
+        if name in STAGE_FIELDS:
+            values[widget_key(name)] = list_text(value)
+        elif name == "input_size" and isinstance(value, (list, tuple)):
             values.update({widget_key(name, i): v for i, v in enumerate(value)})
         else:
             values[widget_key(name)] = value
-    if isinstance(data.get("depths"), (list, tuple)):
-        values[STAGES] = len(data["depths"])
     for key, value in values.items():
         if key not in ss or ss[key] != value:
             ss[key] = value
+
+
+def list_text(value: Any) -> str:
+    """A per-stage list as its text box shows it: '3, 4, 6, 3' (a value that is not a list, as typed)."""
+    return ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+
+
+def list_value(text: str) -> list[Any]:
+    """What a per-stage text box says: whole numbers where they are, the typed words where they are not (so the
+    validation names the stage: "Depth · stage 2 — must be an integer, got str 'x'")."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    return [int(p) if p.isdigit() and len(p) <= 12 else p for p in parts]
 
 
 def validate(data: dict[str, Any]) -> tuple[ArchSpec | None, SpecError | None]:
@@ -155,6 +167,6 @@ def sync_widgets() -> None:
 
 
 __all__ = [
-    "DRAFT", "METRIC", "PRESET_BOX", "SPEC_FIELDS", "STAGES", "VALID", "PageState", "draft", "load_spec", "metric",
+    "DRAFT", "METRIC", "PRESET_BOX", "SPEC_FIELDS", "STAGE_FIELDS", "VALID", "list_text", "list_value", "PageState", "draft", "load_spec", "metric",
     "set_draft", "sync_widgets", "valid_spec", "validate", "widget_key",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import Analysis, ArchSpec
-from explorer.vocab import COLUMNS, METRICS, slug
+from explorer.vocab import METRICS, slug
 from ui import cache, work
 from ui.pages import BUILD
 from ui.state import metric
@@ -19,33 +19,29 @@ def number_columns(frame) -> dict:  # noqa: ANN001 - a pandas DataFrame
 
 
 def stages(spec: ArchSpec, analysis: Analysis) -> None:
-    """Per-stage and per-block totals."""
+    """Per-stage, per-kind and (on request) per-block totals."""
     m = metric()
-    frame = cache.table("stages", spec, m)
-    st.dataframe(frame, hide_index=True, column_config=number_columns(frame), key="build.stages_table")
-    kinds = cache.table("kinds", spec, m)
+    st.dataframe(cache.arrow("stages", spec, m), hide_index=True, column_config=number_columns(cache.table(
+        "stages", spec, m)), key="build.stages_table")
     st.caption(f"Where the {METRICS[m].unit} go: per kind of layer.")
-    st.dataframe(kinds, hide_index=True, column_config=number_columns(kinds))
-    with st.expander(f"Per block ({len(analysis.blocks)} blocks)"):
-        blocks = cache.table("blocks", spec, m)
-        st.dataframe(blocks, hide_index=True, column_config=number_columns(blocks))
+    st.dataframe(cache.arrow("kinds", spec, m), hide_index=True, column_config=number_columns(cache.table(
+        "kinds", spec, m)))
+    if st.toggle(f"Per block ({len(analysis.blocks)} blocks)", key="build.per_block", persist_state="session"):
+        st.dataframe(cache.arrow("blocks", spec, m), hide_index=True,
+                     column_config=number_columns(cache.table("blocks", spec, m)))
 
 
 def layers(spec: ArchSpec, analysis: Analysis) -> None:
-    """Every layer, grouped per stage, with a CSV download."""
+    """Every layer in forward order, with a CSV download."""
     m = metric()
     frame = cache.table("layers", spec, m)
     st.download_button("Download all layers (CSV)", frame.to_csv(index=False), f"{slug(spec.name)}_layers.csv",
                        "text/csv", key="build.layers_csv", icon=":material/download:")
-    st.caption("Names are the module paths in `model.named_modules()`; the residual add is computed by the block "
-               "itself, so it bears the block's name. Click a column header to sort.")
-    config = number_columns(frame)
-    unit = METRICS[m].unit
-    for stage in analysis.stages:
-        rows = frame[frame[COLUMNS["stage"]] == stage.name].drop(columns=[COLUMNS["stage"]])
-        with st.expander(f"{stage.name} — {rows[COLUMNS['block']].nunique()} block(s), {stage.params:,} parameters, "
-                         f"{(2 if m == 'flops' else 1) * stage.macs:,} {unit}", expanded=stage.name == "stem"):
-            st.dataframe(rows, hide_index=True, column_config=config)
+    st.caption(f"{len(frame)} layers in forward order. Names are the module paths in `model.named_modules()`; the "
+               "residual add is computed by the block itself, so it bears the block's name. Click a header to sort; "
+               "the table's search finds a layer.")
+    st.dataframe(cache.arrow("layers", spec, m), hide_index=True, column_config=number_columns(frame),
+                 key="build.layers_table", height=420)
 
 
 def charts(spec: ArchSpec, analysis: Analysis) -> None:

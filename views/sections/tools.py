@@ -56,8 +56,7 @@ def other_tools(spec: ArchSpec, analysis: Analysis) -> None:
     for c in tool_counts(spec).values():
         with st.expander(f"{c.label}: {c.printed}"):
             st.markdown(c.sentence)
-            terms = pd.DataFrame([{"Term": t.name, "Count": t.count, "Rule": t.rule} for t in c.terms])
-            st.dataframe(terms, hide_index=True, column_config=number_columns(terms))
+            st.markdown("\n".join(f"- **{t.name}**: {t.count:,} — {t.rule}" for t in c.terms))
             extras = [(k, getattr(c, k)) for k in ("activations", "forward_backward_bytes", "params_bytes",
                                                     "train_value") if getattr(c, k) is not None]
             if extras:
