@@ -3,6 +3,8 @@ batch for a memory budget — all exact, from the plan — and one measured trai
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 import streamlit as st
 
@@ -43,8 +45,7 @@ def controls(group: PageState = BUILD_TRAIN) -> tuple | None:
 
 def training(spec: ArchSpec, analysis: Analysis) -> None:
     """Memory, work and the largest batch of one training step, exact; a measured step on request."""
-    from explorer.charts import share_stack
-    from explorer.training import GPU_MEMORY, budget_from_gb, max_batch_size, train_cost
+    from explorer.training import budget_from_gb, max_batch_size, train_cost
 
     st.markdown("What one training step (forward, backward, optimizer step) costs, computed from the layer plan: no "
                 "model is built. *Saved activations* are exactly what autograd keeps for the backward pass — checked "
@@ -75,23 +76,39 @@ def training(spec: ArchSpec, analysis: Analysis) -> None:
               "the first conv) and w.r.t. its weights: about twice the forward")
     c4.metric(f"Largest batch in {budget_gb:g} GB", exact(fits), delta=f"batch {batch} needs {binary(peak.total)}",
               delta_color="off", delta_arrow="off", help="the peak grows linearly with the batch; solved exactly")
-    st.plotly_chart(share_stack([(f"batch {batch}", [(PART_NAMES[k], v) for k, v in peak.parts().items() if v])],
-                                "Memory of one training step, by part", "bytes"), key="build.train_memory")
-    by_stage = cost.by_stage()
+    figure, stages, sizes = _pictures(spec, batch, precision, optimizer, m)
+    st.plotly_chart(figure, key="build.train_memory")
+    st.dataframe(stages, hide_index=True, column_config={c: NUMBER for c in stages.column_names if c != "Stage"})
+    if st.toggle("Largest batch for common GPU sizes", key="build.train_sizes", persist_state="session"):
+        st.dataframe(sizes, hide_index=True, column_config={"Largest batch": NUMBER})
+        st.caption("The estimate leaves out the CUDA context and allocator caching (a few hundred MiB), which a "
+                   "real GPU also needs.")
+    if st.toggle("Measure a real training step on this machine", key="build.train_timing", persist_state="session"):
+        _measured(spec, batch, precision, optimizer, peak.total)
+
+
+NUMBER = st.column_config.NumberColumn(format="localized")
+
+
+@lru_cache(maxsize=64)
+def _pictures(spec: ArchSpec, batch: int, precision: str, optimizer: str, m: str) -> tuple:
+    """The memory bar, the per-stage table and the GPU-size table of one setting (built once, as Arrow tables)."""
+    import pyarrow as pa
+
+    from explorer.charts import share_stack
+    from explorer.training import GPU_MEMORY, max_batch_size, train_cost
+
+    cost = train_cost(spec, batch_size=batch, precision=precision, optimizer=optimizer)
+    unit = METRICS[m].unit
+    figure = share_stack([(f"batch {batch}", [(PART_NAMES[k], v) for k, v in cost.peak.parts().items() if v])],
+                         "Memory of one training step, by part", "bytes")
     stages = pd.DataFrame([{"Stage": s, "Saved activations (bytes)": v["saved_bytes"],
                             f"Forward {unit}": multiply_adds(v["forward_macs"], m),
                             f"Backward {unit}": multiply_adds(v["backward_input_macs"] + v["backward_weight_macs"], m),
-                            "Parameters (bytes)": v["param_bytes"]} for s, v in by_stage.items()])
-    st.dataframe(stages, hide_index=True, column_config={c: st.column_config.NumberColumn(format="localized")
-                                                          for c in stages.columns if c != "Stage"})
+                            "Parameters (bytes)": v["param_bytes"]} for s, v in cost.by_stage().items()])
     sizes = pd.DataFrame([{"GPU memory": label, "Largest batch": max_batch_size(
         spec, size, precision=precision, optimizer=optimizer)} for label, size in GPU_MEMORY])
-    with st.expander("Largest batch for common GPU sizes"):
-        st.dataframe(sizes, hide_index=True, column_config={"Largest batch": st.column_config.NumberColumn(
-            format="localized")})
-        st.caption("The estimate leaves out the CUDA context and allocator caching (a few hundred MiB), which a "
-                   "real GPU also needs.")
-    _measured(spec, batch, precision, optimizer, peak.total)
+    return figure, pa.Table.from_pandas(stages, preserve_index=False), pa.Table.from_pandas(sizes, preserve_index=False)
 
 
 def _measured(spec: ArchSpec, batch: int, precision: str, optimizer: str, estimate: int) -> None:
