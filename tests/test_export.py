@@ -17,7 +17,7 @@ import torch
 
 from explorer import ArchSpec, build_model, get_preset
 from explorer import nets
-from explorer.diagram import block_dot, network_dot
+from explorer.diagram import network_svg
 from explorer.errors import ResourceError
 from explorer.export import NETS, export_onnx, export_python
 
@@ -113,33 +113,10 @@ def test_build_and_onnx_export_refuse_a_huge_network_before_allocating(tmp_path:
     assert build_model(small, budget=math.inf) is not None  # the explicit override
 
 
-# --- diagrams -------------------------------------------------------------------------------------
-def test_network_diagram_collapses_repeats_and_draws_shortcuts() -> None:
-    dot = network_dot(get_preset("resnet50"))
-    assert dot.startswith("digraph G {") and dot.rstrip().endswith("}")
-    assert "layer1.1 … layer1.2  (× 2)" in dot and "layer3.1 … layer3.5  (× 5)" in dot
-    assert dot.count("style=dashed") == 8  # a first block and its repeats in each of 4 stages
-    assert dot.count('label="projection 1×1, ') == 4 and dot.count('label="identity"') == 4
-    assert 'label="256×56×56"' in dot and 'label="2048×7×7"' in dot
-    plain = network_dot(get_preset("plain18"))
-    assert "style=dashed" not in plain
-    cifar = network_dot(get_preset("resnet20"))
-    assert "zero-pad to 32, /2" in cifar and "max pool" not in cifar
-
-
-def test_diagram_labels_are_escaped() -> None:
+# --- diagrams: user text is escaped, never drawn -------------------------------------------------------------
+def test_diagram_labels_are_escaped_and_the_name_never_drawn() -> None:
     from explorer.diagram import _q
 
     assert _q('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
-    assert "quote" not in network_dot(VARIANTS[4])  # the free-text name is never drawn
-
-
-@pytest.mark.parametrize("form", ["a", "b", "c"])
-def test_block_diagram_per_form(form: str) -> None:
-    dot = block_dot(form, 32, 4, 256)
-    if form == "c":
-        assert "3×3, 128, groups = 32" in dot
-    else:
-        assert "… 29 more paths …" in dot and dot.count('[label="1×1, 4"]') == 3
-        assert ("Σ (sum)" in dot) == (form == "a")
-        assert ("concatenate, 128" in dot) == (form == "b")
+    svg = network_svg(dataclasses.replace(VARIANTS[4], name='<script>alert("x")</script>'))
+    assert "script" not in svg and "quote" not in network_svg(VARIANTS[4])
