@@ -82,6 +82,19 @@ def run(label: str, work: Callable[[Progress, ShouldStop], T], store: str, key: 
     return outcome
 
 
+def button(label: str, button_key: str, store: str, key: Any, work: Callable[[Progress, ShouldStop], Any],
+           **button_args: Any) -> Any:
+    """A button that runs ``work`` under a progress bar; then, on every run, the note of what it left for ``key``
+    (stopped early, or an error). Returns the result made with ``key``, or None (not run yet, stale, or failed)."""
+    if st.button(label, key=button_key, **button_args):
+        run(label, work, store, key)
+    outcome = shown(store, key)
+    if outcome is None:
+        return None
+    outcome.show_note()
+    return outcome.result
+
+
 def shown(store: str, key: Any) -> Outcome | None:
     """The stored outcome of ``store`` if it was made with ``key``; None if there is none or it is stale."""
     outcome = latest(store)
@@ -99,4 +112,4 @@ def _slot(store: str) -> str:
     return f"outcome:{store}"
 
 
-__all__ = ["Interrupted", "Outcome", "latest", "run", "shown"]
+__all__ = ["Interrupted", "Outcome", "button", "latest", "run", "shown"]

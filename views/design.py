@@ -97,26 +97,27 @@ def _networks(title: str, rows: list, specs: tuple, key: str, errors: tuple[str,
     unit_ = METRICS[metric()].unit
     table = pd.DataFrame([{"Network": r["network"], "Setting": r.get("setting", r["label"]), "Parameters": r["params"],
                            unit_: count(r["macs"]), **{e.capitalize(): r[e] for e in errors}} for r in rows])
-    outcome = work.shown(f"design.latency.{key}", (specs, measured_with))
-    results = outcome.result if outcome is not None else None
-    if results:
-        table["Median latency ms"] = [round(r.median_ms, 2) for r in results]
-    st.dataframe(table, hide_index=True, column_config={"Parameters": NUMBER, unit_: NUMBER}, key=f"design.{key}")
-    st.plotly_chart(error_chart(rows, title, errors, results, metric()), key=f"design.chart_{key}")
-    if measured_with is None:
-        return
-    if st.button(f"Measure the latency of these {len(specs)} networks", key=f"design.measure_{key}",
-                 icon=":material/timer:", help="batch 1, interleaved rounds, with a progress bar"):
-        from explorer.latency import measure_interleaved
-
-        work.run("Measuring", lambda progress, stop: measure_interleaved(
-            list(specs), measured_with.edit(min_runs=5, max_seconds=120), progress=progress, should_stop=stop),
-            f"design.latency.{key}", (specs, measured_with))
-        st.rerun()
-    if outcome is not None:
-        outcome.show_note()
+    chart = st.empty()  # the table and chart, with latency once it is measured
+    results = None
+    if measured_with is not None:
+        results = work.button(f"Measure the latency of these {len(specs)} networks", f"design.measure_{key}",
+                              f"design.latency.{key}", (specs, measured_with), lambda p, stop: _measure(
+                                  specs, measured_with, p, stop), icon=":material/timer:",
+                              help="batch 1, interleaved rounds, with a progress bar")
+    with chart.container():
+        if results:
+            table["Median latency ms"] = [round(r.median_ms, 2) for r in results]
+        st.dataframe(table, hide_index=True, column_config={"Parameters": NUMBER, unit_: NUMBER}, key=f"design.{key}")
+        st.plotly_chart(error_chart(rows, title, errors, results, metric()), key=f"design.chart_{key}")
         if results:
             st.caption(f"Latency measured on {measured_with.where()}: equal {unit_}, unequal speed.")
+
+
+def _measure(specs: tuple, settings, progress, should_stop) -> list:  # noqa: ANN001
+    from explorer.latency import measure_interleaved
+
+    return measure_interleaved(list(specs), settings.edit(min_runs=5, max_seconds=120), progress=progress,
+                               should_stop=should_stop)
 
 
 st.header("3 · Table 3: more cardinality at about the same cost")

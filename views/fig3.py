@@ -14,6 +14,12 @@ from ui.widgets import count, field_message, header, measure_settings, number, u
 FORMS = ("a", "b", "c")
 
 
+def _network(size: int, progress, should_stop):  # noqa: ANN001, ANN202 - an EquivalenceReport
+    from explorer.equivalence import network_equivalence
+
+    return network_equivalence("resnext50_32x4d", (3, size, size), progress=progress, should_stop=should_stop)
+
+
 def _layer_times(profiles: dict) -> None:
     """Per kind of layer, the time of each form side by side, and what form (a) does with its extra time."""
     kinds = list(dict.fromkeys(g.name for p in profiles.values() for g in p.groups("kind")))
@@ -96,43 +102,33 @@ if report is not None:
                 "(c a b c a b …), until each form's time relative to (c) is known within ±5% or the time limit.")
     settings = measure_settings()
     if settings is not None:
-        key = (C, d, channels, size, settings)
-        if st.button("Measure the three forms", key="fig3.measure", type="primary", icon=":material/timer:"):
-            from explorer.equivalence import equivalence
+        from explorer.equivalence import equivalence, time_forms
 
-            work.run("Timing forms a, b, c", lambda progress, stop: equivalence(
-                C, d, channels, size, timing=settings.edit(batch_size=1, min_runs=6, max_seconds=30),
-                progress=progress, should_stop=stop), "fig3.latency", key)
-        outcome = work.shown("fig3.latency", key)
-        if outcome is not None:
-            outcome.show_note()
-            timed = outcome.result
-            if timed is not None and timed.ratios:
-                ratio = {"a": timed.ratios[0], "b": timed.ratios[1]}
-                st.dataframe(pd.DataFrame([{
-                    "Form": FORM_TITLES[f], "Median ms": round(timed.form(f).latency.median_ms, 3),
-                    "p10–p90 ms": f"{timed.form(f).latency.p10_ms:.3g}–{timed.form(f).latency.p90_ms:.3g}",
-                    "× form (c), 95% CI": "1 (reference)" if f == "c" else
-                    f"{ratio[f].median:.3g} ({ratio[f].low:.3g}–{ratio[f].high:.3g})",
-                    "Convolutions": timed.form(f).convs,
-                } for f in FORMS]), hide_index=True)
-                for f in "ab":
-                    st.markdown(f"- Form ({f}) takes {ratio[f].phrase()}, with the same {unit()}.")
-                st.caption(f"{timed.subject}, batch 1, float32, on {settings.where()}.")
+        key = (C, d, channels, size, settings)
+        timed = work.button("Measure the three forms", "fig3.measure", "fig3.latency", key, lambda p, stop: equivalence(
+            C, d, channels, size, timing=settings.edit(batch_size=1, min_runs=6, max_seconds=30), progress=p,
+            should_stop=stop), type="primary", icon=":material/timer:")
+        if timed is not None and timed.ratios:
+            ratio = {"a": timed.ratios[0], "b": timed.ratios[1]}
+            st.dataframe(pd.DataFrame([{
+                "Form": FORM_TITLES[f], "Median ms": round(timed.form(f).latency.median_ms, 3),
+                "p10–p90 ms": f"{timed.form(f).latency.p10_ms:.3g}–{timed.form(f).latency.p90_ms:.3g}",
+                "× form (c), 95% CI": "1 (reference)" if f == "c" else
+                f"{ratio[f].median:.3g} ({ratio[f].low:.3g}–{ratio[f].high:.3g})",
+                "Convolutions": timed.form(f).convs,
+            } for f in FORMS]), hide_index=True)
+            for f in "ab":
+                st.markdown(f"- Form ({f}) takes {ratio[f].phrase()}, with the same {unit()}.")
+            st.caption(f"{timed.subject}, batch 1, float32, on {settings.where()}.")
 
         st.subheader("Where the time goes, form by form")
-        if st.button("Time every layer of each form", key="fig3.layers", icon=":material/timer:",
-                     help="hooks around every module of the three blocks, interleaved; a few seconds"):
-            from explorer.equivalence import time_forms
-
-            work.run("Timing every layer", lambda progress, stop: time_forms(
-                C, d, channels, size, settings=settings.edit(batch_size=1, min_runs=8, max_seconds=30),
-                progress=progress, should_stop=stop), "fig3.layer_times", key)
-        outcome = work.shown("fig3.layer_times", key)
-        if outcome is not None:
-            outcome.show_note()
-            if outcome.result:
-                _layer_times(outcome.result)
+        profiles = work.button("Time every layer of each form", "fig3.layers", "fig3.layer_times", key,
+                               lambda p, stop: time_forms(C, d, channels, size, settings=settings.edit(
+                                   batch_size=1, min_runs=8, max_seconds=30), progress=p, should_stop=stop),
+                               icon=":material/timer:",
+                               help="hooks around every module of the three blocks, interleaved; a few seconds")
+        if profiles:
+            _layer_times(profiles)
 
 st.header("The whole network")
 st.markdown("resnext50_32x4d built in form (c) with random weights, then converted to (a) and (b): 16 blocks, up to "
@@ -142,25 +138,19 @@ c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
 c1.segmented_control(f.label, f.choices, key=FIG3.key("net_size"), required=True, help=f.help,
                      format_func=lambda v: f"{v}×{v}", persist_state="session")
 net_size = int(FIG3.get("net_size"))
-if c2.button("Check resnext50_32x4d in forms a, b, c", key="fig3.network", icon=":material/fact_check:"):
-    from explorer.equivalence import network_equivalence
-
-    work.run("Comparing the three forms of resnext50_32x4d", lambda progress, stop: network_equivalence(
-        "resnext50_32x4d", (3, net_size, net_size), progress=progress, should_stop=stop), "fig3.network", net_size)
-outcome = work.shown("fig3.network", net_size)
-if outcome is not None:
-    outcome.show_note()
-    net = outcome.result
-    if net is not None:
-        st.dataframe(pd.DataFrame([{
-            "Form": FORM_TITLES[r.form], "Parameters": r.params, METRICS[metric()].unit: count(r.macs),
-            "Convolutions": r.convs, "Largest |Δ|, float32": f"{r.max_abs_diff_float32:.2e}",
-            "Largest |Δ|, float64": f"{r.max_abs_diff_float64:.2e}",
-        } for r in net.forms]), hide_index=True, column_config={
-            "Parameters": st.column_config.NumberColumn(format="localized"),
-            METRICS[metric()].unit: st.column_config.NumberColumn(format="localized")})
-        st.caption(f"Outputs (logits) reach {net.output_max_abs:.3g}; input 3×{net_size}×{net_size}, batch "
-                   f"{net.batch_size}, {net.mode} mode.")
+with c2:
+    net = work.button("Check resnext50_32x4d in forms a, b, c", "fig3.network", "fig3.network", net_size,
+                      lambda p, stop: _network(net_size, p, stop), icon=":material/fact_check:")
+if net is not None:
+    st.dataframe(pd.DataFrame([{
+        "Form": FORM_TITLES[r.form], "Parameters": r.params, METRICS[metric()].unit: count(r.macs),
+        "Convolutions": r.convs, "Largest |Δ|, float32": f"{r.max_abs_diff_float32:.2e}",
+        "Largest |Δ|, float64": f"{r.max_abs_diff_float64:.2e}",
+    } for r in net.forms]), hide_index=True, column_config={
+        "Parameters": st.column_config.NumberColumn(format="localized"),
+        METRICS[metric()].unit: st.column_config.NumberColumn(format="localized")})
+    st.caption(f"Outputs (logits) reach {net.output_max_abs:.3g}; input 3×{net_size}×{net_size}, batch "
+               f"{net.batch_size}, {net.mode} mode.")
 
 st.info("**Fig. 4: why only blocks of depth ≥ 3.** In a two-layer (basic) block the grouping has nothing to be "
         "equivalent to: grouping both 3×3 convs just gives a wide, dense module. The reformulation is non-trivial "

@@ -77,16 +77,11 @@ def latency(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     settings = measure_settings(COMPARE)
     if settings is None:
         return
-    key = (tuple(specs), size, settings)
-    if st.button("Measure latency of all", key="compare.measure", type="primary", icon=":material/timer:"):
-        work.run("Measuring", lambda progress, stop: measure_interleaved(
-            list(specs), settings.edit(max_seconds=60, min_runs=6), input_size=size, precision=DEFAULT_PRECISION,
-            names=[a.name for a in c.analyses], progress=progress, should_stop=stop), "compare.latency", key)
-    outcome = work.shown("compare.latency", key)
-    if outcome is None:
-        return
-    outcome.show_note()
-    results = outcome.result
+    results = work.button("Measure latency of all", "compare.measure", "compare.latency", (tuple(specs), size, settings),
+                          lambda p, stop: measure_interleaved(
+                              list(specs), settings.edit(max_seconds=60, min_runs=6), input_size=size,
+                              precision=DEFAULT_PRECISION, names=[a.name for a in c.analyses], progress=p,
+                              should_stop=stop), type="primary", icon=":material/timer:")
     if results:
         from explorer.charts import ratio_chart
 
@@ -114,16 +109,10 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     settings = measure_settings(COMPARE)
     if settings is None:
         return
-    key = (tuple(specs), settings)
-    if st.button("Profile every configuration", key="compare.profile", type="primary", icon=":material/timer:"):
-        work.run("Profiling", lambda progress, stop: time_layers(
-            list(specs), settings.edit(min_runs=8, max_seconds=60), progress=progress, should_stop=stop),
-            "compare.profile", key)
-    outcome = work.shown("compare.profile", key)
-    if outcome is None:
-        return
-    outcome.show_note()
-    profiles = outcome.result
+    profiles = work.button("Profile every configuration", "compare.profile", "compare.profile", (tuple(specs), settings),
+                           lambda p, stop: time_layers(list(specs), settings.edit(min_runs=8, max_seconds=60),
+                                                       progress=p, should_stop=stop), type="primary",
+                           icon=":material/timer:")
     if not profiles:
         return
     ratios = paired_ratios([p.end_to_end for p in profiles])
@@ -178,21 +167,17 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     settings = measure_settings()
     if settings is None:
         return
-    key = (tuple(specs), settings, batch, precision, optimizer)
-    if st.button("Time one training step of each", key="compare.train_measure", icon=":material/timer:"):
-        from explorer.train_step import measure_train_step
+    from explorer.train_step import measure_train_step
 
-        work.run("Timing training steps", lambda progress, stop: measure_train_step(
-            list(specs), settings.edit(batch_size=batch, min_runs=6, max_seconds=60), precision=precision,
-            optimizer=optimizer, input_size=size, progress=progress, should_stop=stop), "compare.train", key)
-    outcome = work.shown("compare.train", key)
-    if outcome is None:
-        return
-    outcome.show_note()
-    if outcome.result:
+    steps = work.button("Time one training step of each", "compare.train_measure", "compare.train",
+                        (tuple(specs), settings, batch, precision, optimizer), lambda p, stop: measure_train_step(
+                            list(specs), settings.edit(batch_size=batch, min_runs=6, max_seconds=60),
+                            precision=precision, optimizer=optimizer, input_size=size, progress=p, should_stop=stop),
+                        icon=":material/timer:")
+    if steps:
         from explorer.latency import paired_ratios
 
-        results = [r.latency for r in outcome.result]
+        results = [r.latency for r in steps]
         _verdicts(c, paired_ratios(results), settings.edit(batch_size=batch).where(), " per training step")
         st.dataframe(pd.DataFrame([{"Configuration": r.name, "Median step ms": round(r.median_ms, 2),
                                     "p10–p90 ms": f"{r.p10_ms:,.3g}–{r.p90_ms:,.3g}", "Images/s": round(r.throughput, 1),

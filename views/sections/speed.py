@@ -26,16 +26,11 @@ def latency(spec: ArchSpec, analysis: Analysis) -> None:
     settings = measure_settings(BUILD_LATENCY)
     if settings is None:
         return
-    key = (spec, settings)
-    if st.button("Measure latency", key="build.measure", type="primary", icon=":material/timer:"):
-        work.run("Measuring", lambda progress, stop: _measured(
-            measure_latency(spec, settings, progress=progress, should_stop=stop), analysis, roofline),
-            "build.latency", key)
-    outcome = work.shown("build.latency", key)
-    if outcome is not None:
-        outcome.show_note()
-        if outcome.result is not None:
-            _show_latency(*outcome.result)
+    result = work.button("Measure latency", "build.measure", "build.latency", (spec, settings), lambda p, stop: _measured(
+        measure_latency(spec, settings, progress=p, should_stop=stop), analysis, roofline), type="primary",
+        icon=":material/timer:")
+    if result is not None:
+        _show_latency(*result)
 
     st.subheader("Throughput vs batch size")
     c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
@@ -43,21 +38,18 @@ def latency(spec: ArchSpec, analysis: Analysis) -> None:
         number(BUILD_LATENCY, "time_budget_s")
     error = BUILD_LATENCY.check()
     budget = BUILD_LATENCY.get("time_budget_s")
-    sweep_key = (spec, settings.edit(batch_size=1), budget)
-    if c2.button("Run the batch-size sweep", key="build.sweep", icon=":material/stacked_line_chart:",
-                 disabled=error is not None):
-        work.run("Sweeping", lambda progress, stop: throughput_sweep(
-            spec, settings.edit(warmup=2, min_runs=5, min_seconds=0.3), time_budget_s=float(budget),
-            progress=progress, should_stop=stop), "build.sweep", sweep_key)
-    outcome = work.shown("build.sweep", sweep_key)
-    if outcome is not None:
-        outcome.show_note()
-        if outcome.result is not None:
-            from explorer.charts import sweep_chart
+    with c2:
+        sweep = work.button("Run the batch-size sweep", "build.sweep", "build.sweep",
+                            (spec, settings.edit(batch_size=1), budget), lambda p, stop: throughput_sweep(
+                                spec, settings.edit(warmup=2, min_runs=5, min_seconds=0.3), time_budget_s=float(budget),
+                                progress=p, should_stop=stop), icon=":material/stacked_line_chart:",
+                            disabled=error is not None)
+    if sweep is not None:
+        from explorer.charts import sweep_chart
 
-            if outcome.result.results:
-                st.plotly_chart(sweep_chart(outcome.result), key="build.sweep_chart")
-            st.info(f"Sweep: {outcome.result.message}.", icon=":material/info:")
+        if sweep.results:
+            st.plotly_chart(sweep_chart(sweep), key="build.sweep_chart")
+        st.info(f"Sweep: {sweep.message}.", icon=":material/info:")
 
 
 def _measured(result, analysis: Analysis, roofline):  # noqa: ANN001, ANN202
@@ -93,16 +85,9 @@ def time_per_layer(spec: ArchSpec, analysis: Analysis) -> None:
     settings = measure_settings(BUILD_LATENCY)
     if settings is None:
         return
-    key = (spec, settings)
-    if st.button("Profile every layer", key="build.profile", type="primary", icon=":material/timer:"):
-        work.run("Profiling", lambda progress, stop: time_layers(
-            spec, settings.edit(min_runs=10, max_seconds=30), progress=progress, should_stop=stop)[0],
-            "build.profile", key)
-    outcome = work.shown("build.profile", key)
-    if outcome is None:
-        return
-    outcome.show_note()
-    profile = outcome.result
+    profile = work.button("Profile every layer", "build.profile", "build.profile", (spec, settings),
+                          lambda p, stop: time_layers(spec, settings.edit(min_runs=10, max_seconds=30), progress=p,
+                                                      should_stop=stop)[0], type="primary", icon=":material/timer:")
     if profile is not None:
         show_profile(profile, "build")
 

@@ -34,25 +34,26 @@ def figures_frame(spec: ArchSpec, live: dict | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _live(spec: ArchSpec, progress) -> dict:  # noqa: ANN001
+    from explorer.counters_live import live_counts
+
+    return live_counts(spec, progress=progress)
+
+
 def other_tools(spec: ArchSpec, analysis: Analysis) -> None:
     """Every counter's number for this network, itemised; the installed ones run on request."""
     st.markdown(f"Our count: **{exact(analysis.macs)} MACs** (conv + fc multiply-accumulates, bias not counted). "
                 "Every other figure starts from the same multiply-adds and adds or leaves out something — or "
                 "doubles them as FLOPs. Each is derived here from the layer plan with that tool's own rules, for one "
                 "image at the spec's input size.")
-    outcome = work.shown("build.tools", spec)
-    live = outcome.result if outcome is not None else None
+    table = st.empty()  # filled after the button: a live run adds its column to the same table
+    live = work.button("Run the installed tools on the built model", "build.tools_live", "build.tools", spec,
+                       lambda p, stop: _live(spec, p), icon=":material/play_arrow:",
+                       help="Builds the network (after the memory check) and runs fvcore, ptflops (both backends), "
+                       "thop, torchinfo and FlopCounterMode on one random image; their own output appears beside "
+                       "each row.")
     frame = figures_frame(spec, live)
-    st.dataframe(frame, hide_index=True, column_config=number_columns(frame), key="build.tools_table")
-    if st.button("Run the installed tools on the built model", key="build.tools_live", icon=":material/play_arrow:",
-                 help="Builds the network (after the memory check) and runs fvcore, ptflops (both backends), thop, "
-                 "torchinfo and FlopCounterMode on one random image; their own output appears beside each row."):
-        from explorer.counters_live import live_counts
-
-        work.run("Running the tools", lambda progress, stop: live_counts(spec, progress=progress), "build.tools", spec)
-        st.rerun()
-    if outcome is not None:
-        outcome.show_note()
+    table.dataframe(frame, hide_index=True, column_config=number_columns(frame), key="build.tools_table")
     for c in tool_counts(spec).values():
         with st.expander(f"{c.label}: {c.printed}"):
             st.markdown(c.sentence)

@@ -116,18 +116,12 @@ def _measured(spec: ArchSpec, batch: int, precision: str, optimizer: str, estima
     settings = measure_settings()
     if settings is None:
         return
-    key = (spec, settings, batch, precision, optimizer)
-    if st.button("Time one training step", key="build.train_measure", icon=":material/timer:"):
-        from explorer.train_step import measure_train_step
+    from explorer.train_step import measure_train_step
 
-        work.run("Timing training steps", lambda progress, stop: measure_train_step(
-            spec, settings.edit(batch_size=batch, min_runs=5, max_seconds=30), precision=precision,
-            optimizer=optimizer, progress=progress, should_stop=stop)[0], "build.train_step", key)
-    outcome = work.shown("build.train_step", key)
-    if outcome is None:
-        return
-    outcome.show_note()
-    r = outcome.result
+    r = work.button("Time one training step", "build.train_measure", "build.train_step",
+                    (spec, settings, batch, precision, optimizer), lambda p, stop: measure_train_step(
+                        spec, settings.edit(batch_size=batch, min_runs=5, max_seconds=30), precision=precision,
+                        optimizer=optimizer, progress=p, should_stop=stop)[0], icon=":material/timer:")
     if r is not None:
         lat = r.latency
         c1, c2, c3 = st.columns(3)
