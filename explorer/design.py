@@ -32,6 +32,33 @@ def basic_template_params(channels: int = 256) -> int:
     return 2 * 9 * channels * channels
 
 
+@dataclass(frozen=True)
+class Framing:
+    """One way to compare a basic block with the bottleneck (conv parameters, and MACs at ``size``×``size``)."""
+
+    title: str
+    basic_channels: int
+    basic_params: int
+    basic_macs: int
+    bottleneck_params: int
+    bottleneck_macs: int
+
+    @property
+    def ratio(self) -> float:
+        """Basic over bottleneck parameters."""
+        return self.basic_params / self.bottleneck_params
+
+
+def bottleneck_framings(size: int = 56) -> tuple[Framing, Framing]:
+    """ResNet Fig. 5 two ways: a basic block at the bottleneck's 256 channels (the bottleneck is 16.9× cheaper), and
+    the paper's own point, a basic block at 64 channels (about the bottleneck's cost, carrying a quarter of its
+    channels). Every conv keeps the spatial size, so MACs = parameters × size²."""
+    bottleneck = template_params(1, 64, 256)
+    return tuple(Framing(title, c, basic_template_params(c), basic_template_params(c) * size * size, bottleneck,
+                         template_macs(1, 64, 256, size=size))
+                 for title, c in (("Same 256 channels in and out", 256), ("The paper's point: same cost", 64)))
+
+
 # --- Table 2: cardinality vs width at equal complexity ---------------------------------------------
 def template_params(cardinality: int, d: int, c_in: int = 256, c_out: int | None = None) -> int:
     """Parameters of the three convs of a template block, ResNeXt Eq. 4: ``C·(c_in·d + 9·d·d + d·c_out)``.
@@ -187,7 +214,7 @@ def table4_rows() -> list[dict[str, object]]:
 
 
 __all__ = [
-    "DESIGN_FIELDS", "TABLE2_CARDINALITIES", "WidthChoice", "basic_template_params", "table2", "table2_rows",
+    "DESIGN_FIELDS", "TABLE2_CARDINALITIES", "Framing", "bottleneck_framings", "WidthChoice", "basic_template_params", "table2", "table2_rows",
     "table3_rows", "table4_rows", "table4_specs",
     "table3_specs", "template_macs", "template_params", "width_for",
 ]

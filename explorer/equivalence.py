@@ -157,7 +157,13 @@ class EquivalenceReport:
         d["input_size"] = list(self.input_size)
         d["forms"] = {f.form: {k: v for k, v in f.to_dict().items() if k != "form"} for f in self.forms}
         d["ratios"] = [r.to_dict() for r in self.ratios]
+        d["worst_float32"], d["worst_float64"] = self.worst("float32"), self.worst("float64")
         return d
+
+    def worst(self, dtype: str = "float32") -> float | None:
+        """The largest difference of forms (a) and (b) from (c) in ``dtype`` (None where it was not run)."""
+        values = [getattr(f, f"max_abs_diff_{dtype}") for f in self.forms if f.form != "c"]
+        return None if any(v is None for v in values) else max(values)
 
 
 def equivalence(

@@ -208,3 +208,14 @@ def test_design_tables_match_the_paper() -> None:
     assert all(preset_of(get_preset(r["network"])) == r["network"] for r in rows)
     assert [r["top-1 error %"] for r in rows] == [22.0, 21.2, 21.7, 21.3, 20.7, 20.4]
     assert [r["top-1 error %"] for r in table3_rows(101)] == [22.0, 21.7, 21.4, 21.3, 21.2]
+
+
+def test_both_bottleneck_framings() -> None:
+    """REFERENCE.md: 1,179,648 vs 69,632 at 256 channels; the paper's point, 73,728 at 64 channels vs 69,632."""
+    from explorer.design import bottleneck_framings
+
+    same_width, same_cost = bottleneck_framings()
+    assert (same_width.basic_params, same_width.bottleneck_params) == (2 * 9 * 256 * 256, 256 * 64 + 9 * 64 * 64 + 64 * 256)
+    assert (same_cost.basic_params, same_cost.bottleneck_params) == (73_728, 69_632)
+    assert same_width.ratio == pytest.approx(1_179_648 / 69_632) and same_cost.ratio == pytest.approx(73_728 / 69_632)
+    assert same_cost.basic_macs == 73_728 * 56 * 56 and same_width.bottleneck_macs == 69_632 * 56 * 56

@@ -5,14 +5,13 @@ import streamlit as st
 
 from explorer.charts import cardinality_chart, error_chart
 from explorer.design import (
-    basic_template_params,
+    bottleneck_framings,
     table2,
     table2_rows,
     table3_rows,
     table3_specs,
     table4_rows,
     table4_specs,
-    template_macs,
     template_params,
     width_for,
 )
@@ -31,31 +30,25 @@ NUMBER = st.column_config.NumberColumn(format="localized")
 st.header("1 · Why a bottleneck")
 st.markdown("The ResNet paper (arXiv 1512.03385, Fig. 5) reduces the channels with a 1×1, runs the expensive 3×3 "
             "narrow, and expands again. How much that saves depends on what you compare it with:")
+same_width, same_cost = bottleneck_framings()
 left, right = st.columns(2, gap="large")
-size = 56
-with left:
-    st.subheader("Same 256 channels in and out")
-    basic256, bottleneck = basic_template_params(256), template_params(1, 64, 256)
-    c1, c2 = st.columns(2)
-    c1.metric("Basic block, 256 channels", exact(basic256), si(count(basic256 * size * size), unit()),
-              delta_color="off", delta_arrow="off", help=f"two 3×3 convs: 2 · 3·3·256·256 parameters; {unit()} at "
-              f"{size}×{size} below")
-    c2.metric("Bottleneck 256 → 64 → 256", exact(bottleneck), si(count(template_macs(1, 64, 256)), unit()),
-              delta_color="off", delta_arrow="off", help="1×1 256→64, 3×3 64→64, 1×1 64→256")
-    st.markdown(f"At the same width the bottleneck has **{basic256 / bottleneck:.1f}× fewer** parameters — but a "
-                "basic block is never used at 256 channels, so this overstates the saving.")
-with right:
-    st.subheader("The paper's point: same cost")
-    basic64 = basic_template_params(64)
-    c1, c2 = st.columns(2)
-    c1.metric("Basic block, 64 channels", exact(basic64), si(count(basic64 * size * size), unit()), delta_color="off",
-              delta_arrow="off", help="two 3×3 convs at 64 channels (ResNet-34's conv2): 2 · 3·3·64·64")
-    c2.metric("Bottleneck, 256 channels", exact(bottleneck), si(count(template_macs(1, 64, 256)), unit()),
-              delta_color="off", delta_arrow="off", help="ResNet-50's conv2 block")
-    st.markdown(f"A bottleneck costs about what a 64-channel basic block costs ({bottleneck / basic64:.2f}×) while "
-                "carrying **four times the channels**: that is how ResNet-50 gets deeper and wider than ResNet-34 at "
-                "about the same cost. ResNeXt keeps this template and asks how to spend its ~70k parameters.")
-st.caption(f"Conv parameters only, as the papers count them; {unit()} at {size}×{size} (the conv2 stage) under each.")
+for col, framing, basic_label in ((left, same_width, "Basic block, 256 channels"),
+                                  (right, same_cost, "Basic block, 64 channels")):
+    with col:
+        st.subheader(framing.title)
+        c1, c2 = st.columns(2)
+        c1.metric(basic_label, exact(framing.basic_params), si(count(framing.basic_macs), unit()), delta_color="off",
+                  delta_arrow="off", help=f"two 3×3 convs: 2 · 3·3·{framing.basic_channels}·{framing.basic_channels} "
+                  f"parameters; {unit()} at 56×56 below")
+        c2.metric("Bottleneck 256 → 64 → 256", exact(framing.bottleneck_params),
+                  si(count(framing.bottleneck_macs), unit()), delta_color="off", delta_arrow="off",
+                  help="1×1 256→64, 3×3 64→64, 1×1 64→256 (ResNet-50's conv2 block)")
+left.markdown(f"At the same width the bottleneck has **{same_width.ratio:.1f}× fewer** parameters — but a basic "
+              "block is never used at 256 channels, so this overstates the saving.")
+right.markdown(f"A bottleneck costs about what a 64-channel basic block costs ({1 / same_cost.ratio:.2f}×) while "
+               "carrying **four times the channels**: that is how ResNet-50 gets deeper and wider than ResNet-34 at "
+               "about the same cost. ResNeXt keeps this template and asks how to spend its ~70k parameters.")
+st.caption(f"Conv parameters only, as the papers count them; {unit()} at 56×56 (the conv2 stage) under each.")
 
 st.header("2 · Table 2, reproduced")
 st.markdown("ResNeXt Eq. 4: a template with C paths of width d has C·(256·d + 3·3·d·d + d·256) parameters. For each C, "
@@ -64,8 +57,7 @@ rows = table2_rows(metric=metric())
 frame = pd.DataFrame(rows)
 st.dataframe(frame, hide_index=True, key="design.table2",
              column_config={c: NUMBER for c in frame.columns if c not in ("C", "d", "Matches the paper")})
-matching = sum(r["Matches the paper"] == "yes" for r in rows)
-st.caption(f"{matching} of {len(rows)} rows match the paper's printed d, width and parameters. {unit()} of the "
+st.caption(f"{[r['Matches the paper'] for r in rows].count('yes')} of {len(rows)} rows match the paper's printed d, width and parameters. {unit()} of the "
            "template at 56×56 (conv2), multiply-accumulates = the paper's ~0.22 GFLOPs.")
 st.plotly_chart(cardinality_chart(table2(), template_params(1, 64, 256), metric()), key="design.chart2")
 

@@ -90,10 +90,9 @@ if report is not None:
                 st.metric("Largest |out − out(c)|", f"{r['max_abs_diff_float32']:.1e}",
                           f"float64: {r['max_abs_diff_float64']:.1e}", delta_color="off", delta_arrow="off",
                           help="in float32 (float64 below): rounding in another order of additions")
-    worst32 = max(forms[f]["max_abs_diff_float32"] for f in "ab")
-    worst64 = max(forms[f]["max_abs_diff_float64"] for f in "ab")
     st.success(f"Same function: outputs reach {report['output_max_abs']:.3g} in magnitude, and forms (a) and (b) "
-               f"differ from (c) by at most {worst32:.1e} in float32 and {worst64:.1e} in float64 ({report['mode']} "
+               f"differ from (c) by at most {report['worst_float32']:.1e} in float32 and {report['worst_float64']:.1e} "
+               f"in float64 ({report['mode']} "
                "mode) — rounding in a different order of additions, nothing more. Same parameters, same "
                f"{unit()}.", icon=":material/check:")
 
