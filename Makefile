@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test bench clean
+.PHONY: run test quick bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The fast subset while editing: no slow tests, no browser, stop at the first failure.
+quick: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser" -x -q
 
 # Speed measurements (not part of the tests); results go to benchmarks/README.md.
 bench: $(STAMP)
