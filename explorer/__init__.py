@@ -32,6 +32,13 @@ _LAZY = {
     "throughput_sweep": ".sweep",
     "peak_macs_per_second": ".roofline",
     "available_devices": ".devices",
+    "tool_counts": ".counters",
+    "paper_figures": ".counters",
+    "live_counts": ".counters_live",
+    "time_layers": ".layer_time",
+    "train_cost": ".training",
+    "max_batch_size": ".training",
+    "measure_train_step": ".train_step",
 }
 
 __all__ = [

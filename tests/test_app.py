@@ -393,3 +393,24 @@ def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name
             read[key] = at.number_input(key=f"build.{key}").value
     assert ArchSpec.from_dict(read) == get_preset(name)
     assert at.title[0].value == f"Build — {name}" and _metrics(at)["Parameters"][1] == exact(analyze(get_preset(name)).params)
+
+
+def test_library_errors_read_with_the_label_the_person_sees() -> None:
+    """One label per input key across the library's field tables, and the app's error text uses it."""
+    from explorer import SpecError
+    from explorer.design import DESIGN_FIELDS
+    from explorer.schema import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
+    from explorer.spec import SPEC_FIELDS
+    from explorer.training import TRAIN_FIELDS, train_cost
+    from ui.widgets import error_text
+
+    seen: dict[str, str] = {}
+    for table in (SPEC_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS, BLOCK_FIELDS, TRAIN_FIELDS, DESIGN_FIELDS):
+        for key, f in table.items():
+            assert seen.setdefault(key, f.label) == f.label, key
+    with pytest.raises(SpecError) as e:
+        train_cost(get_preset("resnet18"), batch_size=0)
+    assert error_text(e.value).startswith("**Batch size** — ")
+    with pytest.raises(SpecError) as e:
+        get_preset("resnet18").edit(widths=[64, 0, 256, 512])
+    assert error_text(e.value).startswith("**Width · stage 2** — ")

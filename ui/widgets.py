@@ -7,9 +7,12 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import Analysis, SpecError
-from explorer.fields import Field
-from explorer.schema import SETTINGS_FIELDS
+from explorer import Analysis, ExplorerError, SpecError
+from explorer.design import DESIGN_FIELDS
+from explorer.fields import Field, label_of
+from explorer.schema import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
+from explorer.spec import SPEC_FIELDS
+from explorer.training import TRAIN_FIELDS
 from explorer.vocab import CONVENTION, METRICS, exact, multiply_adds, si
 
 from .links import share
@@ -59,6 +62,16 @@ def headline(a: Analysis) -> None:
 
 def convention() -> None:
     st.caption(f"**Conventions.** {CONVENTION} Activations: {METRICS['activations'].meaning}. Per image (batch 1).")
+
+
+# Every input the library validates, by the key its errors name (the keys never clash: tests/test_presentation.py).
+LIBRARY_FIELDS: dict[str, Field] = {**SPEC_FIELDS, **SETTINGS_FIELDS, **SWEEP_FIELDS, **BLOCK_FIELDS, **TRAIN_FIELDS,
+                                    **DESIGN_FIELDS}
+
+
+def error_text(e: ExplorerError) -> str:
+    """A library error as the person reads it: the field's visible label, then the reason."""
+    return f"**{label_of(e.field, LIBRARY_FIELDS)}** — {e.reason}" if e.field else e.reason
 
 
 def field_message(error: SpecError | None, fields: dict[str, Field], *names: str) -> None:

@@ -18,6 +18,8 @@ from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, Stop
 from explorer import ExplorerError
 from explorer.errors import Cancelled
 
+from .widgets import error_text
+
 T = TypeVar("T")
 Progress = Callable[[float, str], None]
 ShouldStop = Callable[[], bool]
@@ -74,7 +76,7 @@ def run(label: str, work: Callable[[Progress, ShouldStop], T], store: str, key: 
     except Cancelled:
         outcome = Outcome(key, None, "Stopped before the first timed run, because you clicked elsewhere.")
     except ExplorerError as e:
-        outcome = Outcome(key, None, str(e), error=True)
+        outcome = Outcome(key, None, error_text(e), error=True)
     st.session_state[_slot(store)] = outcome
     if stopped.pending is not None:
         raise stopped.pending

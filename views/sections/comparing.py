@@ -17,7 +17,7 @@ from explorer.vocab import METRICS, binary, exact, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
-from ui.widgets import measure_settings, unit
+from ui.widgets import error_text, measure_settings, unit
 
 from .counts import number_columns
 
@@ -159,7 +159,7 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
                                                                       precision=precision, optimizer=optimizer),
             })
     except ExplorerError as e:
-        st.error(str(e), icon=":material/error:")
+        st.error(f"{spec.name}: {error_text(e)}", icon=":material/error:")
         return
     frame = pd.DataFrame(rows)
     st.dataframe(frame, hide_index=True, column_config=number_columns(frame))

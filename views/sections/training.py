@@ -13,7 +13,7 @@ from explorer.vocab import METRICS, binary, exact, multiply_adds, si
 from ui import work
 from ui.pages import BUILD_TRAIN
 from ui.state import PageState, metric
-from ui.widgets import field_message, measure_settings, number
+from ui.widgets import error_text, field_message, measure_settings, number
 
 PART_NAMES = {"weights": "weights", "buffers": "BN running statistics", "gradients": "gradients",
               "optimizer_state": "optimizer state", "saved_activations": "activations saved for backward",
@@ -58,7 +58,7 @@ def training(spec: ArchSpec, analysis: Analysis) -> None:
         cost = train_cost(spec, batch_size=batch, precision=precision, optimizer=optimizer)
         fits = max_batch_size(spec, budget_from_gb(budget_gb), precision=precision, optimizer=optimizer)
     except ExplorerError as e:
-        st.error(f"**{e.field}** — {e.reason}" if e.field else str(e), icon=":material/error:")
+        st.error(error_text(e), icon=":material/error:")
         return
     m = metric()
     unit = METRICS[m].unit
