@@ -25,7 +25,6 @@ from functools import lru_cache
 from typing import Any
 
 from .analysis import Analysis, LayerRow, analyze
-from .errors import SpecError
 from .reference import RESNET_PAPER, RESNEXT_PAPER
 from .schema import COUNTED_BATCH, MAX_COUNTED_BATCH
 from .spec import ArchSpec

@@ -15,7 +15,7 @@ import copy
 import dataclasses
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -32,7 +32,7 @@ from .model import build_model
 from .nets import Bottleneck, PathsBottleneck
 from .presets import get_preset
 from .schema import BLOCK_FIELDS
-from .spec import FORMS, MAX_SIDE, MAX_WIDTH, SPEC_FIELDS, ArchSpec, check_input_size
+from .spec import FORMS, MAX_WIDTH, SPEC_FIELDS, ArchSpec, check_input_size
 from .timing import LatencyResult, Progress, Settings, ShouldStop
 
 # One forward of one form over the batch; above this the lab would keep a CPU busy for minutes.

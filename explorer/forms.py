@@ -28,7 +28,7 @@ from torch import nn
 
 from .errors import SpecError
 from .nets import BasicBlock, Bottleneck, PathsBottleneck
-from .spec import FORMS, SPEC_FIELDS
+from .spec import SPEC_FIELDS
 
 FORM_TITLES = {"a": "(a) parallel paths, summed", "b": "(b) early concatenation", "c": "(c) grouped convolution"}
 _BLOCKS = (BasicBlock, Bottleneck, PathsBottleneck)

@@ -8,7 +8,6 @@ pool and the residual add as unsupported (counted as 0), so its total differs fr
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import torch
 
 from .analysis import analyze
-from .guard import check_memory
 from .model import build_model
 from .spec import ArchSpec
 

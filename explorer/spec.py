@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .fields import Field, check_whole, describe
+from .fields import Field, describe
 
 BLOCKS = ("basic", "bottleneck")
 STEMS = ("imagenet", "cifar")

@@ -12,7 +12,7 @@ from torch import nn
 from .analysis import analyze
 from .errors import Cancelled, DeviceError, OutOfMemory, ResourceError, SpecError
 from .guard import check_memory
-from .schema import MAX_BATCH, SWEEP_FIELDS
+from .schema import SWEEP_FIELDS
 from .latency import Prepared, prepare
 from .spec import ArchSpec
 from .timing import LOCK, LatencyResult, Progress, Settings, ShouldStop, guarded, summarize, time_calls, \

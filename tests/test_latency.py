@@ -62,8 +62,6 @@ class FakeTime:
         return self.now
 
     def clock(self) -> Clock:
-        fake = self
-
         class _Clock(Clock):
             def time(self, fn):  # noqa: ANN001, ANN202
                 return fn()

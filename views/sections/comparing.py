@@ -13,7 +13,7 @@ import streamlit as st
 
 from explorer import ArchSpec, ExplorerError
 from explorer.comparison import Comparison
-from explorer.vocab import METRICS, binary, exact, multiply_adds
+from explorer.vocab import METRICS, binary, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
@@ -118,7 +118,7 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     ratios = paired_ratios([p.end_to_end for p in profiles])
     _verdicts(c, ratios, settings.where(), " end to end")
     for p, r in zip(profiles[1:], ratios):
-        st.markdown(f"Why: " + "; ".join(explain(profiles[0], p)) + ".")
+        st.markdown("Why: " + "; ".join(explain(profiles[0], p)) + ".")
     rows = []
     for p in profiles:
         for g in p.groups("kind"):
