@@ -12,19 +12,15 @@ median over the rounds:
   (``pip install -r benchmarks/requirements.txt``; it is not an app dependency).
 
 Each tool's own count of multiply-adds is listed too, to show that they do not count the same thing.
-The medians (ms) and ratios go into ``benchmarks/README.md`` between the ``bench_analyze`` markers.
+With ``--write`` the medians (ms) and ratios go into ``benchmarks/README.md`` between the ``bench_analyze`` markers.
 
-    .venv/bin/python benchmarks/bench_analyze.py              # about 2-4 minutes on 2 CPU cores
-    .venv/bin/python benchmarks/bench_analyze.py --repeats 3 --no-readme
+    .venv/bin/python benchmarks/bench_analyze.py --write      # about 2-4 minutes on 2 CPU cores, 1 thread
+    .venv/bin/python benchmarks/bench_analyze.py --repeats 1 --models resnet20   # smoke test, prints only
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import platform
-import re
 import statistics
 import sys
 import time
@@ -35,6 +31,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import add_threads, command, device_info, machine, set_threads, started, write_block  # noqa: E402
 
 from explorer import build_model, get_preset  # noqa: E402
 from explorer import plan as P  # noqa: E402
@@ -50,8 +48,7 @@ try:
 except ImportError:  # optional: only benchmarks/requirements.txt installs it
     torchinfo = None
 
-README = Path(__file__).with_name("README.md")
-START, END = "<!-- bench_analyze:start -->", "<!-- bench_analyze:end -->"
+
 NAMES = ("resnet50", "resnet152", "resnext101_64x4d", "resnet1202")
 ANALYZE_CALLS = 10  # analyze takes milliseconds: several calls per round, each one a sample
 TARGET_MS, TARGET_RATIO = 50.0, 10.0  # analyze on ResNet-152: well under 50 ms and >= 10x faster than fvcore
@@ -124,29 +121,14 @@ def run(names: tuple[str, ...] = NAMES, repeats: int = 5) -> dict:
             "count": {t: counts[name, t] for t in tools if t != "build_model"},
             "samples": {t: len(samples[name, t]) for t in tools},
         })
-    return {"rows": rows, "repeats": repeats, "tools": tools, "machine": _machine(),
-            "torch_threads": torch.get_num_threads()}
-
-
-def _machine() -> str:
-    cpu = platform.processor() or "CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{os.cpu_count()}-core {cpu}, no GPU used; Python {platform.python_version()}, "
-            f"torch {torch.__version__}; 1-min load average {load:.1f} at the end of the run")
+    return {"rows": rows, "repeats": repeats, "tools": tools}
 
 
 def _fmt_ms(ms: float) -> str:
     return f"{ms:,.1f}" if ms < 100 else f"{ms:,.0f}"
 
 
-def to_markdown(result: dict, command: str) -> str:
+def to_markdown(result: dict, command: str, machine_line: str) -> str:
     """The README section: medians, ratios, each tool's count and the target check."""
     tools = result["tools"]
     head = "| model | input | " + " | ".join(f"{t} ms" for t in tools) + " | " + " | ".join(
@@ -170,10 +152,8 @@ def to_markdown(result: dict, command: str) -> str:
         verdict = (f"**Target** (analyze on ResNet-152 well under {TARGET_MS:.0f} ms and ≥ {TARGET_RATIO:.0f}× "
                    f"faster than fvcore): {ms:.1f} ms, {ratio:,.0f}× — {'met' if ok else 'NOT met'}.\n\n")
     return (
-        f"## analyze vs fvcore vs torchinfo\n\n"
-        f"Run on {dt.date.today().isoformat()} with `{command}` "
-        f"({result['repeats']} interleaved rounds, median; analyze {ANALYZE_CALLS} uncached calls per round).\n"
-        f"Machine: {result['machine']}; torch threads {result['torch_threads']}.\n\n"
+        f"Machine: {machine_line}.\n\nCommand: `{command}` "
+        f"({result['repeats']} interleaved rounds, median; analyze {ANALYZE_CALLS} uncached calls per round).\n\n"
         f"{verdict}"
         "Median wall time per call, batch 1. `analyze` is uncached (layer plan rebuilt too); `fvcore` and "
         "`torchinfo` include `build_model` (CPU, weight init), as a user pays it; `build_model` alone is shown "
@@ -187,35 +167,25 @@ def to_markdown(result: dict, command: str) -> str:
     )
 
 
-def write_readme(section: str) -> None:
-    """Replace the text between the markers (or append the section), keeping the rest of the README."""
-    block = f"{START}\n{section}{END}"
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    README.write_text(text)
-
-
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds (default 5)")
     parser.add_argument("--models", nargs="+", default=list(NAMES), help="presets to time")
-    parser.add_argument("--no-readme", action="store_true", help="print the section, do not write the README")
+    add_threads(parser)
+    parser.add_argument("--write", action="store_true", help="record the result in benchmarks/README.md")
     args = parser.parse_args(argv)
+    set_threads(args.threads)
     if torchinfo is None:
         print("torchinfo not importable: pip install -r benchmarks/requirements.txt", file=sys.stderr)
+    info = device_info("cpu")
+    load = started(info, args.threads)
     result = run(tuple(args.models), args.repeats)
-    command = ".venv/bin/python benchmarks/bench_analyze.py" + (
-        f" --repeats {args.repeats}" if args.repeats != 5 else "") + (
-        f" --models {' '.join(args.models)}" if tuple(args.models) != NAMES else "")
-    section = to_markdown(result, command)
-    print(section)
-    if not args.no_readme:
-        write_readme(section)
-        print(f"wrote {README}", file=sys.stderr)
+    block = to_markdown(result, command("bench_analyze.py", argv), machine(info, args.threads, load))
+    print(block)
+    if args.write:
+        write_block("bench_analyze", "cpu", "## analyze vs fvcore vs torchinfo", block)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
