@@ -268,7 +268,8 @@ def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
 
     - ``depths`` of another length: ``widths`` and ``strides`` are cut or extended (:func:`resize_stages`);
     - ``block``: ``expansion`` takes the block's default; a basic block resets C to 1, d to 64, form to c;
-    - ``stem``: ``stem_width`` and ``input_size`` take the stem's defaults;
+    - ``stem``: ``input_size`` takes the stem's default (224² or 32²); the stem width stays, so a
+      valid spec stays valid (ResNet-18 with the CIFAR stem is the usual 64-channel CIFAR ResNet-18);
     - any change: a name given after a preset follows the architecture (``presets.follow_name``): the
       matching preset's name, or ``"<preset> (edited)"``; a person's own name stays.
 
@@ -291,11 +292,8 @@ def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
             out["expansion"] = default_expansion(changes["block"])
         if changes["block"] == "basic":
             out.update({k: v for k, v in (("cardinality", 1), ("base_width", 64), ("form", "c")) if follows(k)})
-    if "stem" in changes:
-        if follows("stem_width"):
-            out["stem_width"] = default_stem_width(changes["stem"])
-        if follows("input_size"):
-            out["input_size"] = list(default_input_size(changes["stem"]))
+    if "stem" in changes and follows("input_size"):
+        out["input_size"] = list(default_input_size(changes["stem"]))
     for key in ("depths", "widths", "strides", "input_size"):
         if isinstance(out.get(key), tuple):
             out[key] = list(out[key])

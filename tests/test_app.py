@@ -126,7 +126,7 @@ def test_the_fields_that_follow_an_edit_follow_it() -> None:
     a = analyze(get_preset("resnet34").edit(depths=(3, 4, 6)))
     assert _metrics(at)["Parameters"][1] == exact(a.params)
     at.button_group(key="build.stem").set_value("cifar").run()
-    assert (at.number_input(key="build.stem_width").value, at.number_input(key="build.input_size.1").value) == (16, 32)
+    assert (at.number_input(key="build.stem_width").value, at.number_input(key="build.input_size.1").value) == (64, 32)
 
 
 # --- Build: every view shows its own content ---------------------------------------------------------------

@@ -298,8 +298,11 @@ def test_edit_rederives_what_follows_from_the_change() -> None:
     basic = get_preset("resnext50_32x4d").edit(block="basic", depths=(2, 2, 2, 2))
     assert (basic.expansion, basic.cardinality, basic.base_width) == (1, 1, 64)
     assert basic.edit(name="resnet18") == get_preset("resnet18")
-    cifar = get_preset("resnet18").edit(stem="cifar")
-    assert (cifar.stem_width, cifar.input_size) == (16, (3, 32, 32))
+    cifar = get_preset("resnet18").edit(stem="cifar")  # the usual CIFAR ResNet-18: a 64-channel 3×3 stem
+    assert (cifar.stem_width, cifar.input_size) == (64, (3, 32, 32))
+    imagenet = get_preset("resnet20").edit(stem="imagenet")  # shortcut A still has no channels to shrink
+    assert (imagenet.stem_width, imagenet.input_size, imagenet.shortcut) == (16, (3, 224, 224), "A")
+    assert imagenet.edit(stem="cifar") == get_preset("resnet20")
     assert r50.edit(downsample_on="1x1").strides == r50.strides  # unrelated fields untouched
     # another number of stages cuts or extends widths and strides (a new stage doubles the last width)
     assert (r50.edit(depths=(1, 1)).widths, r50.edit(depths=(1, 1)).strides) == ((64, 128), (1, 2))
