@@ -87,6 +87,15 @@ class Term:
         return {"name": self.name, "count": self.count, "rule": self.rule}
 
 
+# The figures a tool may report beside its headline value: key → what a person reads.
+EXTRA_FIGURES = {
+    "activations": "activations (output elements, the tool's own count)",
+    "forward_backward_bytes": "torchinfo's \"Forward/backward pass size\" (bytes)",
+    "params_bytes": "torchinfo's \"Params size\" (bytes)",
+    "train_value": "forward + backward of out.sum() in train mode (FLOPs)",
+}
+
+
 @dataclass(frozen=True)
 class ToolCount:
     """What one tool reports for a spec, an input size and a batch.
@@ -122,15 +131,17 @@ class ToolCount:
     train_value: int | None = None
     train_terms: tuple[Term, ...] = ()
 
+    def extras(self) -> dict[str, int]:
+        """The figures of :data:`EXTRA_FIGURES` this tool reports."""
+        return {k: getattr(self, k) for k in EXTRA_FIGURES if getattr(self, k) is not None}
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON: value, unit, terms, and the optional figures only where the tool reports them."""
         out: dict[str, Any] = {
             "label": self.label, "version": self.version, "value": self.value, "unit": self.unit,
             "printed": self.printed, "terms": [t.to_dict() for t in self.terms], "sentence": self.sentence,
         }
-        for key in ("activations", "forward_backward_bytes", "params_bytes", "train_value"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
+        out.update(self.extras())
         if self.train_terms:
             out["train_terms"] = [t.to_dict() for t in self.train_terms]
         return out
@@ -613,6 +624,6 @@ def differences(macs: int, counts: dict[str, ToolCount], papers: dict[str, Paper
 
 
 __all__ = [
-    "CATEGORIES", "MAC_TERMS", "MAX_BATCH", "Difference", "category", "differences", "flop_counter_excess", "TOOLS", "TOOL_IDS", "PaperFigure", "Term", "Tool", "ToolCount", "check_batch_size",
+    "CATEGORIES", "EXTRA_FIGURES", "MAC_TERMS", "MAX_BATCH", "Difference", "category", "differences", "flop_counter_excess", "TOOLS", "TOOL_IDS", "PaperFigure", "Term", "Tool", "ToolCount", "check_batch_size",
     "flop_counter_string", "paper_figures", "paper_style", "ptflops_string", "tool_counts", "torchinfo_number",
 ]

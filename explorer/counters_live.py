@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .analysis import Analysis, analyze
-from .counters import TOOL_IDS, TOOLS, ToolCount, check_batch_size, tool_counts
+from .counters import EXTRA_FIGURES, TOOL_IDS, TOOLS, ToolCount, check_batch_size, tool_counts
 from .errors import SpecError
 from .spec import ArchSpec
 
@@ -40,7 +40,7 @@ _TOOL = {t.id: t for t in TOOLS}
 _MODULE = {"fvcore": "fvcore", "ptflops": "ptflops", "thop": "thop", "torchinfo": "torchinfo", "torch": "torch"}
 
 # Figures a tool can report; each is compared with the derived figure of the same name.
-FIGURES = ("value", "activations", "forward_backward_bytes", "params_bytes", "train_value")
+FIGURES = ("value", *EXTRA_FIGURES)
 Status = Literal["ok", "not installed", "skipped", "failed", "not run"]
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import Analysis, ArchSpec
-from explorer.counters import paper_figures, tool_counts
+from explorer.counters import EXTRA_FIGURES, paper_figures, tool_counts
 from explorer.vocab import exact
 from ui import work
 
@@ -58,9 +58,7 @@ def other_tools(spec: ArchSpec, analysis: Analysis) -> None:
         with st.expander(f"{c.label}: {c.printed}"):
             st.markdown(c.sentence)
             st.markdown("\n".join(f"- **{t.name}**: {t.count:,} — {t.rule}" for t in c.terms))
-            extras = [(k, getattr(c, k)) for k in ("activations", "forward_backward_bytes", "params_bytes",
-                                                    "train_value") if getattr(c, k) is not None]
-            if extras:
-                st.caption(" · ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in extras))
+            if c.extras():
+                st.caption(" · ".join(f"{EXTRA_FIGURES[k]}: {v:,}" for k, v in c.extras().items()))
     for p in paper_figures(spec).values():
         st.caption(p.sentence)
