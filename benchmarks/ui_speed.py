@@ -1,0 +1,403 @@
+"""How fast the app feels, measured in a real browser (Playwright + Debian's Chromium) against the real server.
+
+Three figures, each against its target:
+
+(a) **Cold deep link**: a new browser context (empty cache, new Streamlit session) opens a deep link to /build;
+    time from the server answering the page request (the navigation's ``responseStart``) to the first headline
+    number (``stMetricValue``) on screen, on a freshly started server (its first session: imports, caches) and
+    on a warm one. Median of N. Target ≤ 2.5 s.
+(b) **Edit → exact new result** on every Build view: the depth of stage 3 goes 6 → 7 → 6 … (the key press
+    that commits it starts the clock) until the Parameters metric shows the exact new count, computed here with
+    ``explorer.analyze``. Both ends are read in the page's own clock (a key listener and a DOM observer,
+    then the next animation frame), so Playwright's round trips are not counted. p50 and p95 of N edits per
+    view. Target p95 ≤ 250 ms on every view.
+(c) **Server script time per Build edit**: the server is started through this script, which wraps Streamlit's
+    ``exec_func_with_error_handling`` (the call that runs app.py and the page for one rerun, widget callbacks
+    included) with ``time.perf_counter``; the runs that (b)'s edits start are read back. Streamlit keeps no
+    such timing itself. Median per view and over all edits. Target ≤ 30 ms median.
+
+    .venv/bin/python benchmarks/ui_speed.py                 # prints the table
+    .venv/bin/python benchmarks/ui_speed.py --write         # and records it in benchmarks/README.md
+    .venv/bin/python benchmarks/ui_speed.py --edits 10 --cold 3 --warm 5   # quicker
+
+Loopback only; every server it starts is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from common import command, host, load_average, today, write_block  # noqa: E402 - beside this file; no torch
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - the flags of ../shared/STYLE.md, one place
+from ui.pages import BUILD_VIEWS  # noqa: E402 - every Build view the app offers
+
+ROOT = Path(__file__).resolve().parents[1]
+TITLE = "## How fast the app feels (`benchmarks/ui_speed.py`)"
+DEEP_LINK = "/build?preset=resnet50&downsample_on=1x1&view=Diagram&metric=flops"
+TARGET_COLD_S, TARGET_EDIT_MS, TARGET_SCRIPT_MS = 2.5, 250.0, 30.0
+PRESET, STAGE = "resnet50", 2  # edits change the depth of stage 3 (index 2) of ResNet-50: 6 ↔ 7
+
+# In the page's own clock: when Enter went down, when the first headline number appeared, and when the
+# Parameters metric first showed the count we wait for (then the next animation frame: on screen).
+OBSERVE = """
+window.__key = null; window.__want = null; window.__seen = null; window.__firstNumber = null;
+document.addEventListener('keydown', (e) => { if (e.key === 'Enter') window.__key = performance.now(); }, true);
+const parameters = () => {
+  for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const label = m.querySelector('[data-testid="stMetricLabel"]');
+    if (label && label.innerText.trim().startsWith('Parameters')) return m;
+  }
+  return null;
+};
+new MutationObserver(() => {
+  if (window.__firstNumber === null) {
+    const v = document.querySelector('[data-testid="stMetricValue"]');
+    if (v && v.innerText.trim() && v.getClientRects().length) {
+      const t = performance.now();
+      requestAnimationFrame(() => { window.__firstNumber = t; window.__firstPainted = performance.now(); });
+      window.__firstNumber = -1;  // seen; the frame fills in the times
+    }
+  }
+  if (window.__want !== null && window.__seen === null) {
+    const m = parameters();
+    const d = m && m.querySelector('[data-testid="stMetricDelta"]');
+    if (d && d.innerText.trim() === window.__want) {
+      window.__seen = -1;
+      requestAnimationFrame(() => { window.__seen = performance.now(); });
+    }
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+window.__states = [];
+new MutationObserver((records) => {
+  for (const r of records) window.__states.push(r.target.getAttribute('data-test-script-state'));
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+"""
+IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-testid="stSkeleton"]');
+}"""
+
+
+# --- the server, with each script run timed ----------------------------------------------------------
+def _serve(port: int, log: str) -> None:
+    """Run `streamlit run app.py` in this process, timing every script run into ``log`` (start, ms)."""
+    import streamlit.runtime.scriptrunner.script_runner as runner
+    from streamlit.web import cli
+
+    inner = runner.exec_func_with_error_handling
+
+    def timed(func: Any, ctx: Any) -> Any:
+        start = time.time()
+        t0 = time.perf_counter()
+        try:
+            return inner(func, ctx)
+        finally:
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(f"{start:.6f} {1000 * (time.perf_counter() - t0):.3f}\n")
+
+    runner.exec_func_with_error_handling = timed
+    os.chdir(ROOT)
+    sys.argv = ["streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+                "--server.address", "localhost"]
+    cli.main()
+
+
+@dataclasses.dataclass
+class Server:
+    """A server started by this script; ``runs(since, until)`` are its script runs started in that window."""
+
+    proc: subprocess.Popen
+    url: str
+    log: Path
+    started_s: float
+
+    def runs(self, since: float, until: float) -> list[float]:
+        if not self.log.exists():
+            return []
+        out = []
+        for line in self.log.read_text(encoding="utf-8").splitlines():
+            start, ms = line.split()
+            if since <= float(start) <= until:
+                out.append(float(ms))
+        return out
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.unlink(missing_ok=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(timeout_s: float = 120) -> Server:
+    """Start the app on a free loopback port through ``_serve``; returns once it answers its health check."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="ui_speed_runs_", suffix=".log")[1])
+    log.write_text("")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(log)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://localhost:{port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return Server(proc, url, log, time.perf_counter() - t0)
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+# --- the page ------------------------------------------------------------------------------------------
+def expected_params(depth: int, preset: str = PRESET, stage: int = STAGE) -> str:
+    """The exact parameter count the Build page shows for ``preset`` with ``depth`` blocks in ``stage``."""
+    from explorer import analyze, get_preset
+    from explorer.vocab import exact
+
+    spec = get_preset(preset)
+    depths = list(spec.depths)
+    depths[stage] = depth
+    return exact(analyze(spec.edit(depths=tuple(depths))).params)
+
+
+def settle(page: Any, since: int | None = None, timeout_ms: int = 60_000) -> None:
+    """Wait for the script run started after ``since`` (a count of state changes) to end and the page to draw."""
+    if since is not None:
+        try:
+            page.wait_for_function(f"window.__states.length > {since}", timeout=3_000)
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: no run started
+            pass
+    page.wait_for_function(IDLE, timeout=timeout_ms)
+
+
+def depth_field(page: Any, stage: int = STAGE) -> tuple[Any, int | None]:
+    """The widget of stage ``stage``'s depth: its own number box (key ``build.depths.<i>``) or the one text box
+    of all depths (key ``build.depths``: "3, 4, 6, 3") and the position in it."""
+    own = page.locator(f".st-key-build-depths-{stage} input")
+    if own.count():
+        return own.first, None
+    return page.locator(".st-key-build-depths input").first, stage
+
+
+def type_depth(page: Any, depth: int, stage: int = STAGE) -> str:
+    """Type ``depth`` as the stage's depth (not committed yet); returns what the field then holds."""
+    field, position = depth_field(page, stage)
+    if position is None:
+        text = str(depth)
+    else:
+        parts = [p.strip() for p in field.input_value().split(",")]
+        parts[position] = str(depth)
+        text = ", ".join(parts)
+    field.fill(text)
+    return text
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    """The q-quantile by the nearest-rank rule (p95 of 20 values is the 19th smallest)."""
+    s = sorted(values)
+    return s[max(0, min(len(s) - 1, -(-int(q * 100) * len(s) // 100) - 1))]
+
+
+def _edit(page: Any, depth: int, want: str, timeout_ms: int = 30_000) -> float | None:
+    """Commit ``depth`` as stage 3's depth with Enter; milliseconds until ``want`` is on screen, or None."""
+    type_depth(page, depth)
+    page.evaluate(f"window.__want = {want!r}; window.__seen = null; window.__key = null")
+    depth_field(page)[0].press("Enter")
+    try:
+        page.wait_for_function("window.__seen !== null && window.__seen >= 0", timeout=timeout_ms)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError
+        return None
+    return page.evaluate("window.__seen - window.__key")
+
+
+def cold_link(browser: Any, server: Server, link: str) -> float:
+    """Seconds from the server answering ``link`` to the first headline number on screen, in a new context."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context.add_init_script(OBSERVE)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}{link}", timeout=120_000)
+        page.wait_for_function("window.__firstNumber !== null && window.__firstNumber >= 0", timeout=120_000)
+        return page.evaluate("""() => (window.__firstPainted
+            - performance.getEntriesByType('navigation')[0].responseStart) / 1000""")
+    finally:
+        context.close()
+
+
+def edits(browser: Any, server: Server, n: int, views: Sequence[str]) -> dict[str, dict[str, list[float]]]:
+    """For each view: ``n`` edits of the stage-3 depth; each edit's milliseconds to the exact new count on
+    screen, and the server's script milliseconds of the runs it started."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context.add_init_script(OBSERVE)
+    page = context.new_page()
+    page.goto(f"{server.url}/build?preset={PRESET}", timeout=120_000)
+    settle(page, 0)
+    want = {d: expected_params(d) for d in (6, 7)}
+    out: dict[str, dict[str, list[float]]] = {}
+    depth_now = 6  # what the page holds, across views
+    try:
+        for view in views:
+            since = page.evaluate("window.__states.length")
+            page.locator(".st-key-build-view").get_by_role("radio", name=view, exact=True).click()
+            settle(page, since)
+            out[view] = {"ms": [], "script_ms": []}
+            for i in range(n + 1):  # the first edit in a view warms its caches: not counted
+                depth = 13 - depth_now  # 6 ↔ 7
+                since = page.evaluate("window.__states.length")
+                wall0 = time.time()
+                ms = _edit(page, depth, want[depth])
+                settle(page, since)
+                wall1 = time.time()
+                if ms is None:  # the page never showed the count: reported, not timed
+                    out[view].setdefault("lost", []).append(depth)
+                    print(f"  {view}: the edit to depth {depth} never showed {want[depth]} (page: "
+                          f"{page.locator('[data-testid=stMetricDelta]').first.inner_text()})", flush=True)
+                elif i > 0:
+                    out[view]["ms"].append(ms)
+                    out[view]["script_ms"].extend(server.runs(wall0, wall1))
+                depth_now = depth if ms is not None else 13 - depth
+                if len(out[view].get("lost", ())) > 3:
+                    raise RuntimeError(f"{view}: edits keep getting lost; the page shows "
+                                       f"{page.locator('[data-testid=stMetricDelta]').first.inner_text()}")
+        if depth_now != 6:  # leave the page as it was
+            type_depth(page, 6)
+            depth_field(page)[0].press("Enter")
+    finally:
+        context.close()
+    return out
+
+
+# --- the report -----------------------------------------------------------------------------------------
+def render(result: dict, cmd: str) -> str:
+    cold, warm, per_view = result["cold_s"], result["warm_s"], result["edits"]
+    all_script = [ms for v in per_view.values() for ms in v["script_ms"]]
+    worst = max(_pct(v["ms"], 0.95) for v in per_view.values() if v["ms"])
+    ok = lambda good: "met" if good else "**not met**"  # noqa: E731
+    lines = [
+        f"Command: `{cmd}`; {result['machine']}.", "",
+        "Measured in headless Chromium against the real server on loopback (server and browser share the cores). "
+        "(a) A new browser context opens the deep link: time from the server answering the page request "
+        "(`responseStart`) to the first headline number on screen. (b) The depth of stage 3 of ResNet-50 goes "
+        "6 → 7 → 6 …; time from the Enter key that commits it to the Parameters metric showing the exact new "
+        "count (both read in the page's clock, to the next frame; the first edit in each view is not counted). "
+        "(c) Server script time: the app's own runs, timed by wrapping Streamlit's `exec_func_with_error_handling` "
+        "(app.py + the page + widget callbacks) in the server process.", "",
+        f"**(a) Cold deep link** `{result['link']}` — first number after the server answers:", "",
+        "| server | runs | median s | min s | max s | target ≤ 2.5 s |", "|---|---:|---:|---:|---:|---|",
+        f"| freshly started (its first session) | {len(cold)} | {statistics.median(cold):.2f} | {min(cold):.2f} | "
+        f"{max(cold):.2f} | {ok(statistics.median(cold) <= TARGET_COLD_S)} |",
+        f"| warm (a new session each) | {len(warm)} | {statistics.median(warm):.2f} | {min(warm):.2f} | "
+        f"{max(warm):.2f} | {ok(statistics.median(warm) <= TARGET_COLD_S)} |", "",
+        f"**(b) Edit → exact new result** and **(c) server script time per edit**, {result['n']} edits per view:", "",
+        "| Build view | edit p50 ms | edit p95 ms | p95 ≤ 250 ms | script median ms | script p95 ms |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    lost = {view: len(v["lost"]) for view, v in per_view.items() if v.get("lost")}
+    for view, v in per_view.items():
+        p95 = _pct(v["ms"], 0.95)
+        lines.append(f"| {view} | {statistics.median(v['ms']):.0f} | {p95:.0f} | {ok(p95 <= TARGET_EDIT_MS)} | "
+                     f"{statistics.median(v['script_ms']):.1f} | {_pct(v['script_ms'], 0.95):.1f} |")
+    lines += [
+        "", f"Targets: cold deep link ≤ {TARGET_COLD_S} s — {ok(statistics.median(cold) <= TARGET_COLD_S)} "
+        f"(fresh server), {ok(statistics.median(warm) <= TARGET_COLD_S)} (warm); edit p95 ≤ {TARGET_EDIT_MS:.0f} ms "
+        f"on every view — {ok(worst <= TARGET_EDIT_MS)} (worst view {worst:.0f} ms); server script time ≤ "
+        f"{TARGET_SCRIPT_MS:.0f} ms median — {ok(statistics.median(all_script) <= TARGET_SCRIPT_MS)} "
+        f"({statistics.median(all_script):.1f} ms over {len(all_script)} edits).",
+    ]
+    if lost:
+        lines += ["", "Edits whose new count never appeared within 30 s (not timed): "
+                  + ", ".join(f"{view} {k}" for view, k in lost.items()) + "."]
+    return "\n".join(lines)
+
+
+def machine_line(load_at_start: float) -> str:
+    """The host, its load at the start and the end, Streamlit's version, the date."""
+    import streamlit
+
+    return f"{host(load_at_start)}; Streamlit {streamlit.__version__}, headless Chromium; {today()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cold", type=int, default=5, help="freshly started servers for (a) (default 5)")
+    parser.add_argument("--warm", type=int, default=10, help="new sessions on a warm server for (a) (default 10)")
+    parser.add_argument("--edits", type=int, default=20, help="counted edits per Build view for (b), (c) (default 20)")
+    parser.add_argument("--views", nargs="+", default=list(BUILD_VIEWS), help="Build views to edit on (default all)")
+    parser.add_argument("--link", default=DEEP_LINK, help=f"the deep link of (a) (default {DEEP_LINK})")
+    parser.add_argument("--write", action="store_true", help="record the result in benchmarks/README.md")
+    parser.add_argument("--serve", nargs=2, metavar=("PORT", "LOG"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        _serve(int(args.serve[0]), args.serve[1])
+        return 0
+    if min(args.cold, args.warm, args.edits) < 1 or max(args.cold, args.warm) > 50 or args.edits > 500:
+        parser.error("--cold and --warm take 1 to 50, --edits 1 to 500")
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    result: dict[str, Any] = {"link": args.link, "n": args.edits, "cold_s": [], "warm_s": []}
+    load_at_start = load_average()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            print(f"(a) cold deep link {args.link}", flush=True)
+            for i in range(args.cold):
+                server = start_server()
+                try:
+                    result["cold_s"].append(cold_link(browser, server, args.link))
+                finally:
+                    server.stop()
+                print(f"  fresh server {i + 1}: {result['cold_s'][-1]:.2f} s (server up in {server.started_s:.1f} s)",
+                      flush=True)
+            server = start_server()
+            try:
+                cold_link(browser, server, args.link)  # its first session: the server is warm from now on
+                for i in range(args.warm):
+                    result["warm_s"].append(cold_link(browser, server, args.link))
+                print(f"  warm server: median {statistics.median(result['warm_s']):.2f} s over {args.warm}",
+                      flush=True)
+                print(f"(b, c) {args.edits} edits per view", flush=True)
+                result["edits"] = edits(browser, server, args.edits, args.views)
+            finally:
+                server.stop()
+        finally:
+            browser.close()
+    result["machine"] = machine_line(load_at_start)
+    block = render(result, command("ui_speed.py", argv))
+    print()
+    print(block)
+    if args.write:
+        write_block("ui_speed", "cpu", TITLE, block)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
