@@ -142,14 +142,16 @@ def ratio_chart(c: Comparison, ratios: Sequence[Any], key: str = "macs") -> go.F
     rounds, with its confidence interval as whiskers)."""
     names = [f"{i + 1}. {a.name}" for i, a in enumerate(c.analyses)]
     fig = go.Figure()
-    fig.add_bar(x=names, y=[c.ratio(a, "macs") for a in c.analyses], name=f"{METRICS[key].unit} (exact)",
-                customdata=[[_value(a, key)] for a in c.analyses],
+    work = [c.ratio(a, "macs") for a in c.analyses]
+    fig.add_bar(x=names, y=work, name=f"{METRICS[key].unit} (exact)", text=[f"{v:.3g}×" for v in work],
+                textposition="outside", customdata=[[_value(a, key)] for a in c.analyses],
                 hovertemplate="%{x}<br>%{y:.3f}× the first<br>%{customdata[0]:,} " + METRICS[key].unit
                 + "<extra></extra>")
     lows = [1.0] + [r.low for r in ratios]
     highs = [1.0] + [r.high for r in ratios]
     meds = [1.0] + [r.median for r in ratios]
-    fig.add_bar(x=names, y=meds, name="latency (measured)",
+    fig.add_bar(x=names, y=meds, name="latency (measured)", text=[f"{m:.3g}×" for m in meds],
+                textposition="inside", insidetextanchor="middle",
                 error_y={"type": "data", "symmetric": False, "array": [h - m for h, m in zip(highs, meds)],
                          "arrayminus": [m - lo for m, lo in zip(meds, lows)]},
                 customdata=[[lo, h] for lo, h in zip(lows, highs)],
@@ -157,9 +159,15 @@ def ratio_chart(c: Comparison, ratios: Sequence[Any], key: str = "macs") -> go.F
                 "<extra></extra>")
     fig.add_hline(y=1, line_dash="dot")
     fig.update_layout(barmode="group", title=f"{METRICS[key].unit} are not speed: both relative to "
-                      f"{c.base.name}", xaxis_title="configuration", yaxis_title="× the first configuration",
+                      f"{c.base.name}", xaxis_title="configuration",
+                      yaxis={"title": "× the first configuration", "range": [0, _headroom(work + highs)]},
                       height=_HEIGHT + 20, margin={"t": 60}, legend={"orientation": "h", "y": -0.2})
     return fig
+
+
+def _headroom(values: Sequence[float]) -> float:
+    """The top of a ratio axis: room above the tallest bar (or whisker) for its label."""
+    return max(max(values), 1.0) * 1.18
 
 
 def relative_chart(c: Comparison, measured: Any | None = None, key: str = "macs") -> go.Figure:
@@ -176,9 +184,12 @@ def relative_chart(c: Comparison, measured: Any | None = None, key: str = "macs"
                     error_y={"type": "data", "symmetric": False, "array": [measured.high - measured.median],
                              "arrayminus": [measured.median - measured.low]},
                     hovertemplate="latency: %{y:.3f}× (CI " + f"{measured.low:.3f}–{measured.high:.3f})<extra></extra>")
-    fig.add_hline(y=1, line_dash="dot", annotation_text=c.base.name, annotation_position="bottom right")
+    fig.add_hline(y=1, line_dash="dot")
+    fig.add_annotation(x=1, xref="paper", xanchor="left", y=1, text=f"= {c.base.name}", showarrow=False)  # beside the plot
+    tops = values + ([measured.high] if measured is not None else [])
     fig.update_layout(title=f"{a.name} relative to {c.base.name}", yaxis={"title": f"× {c.base.name}",
-                      "rangemode": "tozero"}, height=_HEIGHT, margin={"t": 60, "b": 40}, showlegend=False)
+                      "range": [0, _headroom(tops)]}, height=_HEIGHT, margin={"t": 60, "b": 40, "r": 110},
+                      showlegend=False)
     return fig
 
 

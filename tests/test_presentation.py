@@ -127,11 +127,27 @@ def test_comparison_and_design_charts() -> None:
     assert [sum(t.y) for t in fig.data] == [a.macs for a in c.analyses]
     rel = relative_chart(c)
     assert list(rel.data[0].y) == [c.ratio(c.analyses[1], k) for k in ("params", "macs", "activations")]
+    assert rel.layout.yaxis.range[1] > max(rel.data[0].y)  # room for the labels above the tallest bar
+    assert [a.text for a in rel.layout.annotations] == ["= resnet50"]
     card = cardinality_chart(table2(), 69_632, "flops")
     assert list(card.data[1].y) == [2 * w.macs for w in table2()]
     rows = table3_rows(50)
     err = error_chart(rows, "Table 3", ("top-1 error %",))
     assert list(err.data[0].y) == [23.9, 23.0, 22.6, 22.3, 22.2]
+
+
+def test_ratio_chart_labels_every_bar_and_keeps_the_whiskers_inside() -> None:
+    from explorer.charts import ratio_chart
+    from explorer.latency import Ratio
+
+    c = Comparison((analyze(get_preset("resnet20")), analyze(get_preset("resnet56"))))
+    r = Ratio("resnet56", "resnet20", median=2.6, low=2.52, high=2.67, coverage=0.95, rounds=94)
+    fig = ratio_chart(c, [r])
+    work, time = fig.data
+    assert list(work.y) == [1.0, c.analyses[1].macs / c.analyses[0].macs]
+    assert list(work.text) == ["1×", f"{work.y[1]:.3g}×"] and list(time.text) == ["1×", "2.6×"]
+    assert list(time.error_y.array) == pytest.approx([0, 0.07]) and list(time.error_y.arrayminus) == pytest.approx([0, 0.08])
+    assert fig.layout.yaxis.range[1] > max(work.y) > max(time.y) + time.error_y.array[1]
 
 
 def test_sweep_chart_ticks_are_the_batch_sizes() -> None:
