@@ -220,7 +220,7 @@ def test_memory_budget_refusals_are_messages(monkeypatch: pytest.MonkeyPatch) ->
     at = _view(_build(), "Latency")
     at.button(key="build.measure").click().run()
     _ok(at)
-    assert at.error[0].value.startswith("memory: running resnet50 at batch 1") and "1 MiB budget" in at.error[0].value
+    assert at.error[0].value.startswith("**Memory** — running resnet50 at batch 1") and "1 MiB budget" in at.error[0].value
 
 
 # --- uploads ----------------------------------------------------------------------------------------------

@@ -755,7 +755,8 @@ def test_uploads_refused_beside_the_uploader(app: App, tmp_path: Path) -> None:
 
 # --- 7. a click during a long measurement stops it and keeps the partial result -----------------------------
 def test_click_during_measurement_keeps_partial_result(app: App) -> None:
-    app.open(f"/compare?compare=resnet20,resnet32&view=Latency&threads={ONE_THREAD}")
+    # networks slow enough (≥ 6 rounds of ~0.5 s at one thread) that the click lands long before the end
+    app.open(f"/compare?compare=resnet50,resnet101&view=Latency&threads={ONE_THREAD}")
     button = app.keyed("compare.measure", "button")
     app.wait(button)
     since = app.mark()
@@ -769,7 +770,7 @@ def test_click_during_measurement_keeps_partial_result(app: App) -> None:
     assert "Stopped early" in notes or "before the first timed run" in notes, app.alerts()
     text = app.page.inner_text("[data-testid='stMain']")
     if "Stopped early" in notes:  # the partial result: the verdict sentence of the runs made so far
-        assert re.search(r"resnet32 has [\d.]+× the (MACs|FLOPs) of resnet20 and (takes|shows)", text), text[-2000:]
+        assert re.search(r"resnet101 has [\d.]+× the (MACs|FLOPs) of resnet50 and (takes|shows)", text), text[-2000:]
 
 
 # --- 8. a comparison with a verdict ----------------------------------------------------------------------

@@ -71,7 +71,10 @@ LIBRARY_FIELDS: dict[str, Field] = {**SPEC_FIELDS, **SETTINGS_FIELDS, **SWEEP_FI
 
 def error_text(e: ExplorerError) -> str:
     """A library error as the person reads it: the field's visible label, then the reason."""
-    return f"**{label_of(e.field, LIBRARY_FIELDS)}** — {e.reason}" if e.field else e.reason
+    if not e.field:
+        return e.reason
+    label = label_of(e.field, LIBRARY_FIELDS)  # a field's label, or a resource's name such as "memory"
+    return f"**{label[:1].upper()}{label[1:]}** — {e.reason}"
 
 
 def field_message(error: SpecError | None, fields: dict[str, Field], *names: str) -> None:
