@@ -335,6 +335,8 @@ def test_fig3_lab_measures_its_defaults() -> None:
     _ok(at)
     assert not at.error
     assert any("Form (a) takes" in m.value and "form c" in m.value for m in at.markdown)
+    caption = next(c.value for c in at.caption if "on cpu (" in c.value)
+    assert ", float32, batch 1, 1 thread(s)." in caption and caption.count("batch") == 1, caption  # said once
 
 
 def test_design_page_shows_both_framings_and_the_three_tables() -> None:

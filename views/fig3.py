@@ -104,9 +104,10 @@ if report is not None:
         from explorer.equivalence import equivalence, time_forms
 
         key = (C, d, channels, size, settings)
+        timing = settings.edit(batch_size=1, min_runs=6, max_seconds=30)  # one block, one image
         timed = work.button("Measure the three forms", "fig3.measure", "fig3.latency", key, lambda p, stop: equivalence(
-            C, d, channels, size, timing=settings.edit(batch_size=1, min_runs=6, max_seconds=30), progress=p,
-            should_stop=stop), type="primary", icon=":material/timer:")
+            C, d, channels, size, timing=timing, progress=p, should_stop=stop), type="primary",
+            icon=":material/timer:")
         if timed is not None and timed.ratios:
             ratio = {"a": timed.ratios[0], "b": timed.ratios[1]}
             st.dataframe(pd.DataFrame([{
@@ -118,12 +119,12 @@ if report is not None:
             } for f in FORMS]), hide_index=True)
             for f in "ab":
                 st.markdown(f"- Form ({f}) takes {ratio[f].phrase()}, with the same {unit()}.")
-            st.caption(f"{timed.subject}, batch 1, float32, on {settings.where()}.")
+            st.caption(f"{timed.subject}, on {timing.where()}.")
 
         st.subheader("Where the time goes, form by form")
         profiles = work.button("Time every layer of each form", "fig3.layers", "fig3.layer_times", key,
-                               lambda p, stop: time_forms(C, d, channels, size, settings=settings.edit(
-                                   batch_size=1, min_runs=8, max_seconds=30), progress=p, should_stop=stop),
+                               lambda p, stop: time_forms(C, d, channels, size, settings=timing.edit(min_runs=8),
+                                                          progress=p, should_stop=stop),
                                icon=":material/timer:",
                                help="hooks around every module of the three blocks, interleaved; a few seconds")
         if profiles:
