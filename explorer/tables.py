@@ -62,9 +62,9 @@ def rollup_frame(rollups: Sequence[Rollup], metric: str = "macs", level: str = "
         level: [r.name for r in rollups],
         COLUMNS["out_shape"]: [shape(r.out_shape) for r in rollups],
         COLUMNS["params"]: params,
-        "% of parameters": [round(100 * p / total_p, 2) for p in params],
+        "% params": [round(100 * p / total_p, 2) for p in params],
         unit: macs,
-        f"% of {unit}": [round(100 * m / total_m, 2) for m in macs],
+        f"% {unit}": [round(100 * m / total_m, 2) for m in macs],
         COLUMNS["activations"]: [r.activations for r in rollups],
         COLUMNS["other_ops"]: [r.other_ops for r in rollups],
     })
@@ -80,7 +80,7 @@ def kinds_frame(analysis: Analysis, metric: str = "macs") -> pd.DataFrame:
         "Layers": [v["count"] for v in kinds.values()],
         COLUMNS["params"]: [v["params"] for v in kinds.values()],
         unit: [multiply_adds(v["macs"], metric) for v in kinds.values()],
-        f"% of {unit}": [round(100 * multiply_adds(v["macs"], metric) / total, 2) for v in kinds.values()],
+        f"% {unit}": [round(100 * multiply_adds(v["macs"], metric) / total, 2) for v in kinds.values()],
         COLUMNS["activations"]: [v["activations"] for v in kinds.values()],
     })
 

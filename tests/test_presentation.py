@@ -57,7 +57,7 @@ def test_layer_stage_block_and_kind_tables_add_up(spec, metric: str) -> None:  #
     for frame, level in ((rollup_frame(a.stages, metric), "Stage"), (rollup_frame(a.blocks, metric, "Block"), "Block")):
         _clean(frame)
         assert frame["Parameters"].sum() == a.params and frame[unit].sum() == factor * a.macs
-        assert frame["% of parameters"].sum() == pytest.approx(100, abs=0.005 * len(frame))  # each rounded to 0.01
+        assert frame["% params"].sum() == pytest.approx(100, abs=0.005 * len(frame))  # each rounded to 0.01
         assert frame[level].tolist() == [r.name for r in (a.stages if level == "Stage" else a.blocks)]
     kinds = kinds_frame(a, metric)
     _clean(kinds)

@@ -123,9 +123,9 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     for p in profiles:
         for g in p.groups("kind"):
             rows.append({"Kind": g.name, "Configuration": p.name, "ms": round(g.median_ms, 3),
-                         "% of time": round(100 * g.share, 1), "% of MACs": round(100 * g.mac_share, 1),
+                         "% time": round(100 * g.share, 1), "% MACs": round(100 * g.mac_share, 1),
                          "GMAC/s": round(g.achieved_macs_per_s / 1e9, 1)})
-    frame = pd.DataFrame(rows).pivot_table(index="Kind", columns="Configuration", values=["ms", "% of time", "GMAC/s"],
+    frame = pd.DataFrame(rows).pivot_table(index="Kind", columns="Configuration", values=["ms", "% time", "GMAC/s"],
                                            sort=False)
     frame.columns = [f"{metric_} · {config}" for metric_, config in frame.columns]
     st.dataframe(frame.reset_index(), hide_index=True)

@@ -107,8 +107,8 @@ def show_profile(profile, key: str) -> None:  # noqa: ANN001 - an explorer.layer
     c2.plotly_chart(share_bars(profile.groups("stage"), "Time and MACs per stage", "stage"), key=f"{key}.time_stages")
     st.plotly_chart(roofline_chart(profile), key=f"{key}.roofline")
     frame = pd.DataFrame([{
-        "Layer": r.name, "Kind": r.kind, "Median ms": round(r.median_ms, 4), "% of time": round(100 * r.share, 2),
-        "MACs": r.macs, "% of MACs": round(100 * r.mac_share, 2), "GMAC/s": round(r.achieved_macs_per_s / 1e9, 2),
+        "Layer": r.name, "Kind": r.kind, "Median ms": round(r.median_ms, 4), "% time": round(100 * r.share, 2),
+        "MACs": r.macs, "% MACs": round(100 * r.mac_share, 2), "GMAC/s": round(r.achieved_macs_per_s / 1e9, 2),
         "Roofline bound GMAC/s": round(r.bound_macs_per_s / 1e9, 2), "MACs per byte": round(r.intensity, 2),
         "Bytes moved": r.bytes,
     } for r in profile.layers])
