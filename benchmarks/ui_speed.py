@@ -20,6 +20,9 @@ Three figures, each against its target:
     .venv/bin/python benchmarks/ui_speed.py --write         # and records it in benchmarks/README.md
     .venv/bin/python benchmarks/ui_speed.py --edits 10 --cold 3 --warm 5   # quicker
 
+For scale, (b) is also measured on Streamlit's floor: a page with one text box and one metric (``FLOOR_APP``),
+served and edited the same way, so the table shows how much of an edit's time is the page's own.
+
 Loopback only; every server it starts is stopped at the end.
 """
 
@@ -47,6 +50,14 @@ from ui.pages import BUILD_VIEWS  # noqa: E402 - every Build view the app offers
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "## How fast the app feels (`benchmarks/ui_speed.py`)"
 DEEP_LINK = "/build?preset=resnet50&downsample_on=1x1&view=Diagram&metric=flops"
+# The least a Streamlit page can do for the same edit: the depths box and the exact Parameters count.
+FLOOR_APP = """import streamlit as st
+from explorer import analyze, get_preset
+from explorer.vocab import exact
+text = st.text_input("Depths", "3, 4, 6, 3", key="build.depths")
+spec = get_preset("resnet50").edit(depths=tuple(int(x) for x in text.split(",")))
+st.metric("Parameters", "", delta=exact(analyze(spec).params))
+"""
 TARGET_COLD_S, TARGET_EDIT_MS, TARGET_SCRIPT_MS = 2.5, 250.0, 30.0
 PRESET, STAGE = "resnet50", 2  # edits change the depth of stage 3 (index 2) of ResNet-50: 6 ↔ 7
 
@@ -94,8 +105,8 @@ IDLE = """() => {
 
 
 # --- the server, with each script run timed ----------------------------------------------------------
-def _serve(port: int, log: str) -> None:
-    """Run `streamlit run app.py` in this process, timing every script run into ``log`` (start, ms)."""
+def _serve(port: int, log: str, app: str = "app.py") -> None:
+    """Run `streamlit run APP` in this process, timing every script run into ``log`` (start, ms)."""
     import streamlit.runtime.scriptrunner.script_runner as runner
     from streamlit.web import cli
 
@@ -112,7 +123,8 @@ def _serve(port: int, log: str) -> None:
 
     runner.exec_func_with_error_handling = timed
     os.chdir(ROOT)
-    sys.argv = ["streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+    sys.path.insert(0, str(ROOT))
+    sys.argv = ["streamlit", "run", app, "--server.port", str(port), "--server.headless", "true",
                 "--server.address", "localhost"]
     cli.main()
 
@@ -151,13 +163,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(timeout_s: float = 120) -> Server:
-    """Start the app on a free loopback port through ``_serve``; returns once it answers its health check."""
+def start_server(timeout_s: float = 120, app: str = "app.py") -> Server:
+    """Start ``app`` on a free loopback port through ``_serve``; returns once it answers its health check."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="ui_speed_runs_", suffix=".log")[1])
     log.write_text("")
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(log)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(log), app], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + timeout_s
@@ -251,23 +263,25 @@ def cold_link(browser: Any, server: Server, link: str) -> float:
         context.close()
 
 
-def edits(browser: Any, server: Server, n: int, views: Sequence[str]) -> dict[str, dict[str, list[float]]]:
-    """For each view: ``n`` edits of the stage-3 depth; each edit's milliseconds to the exact new count on
-    screen, and the server's script milliseconds of the runs it started."""
+def edits(browser: Any, server: Server, n: int, views: Sequence[str] | None) -> dict[str, dict[str, list[float]]]:
+    """For each Build view (or, with ``views`` None, the one page ``server`` serves): ``n`` edits of the stage-3
+    depth; each edit's milliseconds to the exact new count on screen, and the server's script milliseconds of
+    the runs it started."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     context.add_init_script(OBSERVE)
     page = context.new_page()
-    page.goto(f"{server.url}/build?preset={PRESET}", timeout=120_000)
+    page.goto(f"{server.url}/build?preset={PRESET}" if views is not None else server.url, timeout=120_000)
     settle(page, 0)
     want = {d: expected_params(d) for d in (6, 7)}
     out: dict[str, dict[str, list[float]]] = {}
     depth_now = 6  # what the page holds, across views
     try:
-        for view in views:
-            since = page.evaluate("window.__states.length")
-            page.locator(".st-key-build-view").get_by_role("radio", name=view, exact=True).click()
-            settle(page, since)
-            out[view] = {"ms": [], "script_ms": []}
+        for view in views if views is not None else [None]:
+            if view is not None:
+                since = page.evaluate("window.__states.length")
+                page.locator(".st-key-build-view").get_by_role("radio", name=view, exact=True).click()
+                settle(page, since)
+            got = out[view or "floor"] = {"ms": [], "script_ms": []}
             for i in range(n + 1):  # the first edit in a view warms its caches: not counted
                 depth = 13 - depth_now  # 6 ↔ 7
                 since = page.evaluate("window.__states.length")
@@ -276,14 +290,14 @@ def edits(browser: Any, server: Server, n: int, views: Sequence[str]) -> dict[st
                 settle(page, since)
                 wall1 = time.time()
                 if ms is None:  # the page never showed the count: reported, not timed
-                    out[view].setdefault("lost", []).append(depth)
+                    got.setdefault("lost", []).append(depth)
                     print(f"  {view}: the edit to depth {depth} never showed {want[depth]} (page: "
                           f"{page.locator('[data-testid=stMetricDelta]').first.inner_text()})", flush=True)
                 elif i > 0:
-                    out[view]["ms"].append(ms)
-                    out[view]["script_ms"].extend(server.runs(wall0, wall1))
+                    got["ms"].append(ms)
+                    got["script_ms"].extend(server.runs(wall0, wall1))
                 depth_now = depth if ms is not None else 13 - depth
-                if len(out[view].get("lost", ())) > 3:
+                if len(got.get("lost", ())) > 3:
                     raise RuntimeError(f"{view}: edits keep getting lost; the page shows "
                                        f"{page.locator('[data-testid=stMetricDelta]').first.inner_text()}")
         if depth_now != 6:  # leave the page as it was
@@ -292,6 +306,18 @@ def edits(browser: Any, server: Server, n: int, views: Sequence[str]) -> dict[st
     finally:
         context.close()
     return out
+
+
+def floor_edits(browser: Any, n: int) -> dict[str, list[float]]:
+    """(b) and (c) on ``FLOOR_APP``: what any Streamlit page pays for the same edit on this machine."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = Path(folder) / "floor.py"
+        app.write_text(FLOOR_APP, encoding="utf-8")
+        server = start_server(app=str(app))
+        try:
+            return edits(browser, server, n, None)["floor"]
+        finally:
+            server.stop()
 
 
 # --- the report -----------------------------------------------------------------------------------------
@@ -324,6 +350,11 @@ def render(result: dict, cmd: str) -> str:
         p95 = _pct(v["ms"], 0.95)
         lines.append(f"| {view} | {statistics.median(v['ms']):.0f} | {p95:.0f} | {ok(p95 <= TARGET_EDIT_MS)} | "
                      f"{statistics.median(v['script_ms']):.1f} | {_pct(v['script_ms'], 0.95):.1f} |")
+    floor = result.get("floor")
+    if floor and floor["ms"]:
+        lines.append(f"| *for scale: a page with only the depths box and the Parameters metric* | "
+                     f"{statistics.median(floor['ms']):.0f} | {_pct(floor['ms'], 0.95):.0f} | | "
+                     f"{statistics.median(floor['script_ms']):.1f} | {_pct(floor['script_ms'], 0.95):.1f} |")
     lines += [
         "", f"Targets: cold deep link ≤ {TARGET_COLD_S} s — {ok(statistics.median(cold) <= TARGET_COLD_S)} "
         f"(fresh server), {ok(statistics.median(warm) <= TARGET_COLD_S)} (warm); edit p95 ≤ {TARGET_EDIT_MS:.0f} ms "
@@ -353,10 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", nargs="+", default=list(BUILD_VIEWS), help="Build views to edit on (default all)")
     parser.add_argument("--link", default=DEEP_LINK, help=f"the deep link of (a) (default {DEEP_LINK})")
     parser.add_argument("--write", action="store_true", help="record the result in benchmarks/README.md")
-    parser.add_argument("--serve", nargs=2, metavar=("PORT", "LOG"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=3, metavar=("PORT", "LOG", "APP"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        _serve(int(args.serve[0]), args.serve[1])
+        _serve(int(args.serve[0]), args.serve[1], args.serve[2])
         return 0
     if min(args.cold, args.warm, args.edits) < 1 or max(args.cold, args.warm) > 50 or args.edits > 500:
         parser.error("--cold and --warm take 1 to 50, --edits 1 to 500")
@@ -388,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
                 result["edits"] = edits(browser, server, args.edits, args.views)
             finally:
                 server.stop()
+            print(f"(b, c) {args.edits} edits on Streamlit's floor (one text box, one metric)", flush=True)
+            result["floor"] = floor_edits(browser, args.edits)
         finally:
             browser.close()
     result["machine"] = machine_line(load_at_start)
