@@ -8,6 +8,7 @@ rather than None, and yes/no rather than True/False.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -157,7 +158,43 @@ def layer_diff_frame(base: Analysis, other: Analysis, metric: str = "macs") -> p
     return frame
 
 
+# --- measured figures: whole networks and layer by layer (results of explorer.latency / explorer.layer_time) ----
+def latency_frame(results: Sequence[Any], ratios: Sequence[Any]) -> pd.DataFrame:
+    """One row per configuration of an interleaved measurement: its times, and its time against the first as the
+    median of the per-round ratios with the interval (``explorer.latency.paired_ratios``)."""
+    return pd.DataFrame([{
+        COLUMNS["config"]: r.name, "Median ms": round(r.median_ms, 3), "p10 ms": round(r.p10_ms, 3),
+        "p90 ms": round(r.p90_ms, 3), "Runs": r.runs, "Images/s": round(r.throughput, 1),
+        "× the first (95% CI)": "1 (baseline)" if i == 0 else
+        f"{ratios[i - 1].median:.3g} ({ratios[i - 1].low:.3g}–{ratios[i - 1].high:.3g})",
+    } for i, r in enumerate(results)])
+
+
+def layer_times_frame(profile: Any) -> pd.DataFrame:
+    """One row per timed layer of a ``LayerProfile``, in forward order: its time and share, its MACs and share,
+    the rate it reached and its roofline bound (GMAC/s = 10^9 MACs per second), intensity and bytes moved."""
+    return pd.DataFrame([{
+        COLUMNS["name"]: r.name, COLUMNS["kind"]: r.kind, "Median ms": round(r.median_ms, 4),
+        "% time": round(100 * r.share, 2), COLUMNS["macs"]: r.macs, "% MACs": round(100 * r.mac_share, 2),
+        "GMAC/s": round(r.achieved_macs_per_s / 1e9, 2), "Roofline bound GMAC/s": round(r.bound_macs_per_s / 1e9, 2),
+        "MACs per byte": round(r.intensity, 2), "Bytes moved": r.bytes,
+    } for r in profile.layers])
+
+
+def kind_times_frame(profiles: Sequence[Any]) -> pd.DataFrame:
+    """Per kind of layer, the profiles side by side (numbered as in the comparison): each one's ms, % of its time
+    and GMAC/s; empty where a profile has no layer of that kind, or the kind does no multiply-adds."""
+    kinds = list(dict.fromkeys(g.name for p in profiles for g in p.groups("kind")))
+    out = pd.DataFrame({COLUMNS["kind"]: kinds})
+    for i, p in enumerate(profiles):
+        by, name = {g.name: g for g in p.groups("kind")}, f"{i + 1}. {p.name}"
+        for column, value in (("ms", lambda g: round(g.median_ms, 3)), ("% time", lambda g: round(100 * g.share, 1)),
+                              ("GMAC/s", lambda g: round(g.achieved_macs_per_s / 1e9, 1) if g.macs else None)):
+            out[f"{column} · {name}"] = pd.array([value(by[k]) if k in by else None for k in kinds], dtype="Float64")
+    return out
+
+
 __all__ = [
-    "NA", "compare_frame", "kind_compare_frame", "kinds_frame", "layer_diff_frame", "layers_frame", "rollup_frame",
-    "stage_compare_frame", "yes_no",
+    "NA", "compare_frame", "kind_compare_frame", "kind_times_frame", "kinds_frame", "latency_frame",
+    "layer_diff_frame", "layer_times_frame", "layers_frame", "rollup_frame", "stage_compare_frame", "yes_no",
 ]

@@ -130,6 +130,34 @@ def test_the_profile_as_json_and_its_sentences(profiles: list[LayerProfile]) -> 
     assert "ms" in why  # form a of the same block: its convs and its sums take the extra time
 
 
+def test_the_tables_of_measured_times(profiles: list[LayerProfile]) -> None:
+    from explorer.latency import paired_ratios
+    from explorer.tables import NA, kind_times_frame, latency_frame, layer_times_frame
+
+    tiny, form_a, resnet20 = profiles
+    rows = layer_times_frame(resnet20)
+    assert list(rows["Layer"]) == [r.name for r in analyze(get_preset("resnet20")).layers]
+    assert list(rows["MACs"]) == [r.macs for r in resnet20.layers]
+    conv = rows[rows["Layer"] == "layer1.0.conv1"].iloc[0]
+    row = next(r for r in resnet20.layers if r.name == "layer1.0.conv1")
+    assert conv["GMAC/s"] == round(row.macs / (row.median_ms / 1000) / 1e9, 2) and conv["Bytes moved"] == row.bytes
+    assert rows["% time"].sum() == pytest.approx(100, abs=0.005 * len(rows))
+    side = kind_times_frame([tiny, form_a])
+    assert list(side.columns[1:4]) == ["ms · 1. tiny", "% time · 1. tiny", "GMAC/s · 1. tiny"]
+    kinds = list(side["Kind"])
+    assert "grouped 3×3 conv" in kinds and "path sum" in kinds  # form a sums its paths: its own kind
+    grouped = kinds.index("grouped 3×3 conv")
+    assert side["ms · 2. tiny"].isna()[grouped]  # form a has no grouped conv: empty, not "None" or 0
+    assert side["% time · 1. tiny"].sum() == pytest.approx(100, abs=0.05 * len(side))
+    relu = kinds.index("ReLU")
+    assert side["GMAC/s · 1. tiny"].isna()[relu]  # no multiply-adds, no rate
+    ratios = paired_ratios([tiny.end_to_end, form_a.end_to_end])
+    table = latency_frame([tiny.end_to_end, form_a.end_to_end], ratios)
+    assert list(table["× the first (95% CI)"]) == [
+        "1 (baseline)", f"{ratios[0].median:.3g} ({ratios[0].low:.3g}–{ratios[0].high:.3g})"]
+    assert list(table["Runs"]) == [tiny.runs, form_a.runs] and NA not in table.to_string()
+
+
 def test_bad_input_is_named() -> None:
     with pytest.raises(SpecError, match="^specs: "):
         time_layers([])

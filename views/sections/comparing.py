@@ -13,6 +13,7 @@ import streamlit as st
 
 from explorer import ArchSpec, ExplorerError
 from explorer.comparison import Comparison
+from explorer.tables import kind_times_frame, latency_frame
 from explorer.vocab import METRICS, binary, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
@@ -88,12 +89,7 @@ def latency(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
         ratios = paired_ratios(results)
         _verdicts(c, ratios, settings.where())
         st.plotly_chart(ratio_chart(c, ratios, metric()), key="compare.ratio_chart")
-        st.dataframe(pd.DataFrame([{
-            "Configuration": r.name, "Median ms": round(r.median_ms, 3), "p10 ms": round(r.p10_ms, 3),
-            "p90 ms": round(r.p90_ms, 3), "Runs": r.runs, "Images/s": round(r.throughput, 1),
-            "× the first (95% CI)": "1 (baseline)" if i == 0 else
-            f"{ratios[i - 1].median:.3g} ({ratios[i - 1].low:.3g}–{ratios[i - 1].high:.3g})",
-        } for i, r in enumerate(results)]), hide_index=True)
+        st.dataframe(latency_frame(results, ratios), hide_index=True)
 
 
 def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
@@ -119,16 +115,7 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     _verdicts(c, ratios, settings.where(), " end to end")
     for p, r in zip(profiles[1:], ratios):
         st.markdown("Why: " + "; ".join(explain(profiles[0], p)) + ".")
-    rows = []
-    for p in profiles:
-        for g in p.groups("kind"):
-            rows.append({"Kind": g.name, "Configuration": p.name, "ms": round(g.median_ms, 3),
-                         "% time": round(100 * g.share, 1), "% MACs": round(100 * g.mac_share, 1),
-                         "GMAC/s": round(g.achieved_macs_per_s / 1e9, 1)})
-    frame = pd.DataFrame(rows).pivot_table(index="Kind", columns="Configuration", values=["ms", "% time", "GMAC/s"],
-                                           sort=False)
-    frame.columns = [f"{metric_} · {config}" for metric_, config in frame.columns]
-    st.dataframe(frame.reset_index(), hide_index=True)
+    st.dataframe(kind_times_frame(profiles), hide_index=True)
     for p in profiles:
         st.caption(f"{p.name}: {p.summary()}")
 

@@ -94,9 +94,9 @@ def time_per_layer(spec: ArchSpec, analysis: Analysis) -> None:
 
 def show_profile(profile, key: str) -> None:  # noqa: ANN001 - an explorer.layer_time.LayerProfile
     """A profile's finding, its shares per kind and stage, the roofline and the per-layer table with CSV."""
-    import pandas as pd
 
     from explorer.charts import roofline_chart, share_bars
+    from explorer.tables import layer_times_frame
     from explorer.vocab import slug
 
     st.markdown(f"**{profile.finding()}**")
@@ -106,12 +106,7 @@ def show_profile(profile, key: str) -> None:  # noqa: ANN001 - an explorer.layer
                     key=f"{key}.time_kinds")
     c2.plotly_chart(share_bars(profile.groups("stage"), "Time and MACs per stage", "stage"), key=f"{key}.time_stages")
     st.plotly_chart(roofline_chart(profile), key=f"{key}.roofline")
-    frame = pd.DataFrame([{
-        "Layer": r.name, "Kind": r.kind, "Median ms": round(r.median_ms, 4), "% time": round(100 * r.share, 2),
-        "MACs": r.macs, "% MACs": round(100 * r.mac_share, 2), "GMAC/s": round(r.achieved_macs_per_s / 1e9, 2),
-        "Roofline bound GMAC/s": round(r.bound_macs_per_s / 1e9, 2), "MACs per byte": round(r.intensity, 2),
-        "Bytes moved": r.bytes,
-    } for r in profile.layers])
+    frame = layer_times_frame(profile)
     st.download_button("Download the per-layer times (CSV)", frame.to_csv(index=False),
                        f"{slug(profile.name)}_layer_times.csv", "text/csv", key=f"{key}.profile_csv",
                        icon=":material/download:")
