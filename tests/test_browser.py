@@ -606,6 +606,10 @@ def test_layout_fits(app: App) -> None:
             app.wait(app.page.locator("h1").first)
             if name == "Build" and size is SMALL:
                 app.screenshot("build_1100x800")
+                scroller = app.page.locator('[data-testid="stDataFrame"] .dvn-scroller').first  # the stage table
+                app.wait(scroller)
+                widths = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
+                assert widths[0] <= widths[1] + 1, f"the stage table scrolls sideways at 1100×800: {widths}"
             cut = app.page.evaluate(CUT)
             if cut:
                 cut_off[f"{name} at {size['width']}×{size['height']}"] = cut
@@ -763,7 +767,8 @@ def test_click_during_measurement_keeps_partial_result(app: App) -> None:
     button.click()
     app.page.wait_for_function("""() => { const b = document.querySelector('[data-testid="stProgress"]');
         return b && /timing/.test(b.innerText); }""", timeout=TIMEOUT_MS)
-    app.option("app.metric", "FLOPs").click()  # another control, while it runs
+    other = "FLOPs" if app.checked("app.metric") == "MACs" else "MACs"  # the tab may inherit an earlier choice
+    app.option("app.metric", other).click()  # another control, while it runs
     app.settle(since, timeout=MEASURE_TIMEOUT_MS)
     assert not app.problems(), app.problems()
     notes = " ".join(app.alerts("Info"))
