@@ -763,14 +763,19 @@ def test_click_during_measurement_keeps_partial_result(app: App) -> None:
     app.open(f"/compare?compare=resnet50,resnet101&view=Latency&threads={ONE_THREAD}")
     button = app.keyed("compare.measure", "button")
     app.wait(button)
+    before = app.checked("app.metric")
+    assert before in ("MACs", "FLOPs"), before
+    other = "FLOPs" if before == "MACs" else "MACs"  # a change, whatever the tab started with
     since = app.mark()
     button.click()
     app.page.wait_for_function("""() => { const b = document.querySelector('[data-testid="stProgress"]');
         return b && /timing/.test(b.innerText); }""", timeout=TIMEOUT_MS)
-    other = "FLOPs" if app.checked("app.metric") == "MACs" else "MACs"  # the tab may inherit an earlier choice
     app.option("app.metric", other).click()  # another control, while it runs
+    app.page.wait_for_function(r"""() => { const t = document.querySelector('[data-testid="stMain"]').innerText;
+        return /Stopped early|before the first timed run|has [\d.]+× the/.test(t); }""", timeout=MEASURE_TIMEOUT_MS)
     app.settle(since, timeout=MEASURE_TIMEOUT_MS)
     assert not app.problems(), app.problems()
+    assert app.checked("app.metric") == other  # the click was not lost
     notes = " ".join(app.alerts("Info"))
     assert "Stopped early" in notes or "before the first timed run" in notes, app.alerts()
     text = app.page.inner_text("[data-testid='stMain']")
