@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import links, pages, style  # noqa: F401 - ui.pages registers every page's link parameters
+from ui import cache, links, pages, style  # noqa: F401 - ui.pages registers every page's link parameters
 
 st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
 
@@ -19,3 +19,4 @@ page = st.navigation(
 style.apply()
 links.apply_once(page.url_path)
 page.run()
+cache.freeze_loaded()  # after the page: what it imported stays out of the collector's full passes

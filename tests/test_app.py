@@ -418,3 +418,25 @@ def test_library_errors_read_with_the_label_the_person_sees() -> None:
     with pytest.raises(SpecError) as e:
         get_preset("resnet18").edit(widths=[64, 0, 256, 512])
     assert error_text(e.value).startswith("**Width · stage 2** — ")
+
+
+def test_the_server_freezes_its_heap_once_per_wave_of_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector's full passes skip what was loaded (they cost 60–150 ms of an edit before; see ui.cache)."""
+    import gc
+
+    from ui import cache
+
+    collects: list[int] = []
+    monkeypatch.setattr(cache, "_frozen_modules", 0)
+    monkeypatch.setattr(gc, "collect", lambda *a: collects.append(1) or 0)
+    try:
+        cache.freeze_loaded()
+        frozen = gc.get_freeze_count()
+        assert frozen > 0 and collects == [1]
+        cache.freeze_loaded()  # nothing new imported: no second full pass
+        assert collects == [1]
+        monkeypatch.setattr(cache, "_frozen_modules", len(sys.modules) - 21)  # as if 21 modules had come since
+        cache.freeze_loaded()
+        assert collects == [1, 1]
+    finally:
+        gc.unfreeze()
