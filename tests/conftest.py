@@ -128,3 +128,14 @@ def browser(chromium: str):  # noqa: ANN201
         b.close()
 
 
+@pytest.fixture(scope="module")
+def one_thread() -> Iterator[None]:
+    """One intra-op torch thread for a module's tests, restored afterwards: on this shared 2-core machine OpenMP
+    threads waiting on each other make small passes 5–50× slower. A module opts in with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``; torch is imported only then."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -137,15 +137,6 @@ def test_flop_counter_training_count_is_the_reference_formula_without_groups(nam
     assert c.train_value == 3 * 2 * (3 * a.macs - a.layers[0].macs)
 
 
-@pytest.fixture
-def one_thread():
-    """Run torch on one thread, as counters_live does: a shared CPU makes small multi-threaded passes crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_printed_strings_are_the_tools_own_output(capsys, one_thread) -> None:
     spec, size = get_preset("resnet18"), (3, 64, 64)
     c = tool_counts(spec, size)

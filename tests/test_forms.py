@@ -32,13 +32,7 @@ SHAPES = list(_firsts.values())
 RESNEXT_SHAPES = [n for n in SHAPES if get_preset(n).cardinality > 1]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Thousands of tiny per-path convs are much faster on one thread of this 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _rel(value: torch.Tensor, ref: torch.Tensor) -> float:

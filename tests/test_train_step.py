@@ -7,7 +7,6 @@ the dtype autocast gives a conv) and from ``train_cost`` for the estimate that i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -28,13 +27,7 @@ WIDER = dataclasses.replace(TINY, name="wider", widths=(16,))
 FAST = Settings(warmup=1, min_runs=3, min_seconds=0, max_seconds=20, threads=1, batch_size=2)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    """One intra-op thread for what runs outside the measurement (building): two busy cores punish more."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- results agree with their raw times ---------------------------------------------------------------

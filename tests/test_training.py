@@ -11,7 +11,6 @@ import json
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -43,13 +42,7 @@ SLOW = {"resnext101_32x4d", "resnext101_32x8d", "resnext101_64x4d", "resnext101_
         "wide_resnet101_2"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    """One intra-op thread: on two busy cores, OpenMP threads waiting on each other make these runs 5-50× slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- what torch says --------------------------------------------------------------------------------
