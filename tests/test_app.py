@@ -129,6 +129,39 @@ def test_the_fields_that_follow_an_edit_follow_it() -> None:
     assert (at.number_input(key="build.stem_width").value, at.number_input(key="build.input_size.1").value) == (64, 32)
 
 
+def test_an_invalid_or_empty_list_changes_no_other_field() -> None:
+    r50 = get_preset("resnet50")
+    widths, strides = ", ".join(map(str, r50.widths)), ", ".join(map(str, r50.strides))
+    at = _build("resnet50")
+    for typed, message in (("", "**Depth** — needs 1 to 8 stages, got 0"),
+                           ("3, 4, 6, 3, 3, 3, 3, 3, 3", "**Depth** — needs 1 to 8 stages, got 9")):
+        at.text_input(key="build.depths").input(typed).run()
+        _ok(at)
+        assert at.error[0].value == message
+        assert (at.text_input(key="build.widths").value, at.text_input(key="build.strides").value) == (widths, strides)
+        assert at.text_input(key="build.name").value == "resnet50"  # the name does not follow an invalid entry
+        assert _metrics(at)["Parameters"][1] == exact(R50)  # the last valid results stay
+    at.text_input(key="build.depths").input("3, 4, 6, 3").run()  # typed back: the whole architecture is back
+    assert not at.error and not at.warning and at.title[0].value == "Build — resnet50"
+    at.text_input(key="build.widths").input("").run()  # an empty widths box: the depths stay
+    assert at.text_input(key="build.depths").value == "3, 4, 6, 3"
+    assert at.error[0].value == "**Width** — needs one width per stage (4 stages), got 0"
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("3, ², 6, 3", "**Depth · stage 2** — must be an integer, got str '²'"),
+    ("3, ①, 6, 3", "**Depth · stage 2** — must be an integer, got str '①'"),
+    ("3, -128, 6, 3", "**Depth · stage 2** — must be between 1 and 1000, got -128"),
+    ("3, 2.5, 6, 3", "**Depth · stage 2** — must be an integer, got float 2.5"),
+])
+def test_a_list_entry_that_is_not_a_whole_number_is_named(typed: str, message: str) -> None:
+    at = _build()
+    at.text_input(key="build.depths").input(typed).run()
+    _ok(at)
+    assert at.error[0].value == message
+    assert _metrics(at)["Parameters"][1] == exact(R50)
+
+
 # --- Build: every view shows its own content ---------------------------------------------------------------
 def test_stages_view_tables_add_up() -> None:
     at = _view(_build(), "Stages")

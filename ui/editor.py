@@ -17,7 +17,8 @@ from explorer import ArchSpec, SpecError, get_preset, list_presets
 from explorer.fields import label_of
 from explorer.spec import MAX_STAGES, SPEC_FIELDS, edit_data
 
-from .state import DRAFT, PRESET_BOX, STAGE_FIELDS, draft, list_value, load_spec, set_draft, widget_key
+from .state import (DRAFT, PRESET_BOX, STAGE_FIELDS, draft, list_value, load_spec, set_draft, valid_spec,
+                    widget_key)
 
 F = SPEC_FIELDS
 
@@ -32,7 +33,21 @@ def _change(name: str) -> None:
         value = [ss.get(widget_key(name, i)) for i in range(3)]
     else:
         value = ss.get(widget_key(name))
-    set_draft(edit_data(before, {name: value}))
+    set_draft(edit_data(before, {name: value}) if _own_error(name, value) is None else {**before, name: value})
+
+
+def _own_error(name: str, value: Any) -> SpecError | None:
+    """What is wrong with ``value`` itself, judged by the library on the last valid spec changed only there.
+
+    An entry that is invalid by itself (an empty depths box, nine stages, a width of 0) changes no other field:
+    it goes into the draft as typed, and every other field keeps its last valid value, so nothing the person built
+    is lost and typing a valid value back restores the whole architecture. A valid entry runs the one edit rule.
+    """
+    try:
+        ArchSpec.from_dict(edit_data(valid_spec().to_dict(), {name: value}))
+    except SpecError as e:
+        return e if (e.field or "").split("[")[0] == name else None
+    return None
 
 
 def _choose_preset() -> None:

@@ -11,6 +11,7 @@ validated, which every page reads as "the Build page's architecture".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,10 +140,19 @@ def list_text(value: Any) -> str:
 
 
 def list_value(text: str) -> list[Any]:
-    """What a per-stage text box says: whole numbers where they are, the typed words where they are not (so the
-    validation names the stage: "Depth · stage 2 — must be an integer, got str 'x'")."""
+    """What a per-stage text box says: numbers where they are (``-128`` and ``2.5`` too, so the field's own check
+    names the stage and says what is wrong), the typed words where they are not ("Depth · stage 2 — must be an
+    integer, got str '²'"). Only ASCII digits are numbers: ``'²'.isdigit()`` is true but ``int('²')`` fails."""
     parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    return [int(p) if p.isdigit() and len(p) <= 12 else p for p in parts]
+    return [_number(p) for p in parts]
+
+
+def _number(part: str) -> Any:
+    if re.fullmatch(r"[+-]?[0-9]{1,12}", part):
+        return int(part)
+    if re.fullmatch(r"[+-]?[0-9]{1,12}\.[0-9]{1,9}", part):
+        return float(part)
+    return part
 
 
 def validate(data: dict[str, Any]) -> tuple[ArchSpec | None, SpecError | None]:
