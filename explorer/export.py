@@ -12,6 +12,7 @@ from .errors import SpecError
 from .spec import ArchSpec
 
 FORMATS = ("json", "py", "onnx")
+ONNX_INLINE_LIMIT = 2**31 - 2**26  # protobuf's 2 GiB, less room for the graph itself
 NETS = Path(__file__).with_name("nets.py")
 # The lines of nets.py that describe its one network: from the comment above CONFIG to INPUT_SIZE.
 _CONFIG_BLOCK = re.compile(r"^# The network this file builds.*?^INPUT_SIZE = .*?$", re.M | re.S)
@@ -41,10 +42,14 @@ def onnx_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxscript"))
 
 
-def export_onnx(spec: ArchSpec, path: str | Path, opset: int = 18, *, budget: float | None = None) -> Path:
+def export_onnx(spec: ArchSpec, path: str | Path, opset: int = 18, *, budget: float | None = None,
+                seed: int = 0) -> Path:
     """Export the (randomly initialized) network to ONNX; needs the optional onnx and onnxscript packages.
 
-    The memory budget is checked (by ``build_model``) before anything is built; ``budget`` as there.
+    The weights are drawn with ``seed`` (the global random state is left as it was), so one spec always gives
+    the same network: ``torch.manual_seed(seed); build_model(spec)`` is the model in the file. BN is folded into
+    the convs by the exporter's optimizer. The memory budget is checked (by ``build_model``) before anything is
+    built; ``budget`` as there.
     """
     from .analysis import analyze
     from .guard import check_memory
@@ -58,7 +63,30 @@ def export_onnx(spec: ArchSpec, path: str | Path, opset: int = 18, *, budget: fl
 
     from .model import build_model
 
-    model = build_model(spec, budget=budget).eval()
-    x = torch.randn(1, *spec.input_size)
-    torch.onnx.export(model, (x,), str(path), opset_version=opset, input_names=["image"], output_names=["logits"])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_model(spec, budget=budget).eval()
+        x = torch.randn(1, *spec.input_size)
+    # One self-contained file (the weights inside), which is what a download must be; only a network past the
+    # 2 GiB protobuf limit gets its weights in a ``<file>.data`` beside it.
+    inline = sum(t.numel() * t.element_size() for t in model.state_dict().values()) < ONNX_INLINE_LIMIT
+    torch.onnx.export(model, (x,), str(path), opset_version=opset, input_names=["image"], output_names=["logits"],
+                      external_data=not inline)
     return Path(path)
+
+
+def onnx_bytes(spec: ArchSpec, opset: int = 18, *, budget: float | None = None, seed: int = 0) -> bytes:
+    """The ONNX file of ``spec`` as bytes, self-contained (``onnx.load`` and onnxruntime open it alone).
+
+    Refuses a network whose weights pass the 2 GiB protobuf limit, which cannot be one file.
+    """
+    import tempfile
+
+    from .analysis import analyze
+
+    if 4 * analyze(spec).params >= ONNX_INLINE_LIMIT:
+        raise SpecError("format", "an ONNX file holds at most 2 GiB of weights; this network needs an external "
+                        "data file (python -m explorer export --format onnx -o FILE writes both)")
+    with tempfile.TemporaryDirectory() as d:
+        path = export_onnx(spec, Path(d) / "model.onnx", opset, budget=budget, seed=seed)
+        return path.read_bytes()

@@ -139,3 +139,29 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def onnx_outputs_vs_torch(data: bytes, spec: Any, seed: int = 0) -> float:
+    """Open ONNX ``data`` alone (no file beside it) with ``onnx.load`` and onnxruntime, run one random image, and
+    return the largest difference from the torch model the file was exported from
+    (``torch.manual_seed(seed); build_model(spec)``, see ``explorer.export.export_onnx``)."""
+    import io
+
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    import torch
+
+    from explorer import build_model
+
+    onnx.checker.check_model(onnx.load(io.BytesIO(data)), full_check=True)  # loads every weight: none is external
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_model(spec).eval()
+    x = torch.randn(1, *spec.input_size, generator=torch.Generator().manual_seed(1))  # the file takes batch 1
+    with torch.inference_mode():
+        want = model(x).numpy()
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    assert got.shape == want.shape, (got.shape, want.shape)
+    return float(np.abs(got - want).max() / max(1e-12, float(np.abs(want).max())))

@@ -757,6 +757,19 @@ def test_uploads_refused_beside_the_uploader(app: App, tmp_path: Path) -> None:
     assert any("Loaded example_spec.json" in t for t in app.alerts("Success")), app.alerts()
 
 
+def test_the_onnx_download_opens_alone_and_computes_what_torch_computes(app: App) -> None:
+    """The downloaded file is all there is: ``onnx.load`` and onnxruntime open it, with torch's outputs."""
+    pytest.importorskip("onnxruntime")
+    from tests.conftest import onnx_outputs_vs_torch
+
+    app.open("/build?preset=resnet20&view=Spec%20%26%20export")
+    with app.page.expect_download(timeout=MEASURE_TIMEOUT_MS) as download:
+        app.act(app.wait(app.keyed("build.onnx_download", "button")).click, start_ms=1_000)
+    assert download.value.suggested_filename == "resnet20.onnx"
+    data = Path(download.value.path()).read_bytes()
+    assert onnx_outputs_vs_torch(data, get_preset("resnet20")) < 1e-4
+
+
 # --- 7. a click during a long measurement stops it and keeps the partial result -----------------------------
 def test_click_during_measurement_keeps_partial_result(app: App) -> None:
     # networks slow enough (≥ 6 rounds of ~0.5 s at one thread) that the click lands long before the end

@@ -120,3 +120,16 @@ def test_diagram_labels_are_escaped_and_the_name_never_drawn() -> None:
     assert _q('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
     svg = network_svg(dataclasses.replace(VARIANTS[4], name='<script>alert("x")</script>'))
     assert "script" not in svg and "quote" not in network_svg(VARIANTS[4])
+
+
+@pytest.mark.parametrize("spec", [get_preset("resnet20"), dataclasses.replace(get_preset("resnext50_32x4d"),
+                                                                           depths=(1, 1, 1, 1), input_size=(3, 64, 64))])
+def test_onnx_bytes_are_one_self_contained_file_equal_to_torch(spec: ArchSpec, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from explorer.export import onnx_bytes
+    from tests.conftest import onnx_outputs_vs_torch
+
+    data = onnx_bytes(spec)
+    assert onnx_outputs_vs_torch(data, spec) < 1e-4  # relative to the largest logit; BN folded into the convs
+    path = export_onnx(spec, tmp_path / "m.onnx")  # the CLI's file: the same bytes, nothing beside it
+    assert path.read_bytes() == data and sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
