@@ -6,7 +6,10 @@ Sources: ResNet, He et al., CVPR 2016 (arXiv 1512.03385); ResNeXt, Xie et al., C
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 RESNET_PAPER = "ResNet paper (arXiv 1512.03385)"
 RESNEXT_PAPER = "ResNeXt paper (arXiv 1611.05431)"
@@ -69,7 +72,8 @@ def _t3(depth: int, cardinality: int, **kwargs: object) -> Reported:
 REPORTED: dict[str, tuple[Reported, ...]] = {
     "resnet18": (
         _tv(11_689_512, 1_814_073_344, "69.758/89.078"),
-        Reported(RESNET_PAPER, None, 1.8e9, 27.88, None, note="Table 1 FLOPs; top-1 error, Table 2 (10-crop)"),
+        Reported(RESNET_PAPER, None, 1.8e9, None, None, note="Table 1 FLOPs. Its Table 2 error (27.88% top-1) is of "
+                 "ResNet-18 with option A shortcuts: set Shortcut to A to see it"),
     ),
     "resnet34": (
         _tv(21_797_672, 3_663_761_408, "73.314/91.420"),
@@ -113,7 +117,68 @@ REPORTED: dict[str, tuple[Reported, ...]] = {
     "resnet56": (Reported(RESNET_PAPER, 0.85e6, None, 6.97, note="CIFAR-10 test error, Table 6"),),
     "resnet110": (Reported(RESNET_PAPER, 1.7e6, None, 6.43, note="CIFAR-10 test error, Table 6"),),
     "resnet1202": (Reported(RESNET_PAPER, 19.4e6, None, 7.93, note="CIFAR-10 test error, Table 6"),),
+    # The ResNet paper's ImageNet networks that torchvision has not (Tables 2 and 3: 10-crop top-1/top-5 error).
+    "resnet18_A": (Reported(RESNET_PAPER, None, 1.8e9, 27.88, None,
+                            note="Table 1 FLOPs; top-1 error, Table 2 (10-crop; option A shortcuts)"),),
+    "resnet34_A": (Reported(RESNET_PAPER, None, 3.6e9, 25.03, 7.76,
+                            note="Table 1 FLOPs; 10-crop error, Tables 2 and 3 (option A: zero-padded identity)"),),
+    "resnet34_C": (Reported(RESNET_PAPER, None, 3.6e9, 24.19, 7.40,
+                            note="Table 1 FLOPs; 10-crop error, Table 3 (option C: a projection on every block)"),),
+    "plain18": (Reported(RESNET_PAPER, None, 1.8e9, 27.94, None,
+                         note="Table 1 FLOPs; top-1 error, Table 2 (10-crop): the 18-layer plain baseline"),),
+    "plain34": (Reported(RESNET_PAPER, None, 3.6e9, 28.54, 10.02,
+                         note="Table 1 FLOPs; 10-crop error, Tables 2 and 3: the degradation baseline, worse than "
+                         "plain-18"),),
+    "resnet50_v1": (Reported(RESNET_PAPER, None, 3.8e9, 22.85, 6.71, note="Table 1 FLOPs; 10-crop error, Table 3: "
+                             "the paper's own stride placement (on the first 1×1)"),),
+    "resnet101_v1": (Reported(RESNET_PAPER, None, 7.6e9, 21.75, 6.05, note="Table 1 FLOPs; 10-crop error, Table 3: "
+                              "the paper's own stride placement (on the first 1×1)"),),
+    "resnet152_v1": (Reported(RESNET_PAPER, None, 11.3e9, 21.43, 5.71, note="Table 1 FLOPs; 10-crop error, Table 3: "
+                              "the paper's own stride placement (on the first 1×1)"),),
+    # CIFAR-10 plain nets (§4.2): only curves, in Fig. 6 (left); no table prints their errors.
+    **{f"plain{6 * n + 2}": (Reported(RESNET_PAPER, note=f"Fig. 6 (left): CIFAR-10 training and test error curves "
+                                      f"of plain-{6 * n + 2}, no table; deeper plain nets have higher training and "
+                                      "test error than plain-20 throughout (the degradation problem)"),)
+       for n in (3, 5, 7, 9)},
 }
+
+
+def _paper_nets() -> dict[str, Any]:
+    """The networks the papers report that are no preset, as specs (a preset edited): each is found by its
+    structure, whatever the person calls it."""
+    from .presets import get_preset
+
+    def net(name: str, base: str, **changes: Any) -> tuple[str, Any]:
+        return name, dataclasses.replace(get_preset(base), name=name, **changes)
+
+    return dict([
+        net("resnet18_A", "resnet18", shortcut="A"), net("resnet34_A", "resnet34", shortcut="A"),
+        net("resnet34_C", "resnet34", shortcut="C"),
+        net("plain18", "resnet18", shortcut="none"), net("plain34", "resnet34", shortcut="none"),
+        *(net(f"resnet{d}_v1", f"resnet{d}", downsample_on="1x1") for d in (50, 101, 152)),
+        *(net(f"plain{6 * n + 2}", f"resnet{6 * n + 2}", shortcut="none") for n in (3, 5, 7, 9)),
+    ])
+
+
+def _structure(spec: Any) -> tuple:
+    return tuple(getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "name")
+
+
+@lru_cache(maxsize=1)
+def _by_structure() -> dict[tuple, str]:
+    from .presets import get_preset, list_presets
+
+    specs = {**{n: get_preset(n) for n in list_presets() if n in REPORTED}, **_paper_nets()}
+    return {_structure(spec): name for name, spec in specs.items()}
+
+
+def match(spec: Any) -> str | None:
+    """The name under which a source reports this very network (its structure, not its name), or None.
+
+    ResNet-34 with shortcut C is ``"resnet34_C"``; a CIFAR ResNet-20 without shortcuts is ``"plain20"``; a
+    renamed ResNet-50 is ``"resnet50"``.
+    """
+    return _by_structure().get(_structure(spec))
 
 CONVENTION_NOTES = (
     "The papers' 'FLOPs' and torchvision's 'GFLOPS' are multiply-adds of conv and linear layers: our MACs. "
@@ -130,13 +195,24 @@ def reported(name: str) -> tuple[Reported, ...]:
     return REPORTED.get(name, ())
 
 
+def printed(r: Reported) -> str:
+    """A source's multiply-adds as it prints them, in its own words: torchvision's "4.089 GFLOPS", the papers'
+    "3.8×10⁹ FLOPs" (both mean multiply-adds: our MACs, whatever the MACs/FLOPs switch shows)."""
+    if r.macs is None:
+        return "—"
+    if r.source == TORCHVISION:
+        return f"{r.macs / 1e9:.3f} GFLOPS"
+    return f"{r.macs / 1e9:.1f}×10⁹ FLOPs"
+
+
 def source_rows(name: str, params: int, macs: int, metric: str = "macs") -> list[dict[str, object]]:
-    """'Paper says / we compute' rows for a preset: each source's figures beside ours, and the difference.
+    """'Paper says / we compute' rows for a reported network: each source's figures beside ours, and the difference.
 
     Every accuracy is turned into an error (100 − accuracy), so one column compares like with like; the
-    note says which it was. Missing figures are "—". ``metric`` shows multiply-adds as MACs or FLOPs.
+    note says which it was. Missing figures are "—". Each source's multiply-adds are shown as printed (see
+    :func:`printed`); ours in the unit of ``metric`` (MACs or FLOPs); the difference is the same in either.
     """
-    from .vocab import METRICS, multiply_adds, si
+    from .vocab import METRICS, multiply_adds
 
     unit = METRICS[metric].unit
     rows = []
@@ -152,13 +228,12 @@ def source_rows(name: str, params: int, macs: int, metric: str = "macs") -> list
         rows.append({
             "Source": r.source,
             "Parameters reported": "—" if r.params is None else f"{r.params:,}" if isinstance(r.params, int)
-            else si(r.params),
+            else f"{r.params / 1e6:g}M",
             "Parameters ours": f"{params:,}",
             "Δ parameters %": delta(params, r.params),
-            f"{unit} reported": "—" if r.macs is None else f"{multiply_adds(r.macs, metric):,}"
-            if isinstance(r.macs, int) else si((2 if metric == "flops" else 1) * r.macs),
+            "Multiply-adds as printed": printed(r),
             f"{unit} ours": f"{multiply_adds(macs, metric):,}",
-            f"Δ {unit} %": delta(macs, r.macs),
+            "Δ multiply-adds %": delta(macs, r.macs),
             "Top-1 error %": err(r.top1),
             "Top-5 error %": err(r.top5),
         })

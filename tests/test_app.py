@@ -197,6 +197,39 @@ def test_papers_view_sets_sources_beside_ours_as_errors() -> None:
     assert "3,857,973,248" in _text(at)  # the stride-placement sentence
 
 
+@pytest.mark.parametrize(("preset", "shortcut", "top1", "top5"), [
+    ("plain34", None, "28.54", "10.02"),  # ResNet paper Tables 2 and 3: the degradation baseline
+    ("plain18", None, "27.94", "—"),  # Table 2
+    ("resnet34", "A", "25.03", "7.76"),  # Table 3, option A (also Table 2)
+    ("resnet34", "C", "24.19", "7.4"),  # Table 3, option C
+    ("resnet18", "A", "27.88", "—"),  # Table 2 is of option A
+    ("resnet20", "none", "—", "—"),  # the CIFAR plain-20 of Fig. 6: curves only, said in the note
+])
+def test_papers_view_finds_every_reported_network_by_structure(preset: str, shortcut: str | None, top1: str,
+                                                               top5: str) -> None:
+    at = _build(preset)
+    if shortcut:
+        at.selectbox(key="build.shortcut").select(shortcut).run()
+    at.text_input(key="build.name").input("my net").run()  # a name of one's own: the structure still matches
+    _view(at, "Papers & torchvision")
+    assert "No published figures" not in _text(at)
+    paper = at.dataframe[0].value
+    paper = paper[paper["Source"] == "ResNet paper (arXiv 1512.03385)"].iloc[0]
+    assert (paper["Top-1 error %"], paper["Top-5 error %"]) == (top1, top5)
+    if preset == "resnet20":
+        assert "Fig. 6" in _text(at) and paper["Parameters ours"] == exact(analyze(get_preset("resnet20")).params)
+
+
+def test_papers_figures_stay_as_printed_under_the_flops_switch() -> None:
+    at = _view(_build("resnext50_32x4d"), "Papers & torchvision")
+    at.button_group(key="app.metric").set_value("flops").run()
+    table = at.dataframe[0].value
+    row = table[table["Source"] == "ResNeXt paper (arXiv 1611.05431)"].iloc[0]
+    assert row["Multiply-adds as printed"] == "4.2×10⁹ FLOPs"  # the paper's Table 1, its own convention
+    assert row["FLOPs ours"] == exact(2 * 4_230_479_872)
+    assert row["Δ multiply-adds %"] == f"{100 * (4_230_479_872 - 4.2e9) / 4.2e9:+.2f}"  # like with like: MACs
+
+
 def test_other_tools_view_lists_every_tool_and_the_papers() -> None:
     at = _view(_build(), "Other tools")
     table = at.dataframe[0].value

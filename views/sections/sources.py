@@ -8,7 +8,6 @@ import streamlit as st
 from explorer import Analysis, ArchSpec, analyze, reference
 from explorer.errors import ResourceError
 from explorer.guard import check_memory
-from explorer.presets import preset_of
 from explorer.vocab import METRICS, exact, multiply_adds
 from ui import cache
 from ui.state import metric
@@ -19,17 +18,18 @@ from .counts import number_columns
 def papers(spec: ArchSpec, analysis: Analysis) -> None:
     """What the papers and torchvision report, beside our numbers, and why the stride placement matters."""
     m = metric()
-    preset = preset_of(spec)
-    if preset and reference.reported(preset):
-        rows = reference.source_rows(preset, analysis.params, analysis.macs, m)
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
-        for i, r in enumerate(reference.reported(preset), 1):
+    name = reference.match(spec)  # by structure: ResNet-34 with shortcut C is Table 3's, whatever its name
+    if name:
+        rows = reference.source_rows(name, analysis.params, analysis.macs, m)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="build.papers_table")
+        for i, r in enumerate(reference.reported(name), 1):
             st.caption(f"{i}. **{r.source}** — {r.note}")
         for note in reference.CONVENTION_NOTES:
             st.markdown(f"- {note}")
     else:
-        st.info("No published figures for this architecture: it is not one of the papers' or torchvision's networks. "
-                "Pick a preset to compare with what they report.", icon=":material/info:")
+        st.info("No published figures for this architecture: it is none of the networks the papers or torchvision "
+                "report (compared by structure, whatever its name). Pick a preset to compare with what they report.",
+                icon=":material/info:")
     if spec.block == "bottleneck":
         other = spec.edit(downsample_on="1x1" if spec.downsample_on == "3x3" else "3x3")
         unit = METRICS[m].unit
