@@ -3,8 +3,10 @@
 import streamlit as st
 
 from ui import cache, links, pages, style  # noqa: F401 - ui.pages registers every page's link parameters
+from ui import warm
 
 st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
+warm.start()  # torch, pandas, plotly load in the background from the first page anyone opens (ui/warm.py)
 
 page = st.navigation(
     [
@@ -18,5 +20,6 @@ page = st.navigation(
 )
 style.apply()
 links.apply_once(page.url_path)
+warm.need(*warm.LIBRARIES)  # every page draws tables or charts: wait (saying so) if they are still loading
 page.run()
 cache.freeze_loaded()  # after the page: what it imported stays out of the collector's full passes

@@ -19,6 +19,14 @@ Three figures, each against its target:
     .venv/bin/python benchmarks/ui_speed.py                 # prints the table
     .venv/bin/python benchmarks/ui_speed.py --write         # and records it in benchmarks/README.md
     .venv/bin/python benchmarks/ui_speed.py --edits 10 --cold 3 --warm 5   # quicker
+    .venv/bin/python benchmarks/ui_speed.py --only-first 3                 # only (d), on 3 fresh servers
+
+(d) **First visit to Build and to Latency on a fresh server**, as a new user meets them: a freshly started server,
+    Home opened first (as a visitor does; its heavy imports start in the background then, see ``ui/warm.py``),
+    then a click on Build in the navigation, then a click on the Latency view, then on "Measure latency". For
+    each click, in the page's own clock: time to the first feedback (a message saying what is loading, or the
+    content itself; a progress bar) and to the first number (Build: a headline number; Latency: the view ready to measure,
+    then the measured median). Median of N fresh servers. No target: the point is that no wait is silent.
 
 For scale, (b) is also measured on Streamlit's floor: a page with one text box and one metric (``FLOOR_APP``),
 served and edited the same way, so the table shows how much of an edit's time is the page's own.
@@ -96,6 +104,29 @@ new MutationObserver((records) => {
   for (const r of records) window.__states.push(r.target.getAttribute('data-test-script-state'));
 }).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
 """
+# (d): from a click (its time, in the page's clock) to the first feedback and to the first number.
+FIRST_VISIT = """
+window.__click = null; window.__feedback = null; window.__number = null; window.__doneTest = null;
+document.addEventListener('click', () => { if (window.__click === null) window.__click = performance.now(); }, true);
+const shownEl = (el) => el && el.getClientRects().length > 0 && el.innerText.trim() !== '';
+new MutationObserver(() => {
+  if (window.__click === null || window.__doneTest === null) return;
+  const done = (new Function('return (' + window.__doneTest + ')();'))();
+  const loading = Array.from(document.querySelectorAll('[data-testid="stSpinner"], [data-testid="stProgress"]'))
+    .some(shownEl);
+  const t = performance.now();
+  if (window.__feedback === null && (loading || done)) window.__feedback = t;
+  if (window.__number === null && done) window.__number = t;
+}).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+"""
+BUILD_SHOWN = """() => { const h = document.querySelector('h1');
+  return !!h && h.innerText.startsWith('Build') && Array.from(document.querySelectorAll('[data-testid="stMetricValue"]'))
+    .some((v) => v.getClientRects().length && v.innerText.trim()); }"""
+LATENCY_READY = """() => Array.from(document.querySelectorAll('.st-key-build-measure button'))
+  .some((b) => b.getClientRects().length && !b.disabled)"""
+MEDIAN_SHOWN = """() => Array.from(document.querySelectorAll('[data-testid="stMetric"]')).some((m) => {
+  const l = m.querySelector('[data-testid="stMetricLabel"]'); const v = m.querySelector('[data-testid="stMetricValue"]');
+  return l && v && l.innerText.trim().startsWith('Median') && v.innerText.trim(); })"""
 IDLE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
@@ -263,6 +294,39 @@ def cold_link(browser: Any, server: Server, link: str) -> float:
         context.close()
 
 
+def _timed_click(page: Any, target: Any, done: str, timeout_ms: int = 180_000) -> tuple[float, float]:
+    """Click ``target``; seconds from the click to the first feedback and to ``done`` (a JS test) holding."""
+    page.evaluate(f"window.__click = null; window.__feedback = null; window.__number = null; "
+                  f"window.__doneTest = {done!r}")
+    target.click()
+    page.wait_for_function("window.__number !== null", timeout=timeout_ms)
+    return page.evaluate("[(window.__feedback - window.__click) / 1000, (window.__number - window.__click) / 1000]")
+
+
+def first_visits(browser: Any, server: Server) -> dict[str, tuple[float, float]]:
+    """(d) On a fresh server: Home, then Build, then the Latency view, then one measurement; each click's seconds
+    to the first feedback and to the first number."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context.add_init_script(OBSERVE + FIRST_VISIT)
+    page = context.new_page()
+    out: dict[str, tuple[float, float]] = {}
+    try:
+        page.goto(server.url, timeout=120_000)
+        page.wait_for_function("document.querySelector('h1') && "
+                               "document.querySelector('h1').innerText.startsWith('Architecture')", timeout=120_000)
+        settle(page, timeout_ms=120_000)
+        nav = page.locator('[data-testid="stNavLink"], [data-testid="stTopNavLink"]').filter(has_text="Build").first
+        out["Build"] = _timed_click(page, nav, BUILD_SHOWN)
+        settle(page, timeout_ms=120_000)
+        option = page.locator(".st-key-build-view").get_by_role("radio", name="Latency", exact=True)
+        out["Latency"] = _timed_click(page, option, LATENCY_READY)
+        settle(page, timeout_ms=120_000)
+        out["Measure latency"] = _timed_click(page, page.locator(".st-key-build-measure button").first, MEDIAN_SHOWN)
+    finally:
+        context.close()
+    return out
+
+
 def edits(browser: Any, server: Server, n: int, views: Sequence[str] | None) -> dict[str, dict[str, list[float]]]:
     """For each Build view (or, with ``views`` None, the one page ``server`` serves): ``n`` edits of the stage-3
     depth; each edit's milliseconds to the exact new count on screen, and the server's script milliseconds of
@@ -321,7 +385,22 @@ def floor_edits(browser: Any, n: int) -> dict[str, list[float]]:
 
 
 # --- the report -----------------------------------------------------------------------------------------
+def render_first(first: list[dict[str, tuple[float, float]]]) -> list[str]:
+    """(d) as table rows: each click's median seconds to the first feedback and to the first number."""
+    what = {"Build": "a headline number", "Latency": "the view ready to measure", "Measure latency": "the median"}
+    lines = [f"**(d) First visit on a fresh server** (Home first, then each click; median of {len(first)} fresh "
+             "servers):", "", "| click | first feedback s | first number s | the number | max s |",
+             "|---|---:|---:|---|---:|"]
+    for click, number in what.items():
+        fb, nb = [r[click][0] for r in first], [r[click][1] for r in first]
+        lines.append(f"| {click} | {statistics.median(fb):.2f} | {statistics.median(nb):.2f} | {number} | "
+                     f"{max(nb):.2f} |")
+    return lines
+
+
 def render(result: dict, cmd: str) -> str:
+    if "edits" not in result:  # --only-first
+        return "\n".join([f"Command: `{cmd}`; {result['machine']}.", "", *render_first(result["first"])])
     cold, warm, per_view = result["cold_s"], result["warm_s"], result["edits"]
     all_script = [ms for v in per_view.values() for ms in v["script_ms"]]
     worst = max(_pct(v["ms"], 0.95) for v in per_view.values() if v["ms"])
@@ -362,6 +441,8 @@ def render(result: dict, cmd: str) -> str:
         f"{TARGET_SCRIPT_MS:.0f} ms median — {ok(statistics.median(all_script) <= TARGET_SCRIPT_MS)} "
         f"({statistics.median(all_script):.1f} ms over {len(all_script)} edits).",
     ]
+    if result.get("first"):
+        lines += ["", *render_first(result["first"])]
     if lost:
         lines += ["", "Edits whose new count never appeared within 30 s (not timed): "
                   + ", ".join(f"{view} {k}" for view, k in lost.items()) + "."]
@@ -375,6 +456,10 @@ def machine_line(load_at_start: float) -> str:
     return f"{host(load_at_start)}; Streamlit {streamlit.__version__}, headless Chromium; {today()}"
 
 
+class _OnlyFirst(Exception):
+    """--only-first: (d) is done, skip the rest."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -383,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edits", type=int, default=20, help="counted edits per Build view for (b), (c) (default 20)")
     parser.add_argument("--views", nargs="+", default=list(BUILD_VIEWS), help="Build views to edit on (default all)")
     parser.add_argument("--link", default=DEEP_LINK, help=f"the deep link of (a) (default {DEEP_LINK})")
+    parser.add_argument("--first", type=int, default=3, help="fresh servers for (d), the first visits (default 3)")
+    parser.add_argument("--only-first", type=int, metavar="N", help="measure only (d), on N fresh servers")
     parser.add_argument("--write", action="store_true", help="record the result in benchmarks/README.md")
     parser.add_argument("--serve", nargs=3, metavar=("PORT", "LOG", "APP"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -394,11 +481,22 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
-    result: dict[str, Any] = {"link": args.link, "n": args.edits, "cold_s": [], "warm_s": []}
+    result: dict[str, Any] = {"link": args.link, "n": args.edits, "cold_s": [], "warm_s": [], "first": []}
     load_at_start = load_average()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
+            for i in range(args.only_first or args.first):
+                server = start_server()
+                try:
+                    result["first"].append(first_visits(browser, server))
+                finally:
+                    server.stop()
+                print(f"(d) fresh server {i + 1}: " + ", ".join(f"{k} {fb:.2f} s to feedback, {nb:.2f} s to number"
+                                                              for k, (fb, nb) in result["first"][-1].items()),
+                      flush=True)
+            if args.only_first:
+                raise _OnlyFirst
             print(f"(a) cold deep link {args.link}", flush=True)
             for i in range(args.cold):
                 server = start_server()
@@ -421,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
             print(f"(b, c) {args.edits} edits on Streamlit's floor (one text box, one metric)", flush=True)
             result["floor"] = floor_edits(browser, args.edits)
+        except _OnlyFirst:
+            pass
         finally:
             browser.close()
     result["machine"] = machine_line(load_at_start)
@@ -428,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(block)
     if args.write:
-        write_block("ui_speed", "cpu", TITLE, block)
+        write_block("ui_speed", "first_visit" if args.only_first else "cpu", TITLE, block)
     return 0
 
 

@@ -104,7 +104,10 @@ def devices() -> dict[str, Any]:
 def measure_settings(batch: PageState | None = None, batch_key: str = "batch_size") -> Any:
     """Device, dtype, threads, channels_last (and a batch size) as widgets; returns validated ``Settings`` or
     None after showing the message beside the field."""
-    from explorer.timing import Settings
+    from . import warm
+
+    warm.need(*warm.TORCH, why="to measure on this machine")
+    from explorer.timing import Settings  # imports torch
 
     MEASURE.init()
     info = devices()

@@ -6,7 +6,7 @@ import streamlit as st
 from explorer.diagram import block_dot
 from explorer.forms import FORM_TITLES
 from explorer.vocab import METRICS, exact, si
-from ui import links, work
+from ui import links, warm, work
 from ui.pages import FIG3
 from ui.state import metric
 from ui.widgets import count, field_message, header, measure_settings, number, unit
@@ -69,6 +69,7 @@ report = None
 if problem is None:
     from explorer import ExplorerError
 
+    warm.need("torch", why="for the live check")
     try:
         report = _check(C, d, channels, size, bool(train))
     except ExplorerError as e:
