@@ -306,7 +306,7 @@ def _compare(
     if timing is not None:  # c first: the ratios are "× form (c)"
         def timing_progress(fraction: float, text: str) -> None:
             if progress is not None:
-                progress(share + (1 - share) * fraction, f"timing: {text}")
+                progress(share + (1 - share) * fraction, text)  # the timing loop's text says "timing: …" itself
 
         results = measure_interleaved([m.eval() for m in models32.values()], timing, input_size=input_size,
                                       precision=0.05, names=[f"form {f}" for f in models32],

@@ -141,7 +141,8 @@ class Ratio:
     """How many times as long ``name`` takes as ``baseline``, from paired rounds (A and B timed back to back).
 
     ``median`` is the median of the per-round ratios; ``low``-``high`` its confidence interval with
-    ``coverage`` (the exact probability, about 95%).
+    ``coverage``, the exact probability of the order statistics used: at least ``confidence`` (the stated
+    level, 95%) when there are enough rounds, and above it by a step that depends on their number.
     """
 
     name: str
@@ -151,6 +152,14 @@ class Ratio:
     high: float
     coverage: float
     rounds: int
+    confidence: float = CONFIDENCE
+
+    def level(self) -> str:
+        """The interval's confidence in words, stated level and exact coverage together: 'at least 95% (here
+        96.9%)', or 'only 87.5% (too few rounds for 95%)'."""
+        if self.coverage >= self.confidence - 1e-12:
+            return f"at least {self.confidence:.0%} (here {self.coverage:.1%})"
+        return f"only {self.coverage:.1%} (too few rounds for {self.confidence:.0%})"
 
     @property
     def measurable(self) -> bool:
@@ -162,9 +171,9 @@ class Ratio:
         return (self.high - self.low) / 2 / self.median
 
     def phrase(self) -> str:
-        """'1.11× as long as resnet50 (95% CI 1.08–1.14×, 24 paired rounds)', or 'no measurable difference from
-        resnet50 (1.01×; 95% CI 0.98–1.03×, …)' when the interval holds 1."""
-        ci = f"{self.coverage:.0%} CI {self.low:.3g}–{self.high:.3g}×, {self.rounds} paired rounds"
+        """'1.11× as long as resnet50 (CI 1.08–1.14×, confidence at least 95% (here 96.9%), 24 paired rounds)', or
+        'no measurable difference from resnet50 (1.01×; CI 0.98–1.03×, …)' when the interval holds 1."""
+        ci = f"CI {self.low:.3g}–{self.high:.3g}×, confidence {self.level()}, {self.rounds} paired rounds"
         if not self.measurable:
             return f"no measurable difference from {self.baseline} ({self.median:.3g}×; {ci})"
         return f"{self.median:.3g}× as long as {self.baseline} ({ci})"
@@ -180,7 +189,7 @@ def paired_ratios(results: Sequence[LatencyResult], confidence: float = CONFIDEN
     for r in results[1:]:
         per_round = [t / b for t, b in zip(r.times_ms, base.times_ms) if b > 0]
         low, high, coverage = median_interval(per_round, confidence)
-        out.append(Ratio(r.name, base.name, _median(per_round), low, high, coverage, len(per_round)))
+        out.append(Ratio(r.name, base.name, _median(per_round), low, high, coverage, len(per_round), confidence))
     return out
 
 

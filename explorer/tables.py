@@ -165,8 +165,8 @@ def latency_frame(results: Sequence[Any], ratios: Sequence[Any]) -> pd.DataFrame
     return pd.DataFrame([{
         COLUMNS["config"]: r.name, "Median ms": round(r.median_ms, 3), "p10 ms": round(r.p10_ms, 3),
         "p90 ms": round(r.p90_ms, 3), "Runs": r.runs, "Images/s": round(r.throughput, 1),
-        "× the first (95% CI)": "1 (baseline)" if i == 0 else
-        f"{ratios[i - 1].median:.3g} ({ratios[i - 1].low:.3g}–{ratios[i - 1].high:.3g})",
+        "× the first (CI, its confidence)": "1 (baseline)" if i == 0 else
+        f"{ratios[i - 1].median:.3g} ({ratios[i - 1].low:.3g}–{ratios[i - 1].high:.3g}; {ratios[i - 1].level()})",
     } for i, r in enumerate(results)])
 
 

@@ -90,8 +90,33 @@ def binary(n: float) -> str:
 
 
 def ms(x: float) -> str:
-    """Milliseconds with three significant figures and the unit: '128 ms', '0.432 ms'."""
-    return f"{x:,.3g} ms" if x < 1000 else f"{x:,.0f} ms"
+    """A time given in milliseconds, three significant figures, in ms below a second and in s from one second:
+    '128 ms', '0.432 ms', '21.1 s' (never '2.11e+04 ms')."""
+    return f"{x:.3g} ms" if abs(x) < 999.5 else _seconds(x)
+
+
+def _seconds(x: float) -> str:
+    return f"{x / 1000:.3g} s" if abs(x) < 999_500 else f"{x / 1000:,.0f} s"
+
+
+def ms_range(low: float, high: float) -> str:
+    """Two times in one unit (the unit of the larger): '143–193 ms', '4.37–4.41 s'; one value when both print the
+    same ('4.37 s', not '4.37e+03–4.37e+03 ms')."""
+    lo, hi = ms(low), ms(high)
+    unit = hi.rsplit(" ", 1)[1]
+    if unit == "s":
+        lo = _seconds(low)
+    return hi if lo == hi else f"{lo.rsplit(' ', 1)[0]}–{hi}"
+
+
+# How a measurement ended (``LatencyResult.stopped_by``), in words.
+STOPPED = {"target": "reached its target (enough runs and time)", "time_limit": "stopped at its time limit",
+           "cancelled": "stopped early by your click elsewhere"}
+
+
+def stopped(reason: str) -> str:
+    """How a measurement ended, as a phrase: 'stopped at its time limit'."""
+    return STOPPED.get(reason, reason.replace("_", " "))
 
 
 def ratio(a: float, b: float) -> str:
@@ -114,5 +139,5 @@ def slug(name: str) -> str:
 
 __all__ = [
     "COLUMNS", "CONVENTION", "CONVENTION_ASCII", "METRICS", "MULTIPLY_ADD_METRICS", "Metric", "binary", "exact",
-    "metric", "ms", "multiply_adds", "ratio", "shape", "si", "slug",
+    "STOPPED", "metric", "ms", "ms_range", "multiply_adds", "ratio", "shape", "si", "slug", "stopped",
 ]

@@ -380,9 +380,9 @@ def test_compare_latency_gives_a_verdict_with_its_interval() -> None:
     _ok(at)
     verdict = next(m.value for m in at.markdown if "paired rounds" in m.value)
     assert verdict.startswith("**resnet56 has 3.09× the MACs of resnet20 and ")
-    assert "% CI" in verdict and "1 thread(s)" in verdict
+    assert "confidence at least 95% (here " in verdict and "1 thread(s)" in verdict
     table = at.dataframe[0].value
-    assert list(table["Configuration"]) == ["resnet20", "resnet56"] and table["× the first (95% CI)"][0] == "1 (baseline)"
+    assert list(table["Configuration"]) == ["resnet20", "resnet56"] and table["× the first (CI, its confidence)"][0] == "1 (baseline)"
 
 
 # --- Fig. 3 lab and Design space ----------------------------------------------------------------------------------

@@ -315,7 +315,11 @@ def test_paired_ratios_pair_rounds_and_give_verdicts() -> None:
     r_slow, r_same = paired_ratios([_result("a", base), _result("b", slower), _result("c", same)])
     assert isinstance(r_slow, Ratio) and (r_slow.name, r_slow.baseline, r_slow.rounds) == ("b", "a", 10)
     assert r_slow.median == pytest.approx(1.25) and r_slow.low == pytest.approx(1.25) and r_slow.measurable
-    assert r_slow.phrase() == "1.25× as long as a (98% CI 1.25–1.25×, 10 paired rounds)"
+    coverage = 1 - 2 * (1 + 10) / 2**10  # x(2)…x(9) of 10 cover the median with 1 − 2·P(B ≤ 1): 97.9%, not 95%
+    assert r_slow.coverage == pytest.approx(coverage) and r_slow.level() == f"at least 95% (here {coverage:.1%})"
+    assert r_slow.phrase() == "1.25× as long as a (CI 1.25–1.25×, confidence at least 95% (here 97.9%), 10 paired rounds)"
+    few = paired_ratios([_result("a", base[:5]), _result("b", slower[:5])])[0]  # 5 rounds cannot reach 95%
+    assert few.level() == f"only {1 - 2 / 2**5:.1%} (too few rounds for 95%)"
     ratios = sorted(f for f in [1.02, 0.97, 1.01, 0.99, 1.03, 0.98, 1.0, 1.01, 0.99, 1.02])
     assert (r_same.low, r_same.high) == pytest.approx((ratios[1], ratios[8]))  # x_(2), x_(9) of 10
     assert not r_same.measurable and r_same.phrase().startswith("no measurable difference from a (")

@@ -153,8 +153,8 @@ def test_the_tables_of_measured_times(profiles: list[LayerProfile]) -> None:
     assert side["GMAC/s · 1. tiny"].isna()[relu]  # no multiply-adds, no rate
     ratios = paired_ratios([tiny.end_to_end, form_a.end_to_end])
     table = latency_frame([tiny.end_to_end, form_a.end_to_end], ratios)
-    assert list(table["× the first (95% CI)"]) == [
-        "1 (baseline)", f"{ratios[0].median:.3g} ({ratios[0].low:.3g}–{ratios[0].high:.3g})"]
+    assert list(table["× the first (CI, its confidence)"]) == [
+        "1 (baseline)", f"{ratios[0].median:.3g} ({ratios[0].low:.3g}–{ratios[0].high:.3g}; {ratios[0].level()})"]
     assert list(table["Runs"]) == [tiny.runs, form_a.runs] and NA not in table.to_string()
 
 

@@ -235,3 +235,13 @@ def test_both_bottleneck_framings() -> None:
     assert (same_cost.basic_params, same_cost.bottleneck_params) == (73_728, 69_632)
     assert same_width.ratio == pytest.approx(1_179_648 / 69_632) and same_cost.ratio == pytest.approx(73_728 / 69_632)
     assert same_cost.basic_macs == 73_728 * 56 * 56 and same_width.bottleneck_macs == 69_632 * 56 * 56
+
+
+def test_times_print_in_seconds_from_one_second_and_ranges_share_one_unit() -> None:
+    from explorer.vocab import ms, ms_range, stopped
+
+    assert (ms(0.4321), ms(128.4), ms(2.11e4), ms(4370.0)) == ("0.432 ms", "128 ms", "21.1 s", "4.37 s")
+    assert ms_range(143.2, 193.1) == "143–193 ms" and ms_range(4370, 4410) == "4.37–4.41 s"
+    assert ms_range(4370.0, 4370.4) == "4.37 s"  # not "4.37e+03–4.37e+03 ms"
+    assert "e+" not in "".join(ms(10.0 ** k) + ms_range(10.0 ** k, 2 * 10.0 ** k) for k in range(-3, 7))
+    assert stopped("cancelled") == "stopped early by your click elsewhere" and "by cancelled" not in stopped("cancelled")

@@ -114,8 +114,8 @@ if report is not None:
             st.dataframe(pd.DataFrame([{
                 "Form": FORM_TITLES[f], "Median ms": round(timed.form(f).latency.median_ms, 3),
                 "p10–p90 ms": f"{timed.form(f).latency.p10_ms:.3g}–{timed.form(f).latency.p90_ms:.3g}",
-                "× form (c), 95% CI": "1 (reference)" if f == "c" else
-                f"{ratio[f].median:.3g} ({ratio[f].low:.3g}–{ratio[f].high:.3g})",
+                "× form (c) (CI, its confidence)": "1 (reference)" if f == "c" else
+                f"{ratio[f].median:.3g} ({ratio[f].low:.3g}–{ratio[f].high:.3g}; {ratio[f].level()})",
                 "Convolutions": timed.form(f).convs,
             } for f in FORMS]), hide_index=True)
             for f in "ab":

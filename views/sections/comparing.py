@@ -14,7 +14,7 @@ import streamlit as st
 from explorer import ArchSpec, ExplorerError
 from explorer.comparison import Comparison
 from explorer.tables import kind_times_frame, latency_frame
-from explorer.vocab import METRICS, binary, multiply_adds
+from explorer.vocab import METRICS, binary, ms_range, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
@@ -73,7 +73,8 @@ def latency(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     from explorer.latency import DEFAULT_PRECISION, measure_interleaved, paired_ratios
 
     st.markdown("All configurations on one device in rounds (A B A B …), so drift affects them alike. Each one's time "
-                "relative to the first is the median of the per-round ratios with its 95% confidence interval; the "
+                "relative to the first is the median of the per-round ratios with a confidence interval of at least 95% "
+                "(the exact level of the order statistics used is given with each); the "
                 "measurement goes on until every interval is within ±3% or the time limit (60 s) is reached.")
     settings = measure_settings(COMPARE)
     if settings is None:
@@ -167,7 +168,7 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
         results = [r.latency for r in steps]
         _verdicts(c, paired_ratios(results), settings.edit(batch_size=batch).where(), " per training step")
         st.dataframe(pd.DataFrame([{"Configuration": r.name, "Median step ms": round(r.median_ms, 2),
-                                    "p10–p90 ms": f"{r.p10_ms:,.3g}–{r.p90_ms:,.3g}", "Images/s": round(r.throughput, 1),
+                                    "p10–p90": ms_range(r.p10_ms, r.p90_ms), "Images/s": round(r.throughput, 1),
                                     "Steps": r.runs} for r in results]), hide_index=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import Analysis, ArchSpec
-from explorer.vocab import ms
+from explorer.vocab import ms, ms_range, stopped
 from ui import work
 from ui.pages import BUILD_LATENCY
 from ui.widgets import measure_settings, number
@@ -59,19 +59,19 @@ def _measured(result, analysis: Analysis, roofline):  # noqa: ANN001, ANN202
 def _show_latency(r, roof) -> None:  # noqa: ANN001
     from explorer.charts import latency_histogram
 
-    cols = st.columns(5)
-    cols[0].metric("Median", ms(r.median_ms), help="per forward pass of the whole batch")
-    cols[1].metric("p10 – p90", f"{r.p10_ms:,.3g}–{r.p90_ms:,.3g} ms", help=f"IQR {r.iqr_ms:,.3g} ms, mean "
-                   f"{r.mean_ms:,.3g} ± {r.std_ms:,.3g} ms over {r.runs} runs")
-    cols[2].metric("Throughput", f"{r.throughput:,.1f} img/s", help="batch size ÷ median")
-    cols[3].metric("Achieved", f"{roof['achieved_macs_per_s'] / 1e9:,.1f} GMAC/s",
-                   help="MACs per image × batch ÷ median: multiply-accumulates per second")
-    cols[4].metric("Of the peak", f"{roof['percent_of_peak']:.0f}%",
-                   help=f"the device's matmul peak, {roof['peak_macs_per_s'] / 1e9:,.1f} GMAC/s, measured on the same "
-                   "device and dtype (a roofline view: convolutions rarely reach it)")
+    top, bottom = st.columns(3), st.columns(3)  # two rows: five numbers with units do not fit one row at 1100 px
+    top[0].metric("Median", ms(r.median_ms), help="per forward pass of the whole batch")
+    top[1].metric("p10 – p90", ms_range(r.p10_ms, r.p90_ms), help=f"IQR {ms(r.iqr_ms)}, mean {ms(r.mean_ms)} ± "
+                  f"{ms(r.std_ms)} over {r.runs} runs")
+    top[2].metric("Throughput", f"{r.throughput:,.3g} img/s", help="batch size ÷ median")
+    bottom[0].metric("Achieved", f"{roof['achieved_macs_per_s'] / 1e9:,.1f} GMAC/s",
+                     help="MACs per image × batch ÷ median: multiply-accumulates per second")
+    bottom[1].metric("Of the peak", f"{roof['percent_of_peak']:.0f}%",
+                     help=f"the device's matmul peak, {roof['peak_macs_per_s'] / 1e9:,.1f} GMAC/s, measured on the "
+                     "same device and dtype (a roofline view: convolutions rarely reach it)")
     st.caption(f"{r.device_name} · {r.device} · {r.dtype} · batch {r.batch_size} · {r.threads} thread(s) · "
                f"channels_last {'on' if r.channels_last else 'off'} · {r.runs} runs after {r.warmup_runs} warm-up · "
-               f"stopped by {r.stopped_by.replace('_', ' ')}")
+               f"{stopped(r.stopped_by)}")
     st.plotly_chart(latency_histogram(r), key="build.latency_hist")
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import Analysis, ArchSpec, ExplorerError
-from explorer.vocab import METRICS, binary, exact, multiply_adds, si
+from explorer.vocab import METRICS, binary, exact, ms, ms_range, multiply_adds, si, stopped
 from ui import work
 from ui.pages import BUILD_TRAIN
 from ui.state import PageState, metric
@@ -125,7 +125,7 @@ def _measured(spec: ArchSpec, batch: int, precision: str, optimizer: str, estima
     if r is not None:
         lat = r.latency
         c1, c2, c3 = st.columns(3)
-        c1.metric("Median step", f"{lat.median_ms:,.3g} ms", f"p10–p90 {lat.p10_ms:,.3g}–{lat.p90_ms:,.3g} ms",
+        c1.metric("Median step", ms(lat.median_ms), f"p10–p90 {ms_range(lat.p10_ms, lat.p90_ms)}",
                   delta_color="off", delta_arrow="off")
         c2.metric("Images per second", f"{lat.throughput:,.1f}", f"{lat.runs} timed steps", delta_color="off",
                   delta_arrow="off")
@@ -133,4 +133,4 @@ def _measured(spec: ArchSpec, batch: int, precision: str, optimizer: str, estima
             c3.metric("Measured peak (CUDA)", binary(r.measured_peak_bytes), f"estimate {binary(estimate)}",
                       delta_color="off", delta_arrow="off", help="torch.cuda.max_memory_allocated during the timed steps")
         st.caption(f"{lat.device_name} · {lat.device} · {precision} · {optimizer} · batch {lat.batch_size} · "
-                   f"{lat.threads} thread(s) · stopped by {lat.stopped_by.replace('_', ' ')}")
+                   f"{lat.threads} thread(s) · {stopped(lat.stopped_by)}")
