@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .analysis import Analysis
-from .vocab import si
+from .vocab import METRICS, multiply_adds, si
 
 TOTALS = ("params", "macs", "flops", "activations", "other_ops")
 # Families of layers whose multiply-adds explain a difference; each is a test on a row's kind.
@@ -68,17 +68,20 @@ class Comparison:
             out[family] = (len(rows), sum(r.macs for r in rows), sum(r.params for r in rows))
         return out
 
-    def headline(self, a: Analysis) -> str:
-        """'X has 1.03× the MACs and 0.979× the parameters of Y (1.3× the activations).'"""
+    def headline(self, a: Analysis, metric: str = "macs") -> str:
+        """'X has 1.03× the MACs and 0.979× the parameters of Y (1.3× the activations).' (``metric`` "flops" names
+        FLOPs; a ratio is the same in either unit.)"""
         def r(key: str) -> str:
             v = self.ratio(a, key)
             return "—" if v is None else f"{v:.3g}×"
 
-        return (f"{a.name} has {r('macs')} the MACs and {r('params')} the parameters of {self.base.name} "
-                f"({r('activations')} the activations).")
+        return (f"{a.name} has {r('macs')} the {METRICS[metric].unit} and {r('params')} the parameters of "
+                f"{self.base.name} ({r('activations')} the activations).")
 
-    def why(self, a: Analysis) -> list[str]:
-        """Where the difference comes from, family by family, with the structural reason the specs give."""
+    def why(self, a: Analysis, metric: str = "macs") -> list[str]:
+        """Where the difference comes from, family by family, with the structural reason the specs give; counts in
+        the unit of ``metric`` ("macs" or "flops", FLOPs = 2 × MACs)."""
+        unit = METRICS[metric].unit
         base, mine = self.family_macs(self.base), self.family_macs(a)
         out = []
         for family, _ in FAMILIES:
@@ -88,13 +91,14 @@ class Comparison:
             if m0 == 0 or m1 == 0:
                 out.append(f"It has {n1} {family} vs {n0} in {self.base.name}.")
                 continue
-            text = f"Its {family} do {m1 / m0:.3g}× the MACs ({si(m1, 'MACs')} vs {si(m0, 'MACs')})"
+            text = (f"Its {family} do {m1 / m0:.3g}× the {unit} ({si(multiply_adds(m1, metric), unit)} vs "
+                    f"{si(multiply_adds(m0, metric), unit)})")
             reasons = self._reasons(family, a, n0, n1, p0, p1)
             out.append(text + (": " + "; ".join(reasons) if reasons else "") + ".")
         act = self.ratio(a, "activations")
         if act is not None and abs(act - 1) > 0.01:
             out.append(f"It writes {act:.3g}× the activations ({si(a.activations)} vs {si(self.base.activations)} "
-                       "elements per image), memory traffic the MACs do not show.")
+                       f"elements per image), memory traffic the {unit} do not show.")
         return out
 
     def _reasons(self, family: str, a: Analysis, n0: int, n1: int, p0: int, p1: int) -> list[str]:

@@ -238,6 +238,20 @@ def test_other_tools_view_lists_every_tool_and_the_papers() -> None:
     assert value["fvcore"] == 4_111_512_576 and value["thop"] == 4_133_742_592  # REFERENCE.md
 
 
+def test_the_flops_switch_reaches_generated_text_and_other_tools_says_it_stays() -> None:
+    # ResNeXt-50's 3×3 convs against ResNet-50's: 231,211,008 vs 1,849,688,064 MACs (tests/test_presentation.py)
+    three = (si(2 * 231_211_008, "FLOPs"), si(2 * 1_849_688_064, "FLOPs"))
+    for page in (None, "views/compare.py"):
+        at = _app(page)
+        at.button_group(key="app.metric").set_value("flops").run()
+        text = _text(at)
+        assert "resnext50_32x4d has 1.03× the FLOPs and 0.979× the parameters of resnet50" in text, page
+        assert f"({three[0]} vs {three[1]})" in text and "the MACs" not in text, page
+    at = _view(_build(), "Other tools")
+    at.button_group(key="app.metric").set_value("flops").run()
+    assert f"({exact(2 * 4_089_184_256)} FLOPs = 2 × MACs)" in _text(at)
+
+
 @pytest.mark.slow
 def test_fvcore_check_runs_on_request() -> None:
     at = _view(_build("resnet20"), "fvcore check")

@@ -95,12 +95,17 @@ def test_layer_diff_shows_layers_only_one_side_has_as_empty() -> None:
 
 
 def test_why_names_the_width_and_the_grouping() -> None:
+    from explorer.vocab import si
+
     c = Comparison((analyze(get_preset("resnet50")), analyze(get_preset("resnext50_32x4d"))))
     why = " ".join(c.why(c.analyses[1]))
     # the 1×1 convs: 3,879,206,912 vs 2,119,434,240 multiply-adds; the 3×3s: 231,211,008 vs 1,849,688,064
     assert f"{3_879_206_912 / 2_119_434_240:.3g}×" in why and f"{231_211_008 / 1_849_688_064:.3g}×" in why
     assert "128 vs 64 channels in layer1" in why and "C = 32" in why
     assert c.headline(c.analyses[1]).startswith("resnext50_32x4d has 1.03× the MACs and 0.979× the parameters")
+    assert c.headline(c.analyses[1], "flops").startswith("resnext50_32x4d has 1.03× the FLOPs and 0.979×")
+    flops = " ".join(c.why(c.analyses[1], "flops"))  # the same sentences, counts doubled
+    assert f"{si(2 * 231_211_008, 'FLOPs')} vs {si(2 * 1_849_688_064, 'FLOPs')}" in flops and "MACs" not in flops
 
 
 # --- charts: every figure has a title, axis titles and the values it was given -----------------------------------

@@ -30,7 +30,7 @@ def _layer_times(profiles: dict) -> None:
     c, a = profiles["c"], profiles["a"]
     convs_a = sum(g.layers for g in a.groups("kind") if "conv" in g.name)
     st.markdown(f"Form (c) runs its {len(c.layers)} layers in {c.layers_ms:,.3g} ms; form (a) runs {len(a.layers)} — "
-                f"{convs_a} of them convolutions — in {a.layers_ms:,.3g} ms for the same MACs, and "
+                f"{convs_a} of them convolutions — in {a.layers_ms:,.3g} ms for the same {unit()}, and "
                 f"{a.between_ms:,.2g} ms more pass between them. Each small convolution pays a fixed cost to launch "
                 "and moves its own data, so the work is the same but the time is not: that is why the paper "
                 "implements form (c).")

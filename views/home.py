@@ -14,6 +14,21 @@ st.markdown("Compose a **ResNet** or **ResNeXt** and see its exact parameters, m
             "by layer, the moment you change it — beside the papers, torchvision and every popular counting tool, "
             "with its speed measured honestly on this machine.")
 
+cards = (
+    ("views/build.py", "Build", ":material/construction:", "Edit any field; exact counts per stage and layer, "
+     "charts, a diagram, latency, exports."),
+    ("views/compare.py", "Compare", ":material/compare_arrows:", "Two to six networks side by side: why they "
+     "differ, and how fast, with confidence intervals."),
+    ("views/fig3.py", "Fig. 3 lab", ":material/call_split:", "Three forms of one block: the same function, checked "
+     "live — and not the same speed."),
+    ("views/design.py", "Design space", ":material/tune:", "Why bottlenecks; Table 2 solved from Eq. 4; Tables 3 "
+     "and 4 with the paper's errors."),
+)
+for col, (path, label, icon, text) in zip(st.columns(4), cards):
+    with col.container(border=True):
+        st.page_link(path, label=label, icon=icon)
+        st.caption(text)
+
 r50, rx50 = get_preset("resnet50"), get_preset("resnext50_32x4d")
 c = cache.comparison((r50, rx50), (r50.input_size, rx50.input_size))
 measured = None
@@ -44,8 +59,8 @@ with left:
 
         st.plotly_chart(relative_chart(c, measured, metric()), key="home.relative")
 with right:
-    st.markdown(c.headline(c.analyses[1]))
-    for sentence in c.why(c.analyses[1]):
+    st.markdown(c.headline(c.analyses[1], metric()))
+    for sentence in c.why(c.analyses[1], metric()):
         st.markdown(f"- {sentence}")
     if measured is None:
         st.caption("Measured latency appears in the picture once you time the pair on the Compare page.")
@@ -65,20 +80,5 @@ for col, form, title in zip(cols, "abc", ("(a) 32 paths, summed", "(b) concatena
     col.caption(title)
     col.graphviz_chart(block_dot(form, 32, 4, 256, shown=2))
 
-st.subheader("Where to go")
-cards = (
-    ("views/build.py", "Build", ":material/construction:", "Edit any field; exact counts per stage and layer, "
-     "charts, a diagram, latency, exports."),
-    ("views/compare.py", "Compare", ":material/compare_arrows:", "Two to six networks side by side: why they "
-     "differ, and how fast, with confidence intervals."),
-    ("views/fig3.py", "Fig. 3 lab", ":material/call_split:", "Three forms of one block: the same function, checked "
-     "live — and not the same speed."),
-    ("views/design.py", "Design space", ":material/tune:", "Why bottlenecks; Table 2 solved from Eq. 4; Tables 3 "
-     "and 4 with the paper's errors."),
-)
-for col, (path, label, icon, text) in zip(st.columns(4), cards):
-    with col.container(border=True):
-        st.page_link(path, label=label, icon=icon)
-        st.caption(text)
 st.caption("Papers: ResNet — He et al., CVPR 2016 (arXiv 1512.03385); ResNeXt — Xie et al., CVPR 2017 "
            "(arXiv 1611.05431).")

@@ -9,6 +9,7 @@ from explorer import Analysis, ArchSpec
 from explorer.counters import EXTRA_FIGURES, paper_figures, tool_counts
 from explorer.vocab import exact
 from ui import work
+from ui.state import metric
 
 from .counts import number_columns
 
@@ -21,15 +22,16 @@ def figures_frame(spec: ArchSpec, live: dict | None = None) -> pd.DataFrame:
     macs = analyze(spec).macs
     rows = []
     for p in paper_figures(spec).values():
-        rows.append({"Source": p.label, "Prints": p.printed, "Value": p.value, "Unit": p.unit,
+        rows.append({"Source": p.label, "Prints": p.printed, **({"Measured live": "—", "Check": "— (a paper: nothing "
+                     "to run)"} if live is not None else {}), "Value": p.value, "Unit": p.unit,
                      "Δ from our MACs": p.value - macs})
     for c in tool_counts(spec).values():
-        row = {"Source": f"{c.label} {c.version[:12]}", "Prints": c.printed, "Value": c.value, "Unit": c.unit,
-               "Δ from our MACs": c.value - macs}
-        if live is not None:
+        row = {"Source": f"{c.label} {c.version[:12]}", "Prints": c.printed}
+        if live is not None:  # right after what the tool prints, so both are on screen at 1100 px
             lc = live.get(c.tool)
             row["Measured live"] = f"{lc.measured.value:,}" if lc is not None and lc.measured.value is not None else "—"
             row["Check"] = "—" if lc is None else lc.verdict
+        row.update({"Value": c.value, "Unit": c.unit, "Δ from our MACs": c.value - macs})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -46,6 +48,10 @@ def other_tools(spec: ArchSpec, analysis: Analysis) -> None:
                 "Every other figure starts from the same multiply-adds and adds or leaves out something — or "
                 "doubles them as FLOPs. Each is derived here from the layer plan with that tool's own rules, for one "
                 "image at the spec's input size.")
+    if metric() == "flops":
+        st.caption(f"The MACs/FLOPs switch does not change this view: each row is what a paper or tool prints, in "
+                   f"its own unit, and ours is the MACs every one of them starts from ({exact(2 * analysis.macs)} "
+                   "FLOPs = 2 × MACs).")
     table = st.empty()  # filled after the button: a live run adds its column to the same table
     live = work.button("Run the installed tools on the built model", "build.tools_live", "build.tools", spec,
                        lambda p, stop: _live(spec, p), icon=":material/play_arrow:",
