@@ -399,6 +399,20 @@ def test_compare_latency_gives_a_verdict_with_its_interval() -> None:
     assert list(table["Configuration"]) == ["resnet20", "resnet56"] and table["× the first (CI, its confidence)"][0] == "1 (baseline)"
 
 
+def test_compare_latency_takes_the_time_limit_the_person_sets() -> None:
+    at = _app("views/compare.py")
+    at.multiselect(key="compare.configs").set_value(["resnet20", "resnet56"]).run()
+    at.button_group(key="compare.view").set_value("Latency").run()
+    at.number_input(key="measure.threads").set_value(1).run()
+    at.number_input(key="compare.max_seconds").set_value(2.0).run()
+    at.button(key="compare.measure").click().run()
+    _ok(at)
+    results = at.session_state["outcome:compare.latency"].result
+    assert max(r.total_seconds for r in results) <= 2.0 + 0.5  # the limit bounds warm-up plus timed runs
+    at.number_input(key="compare.max_seconds").set_value(0.0).run()  # below the field's bound: a message, no run
+    assert at.error[0].value.startswith("**Time limit (s)** — must be between")
+
+
 # --- Fig. 3 lab and Design space ----------------------------------------------------------------------------------
 def test_fig3_lab_defaults_show_one_function_three_forms() -> None:
     at = _app("views/fig3.py")

@@ -250,3 +250,16 @@ def test_times_print_in_seconds_from_one_second_and_ranges_share_one_unit() -> N
     assert ms_range(4370.0, 4370.4) == "4.37 s"  # not "4.37e+03–4.37e+03 ms"
     assert "e+" not in "".join(ms(10.0 ** k) + ms_range(10.0 ** k, 2 * 10.0 ** k) for k in range(-3, 7))
     assert stopped("cancelled") == "stopped early by your click elsewhere" and "by cancelled" not in stopped("cancelled")
+
+
+def test_cost_and_speed_says_equal_work_only_when_it_is() -> None:
+    from explorer.comparison import cost_and_speed
+    from explorer.design import table4_rows
+
+    macs = [r["macs"] for r in table4_rows()]  # Table 4: ResNet-101 and ResNeXt-101 32×4d are the 1× baselines
+    assert max(macs) / min(macs) > 1.8
+    text = cost_and_speed(macs, [100.0, 110, 190, 200, 210, 230])
+    assert "equal" not in text and text.endswith("times from 100 ms to 230 ms (2.3×)")
+    assert cost_and_speed([100, 104, 102], [10.0, 18.0, 12.0]) == ("about equal MACs (within 4%), unequal speed: the "
+                                                                   "slowest takes 1.8× the time of the fastest")
+    assert cost_and_speed([100, 104], [1.0, 2.0], "flops").startswith("about equal FLOPs")

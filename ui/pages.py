@@ -55,7 +55,8 @@ COMPARE = _group("compare", (
     Field("h", "Height", "input height for every configuration", "int", 1, 4096),
     Field("w", "Width", "input width for every configuration", "int", 1, 4096),
     SETTINGS_FIELDS["batch_size"],
-), {"view": "Counts", "same_input": False, "h": 224, "w": 224, "batch_size": 1})
+    SETTINGS_FIELDS["max_seconds"],
+), {"view": "Counts", "same_input": False, "h": 224, "w": 224, "batch_size": 1, "max_seconds": 60.0})
 COMPARE_TRAIN = _group("compare", tuple(BUILD_TRAIN.fields.values()), dict(BUILD_TRAIN.defaults))
 CONFIGS = "compare.configs"
 

@@ -102,7 +102,10 @@ def _networks(title: str, rows: list, specs: tuple, key: str, errors: tuple[str,
         st.dataframe(table, hide_index=True, column_config={"Parameters": NUMBER, unit_: NUMBER}, key=f"design.{key}")
         st.plotly_chart(error_chart(rows, title, errors, results, metric()), key=f"design.chart_{key}")
         if results:
-            st.caption(f"Latency measured on {measured_with.where()}: equal {unit_}, unequal speed.")
+            from explorer.comparison import cost_and_speed
+
+            st.caption(f"Latency measured on {measured_with.where()}: "
+                       f"{cost_and_speed([r['macs'] for r in rows], [r.median_ms for r in results], metric())}.")
 
 
 def _measure(specs: tuple, settings, progress, should_stop) -> list:  # noqa: ANN001

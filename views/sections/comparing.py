@@ -18,7 +18,7 @@ from explorer.vocab import METRICS, binary, ms_range, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
-from ui.widgets import error_text, measure_settings, unit
+from ui.widgets import error_text, field_message, measure_settings, unit
 
 from .counts import number_columns
 
@@ -74,14 +74,20 @@ def latency(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
 
     st.markdown("All configurations on one device in rounds (A B A B …), so drift affects them alike. Each one's time "
                 "relative to the first is the median of the per-round ratios with a confidence interval of at least 95% "
-                "(the exact level of the order statistics used is given with each); the "
-                "measurement goes on until every interval is within ±3% or the time limit (60 s) is reached.")
+                "(the exact level of the order statistics used is given with each); the measurement goes on until "
+                "every interval is within ±3% or the time limit is reached.")
     settings = measure_settings(COMPARE)
-    if settings is None:
+    f = COMPARE.fields["max_seconds"]
+    limit = st.number_input(f.label, key=COMPARE.key("max_seconds"), step=5.0, format="%g", persist_state="session",
+                            help=f"{f.help}: the measurement stops there even if an interval is still wider than ±3% "
+                            f"({f.bounds_text()})")
+    problem = COMPARE.check()
+    field_message(problem, COMPARE.fields, "max_seconds")
+    if settings is None or (problem is not None and problem.field == "max_seconds"):
         return
-    results = work.button("Measure latency of all", "compare.measure", "compare.latency", (tuple(specs), size, settings),
-                          lambda p, stop: measure_interleaved(
-                              list(specs), settings.edit(max_seconds=60, min_runs=6), input_size=size,
+    results = work.button("Measure latency of all", "compare.measure", "compare.latency",
+                          (tuple(specs), size, settings, limit), lambda p, stop: measure_interleaved(
+                              list(specs), settings.edit(max_seconds=float(limit), min_runs=6), input_size=size,
                               precision=DEFAULT_PRECISION, names=[a.name for a in c.analyses], progress=p,
                               should_stop=stop), type="primary", icon=":material/timer:")
     if results:
