@@ -97,10 +97,22 @@ def origin_of(name: Any) -> str | None:
 
 
 def follow_name(name: Any, spec: ArchSpec | None) -> Any:
-    """The name an edited spec takes: a user's own name stays; a preset's name follows the architecture —
-    the matching preset's name, or the original preset's name marked as edited."""
-    origin = origin_of(name)
-    if origin is None:
+    """The name an edited spec takes: a user's own name stays; a name the explorer gave follows the architecture —
+    the matching preset's name, or, for an architecture that is no preset, a name that describes it, marked as
+    edited ("resnext56_32x4d (edited)": ResNeXt-50 with 8 blocks in stage 3; see :func:`_described`). An invalid
+    spec (``None``) keeps the name it had: an invalid entry changes no other field."""
+    given = origin_of(name) is not None or (isinstance(name, str) and name.endswith(EDITED))
+    if not given or spec is None:
         return name
-    match = preset_of(spec) if spec is not None else None
-    return match or origin + EDITED
+    return preset_of(spec) or _described(spec) + EDITED
+
+
+def _described(spec: ArchSpec) -> str:
+    """A name in torchvision's pattern from the structure: family, weighted layers (convs on the main path + fc),
+    and C×d for a grouped or widened bottleneck: 'resnet28', 'plain34', 'resnext56_32x4d'."""
+    layers = (3 if spec.block == "bottleneck" else 2) * sum(spec.depths) + 2
+    if spec.shortcut == "none":
+        return f"plain{layers}"
+    if spec.block == "bottleneck" and (spec.cardinality, spec.base_width) != (1, 64):
+        return f"resnext{layers}_{spec.cardinality}x{spec.base_width}d"
+    return f"resnet{layers}"

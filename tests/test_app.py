@@ -89,14 +89,23 @@ def test_presets_load_and_the_flops_switch_doubles() -> None:
 def test_names_follow_the_architecture() -> None:
     at = _build("resnet50")
     at.number_input(key="build.cardinality").set_value(32).run()
-    assert at.title[0].value == "Build — resnet50 (edited)" and at.selectbox(key="build.preset").value is None
+    # no preset: a name that describes it (3·16 + 2 weighted layers, C = 32, d = 64), marked as edited
+    assert at.title[0].value == "Build — resnext50_32x64d (edited)" and at.selectbox(key="build.preset").value is None
     at.number_input(key="build.base_width").set_value(4).run()
     assert at.title[0].value == "Build — resnext50_32x4d"
     assert at.selectbox(key="build.preset").value == "resnext50_32x4d"
     assert at.text_input(key="build.name").value == "resnext50_32x4d"
     assert _metrics(at)["Parameters"][1] == exact(RX50)
+    at.text_input(key="build.depths").input("3, 4, 8, 3").run()  # 18 bottlenecks: 56 weighted layers
+    assert at.title[0].value == "Build — resnext56_32x4d (edited)"
+    at.button_group(key="build.block").set_value("basic").run()  # 18 basic blocks, 2 convs each: 38 layers
+    assert at.title[0].value == "Build — resnet38 (edited)"
+    at.selectbox(key="build.shortcut").select("none").run()
+    assert at.title[0].value == "Build — plain38 (edited)"
+    at.text_input(key="build.depths").input("3, 4, 6, 3").run()  # back to a preset: its name
+    assert at.title[0].value == "Build — plain34"
     at.text_input(key="build.name").input("mine").run()
-    at.button_group(key="build.downsample_on").set_value("1x1").run()
+    at.button_group(key="build.stem").set_value("cifar").run()
     assert at.title[0].value == "Build — mine"  # a person's own name stays
 
 

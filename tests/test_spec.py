@@ -333,5 +333,14 @@ def test_edit_data_applies_the_rules_to_invalid_widget_values() -> None:
     out = edit_data(draft, {"block": "basic"})
     assert (out["expansion"], out["cardinality"], out["base_width"], out["form"]) == (1, 1, 64, "c")
     assert out["widths"] == [8, 128, 256, 512]  # the person's pending value is kept
-    assert ArchSpec.from_dict(out).name == "resnext50_32x4d (edited)"
+    assert ArchSpec.from_dict(out).name == "resnet34 (edited)"  # 16 basic blocks: 34 layers, not ResNet-34
     assert edit_data(draft, {"stem": "cifar"})["input_size"] == [3, 32, 32]
+
+
+def test_a_custom_architecture_is_named_by_its_structure_not_after_the_default_preset() -> None:
+    rx50 = get_preset("resnext50_32x4d")
+    assert rx50.edit(depths=(3, 4, 8, 3)).name == "resnext56_32x4d (edited)"  # 3 · 18 + 2 weighted layers
+    assert rx50.edit(depths=(3, 4, 8, 3)).edit(widths=(64, 128, 256, 1024)).name == "resnext56_32x4d (edited)"
+    assert rx50.edit(block="basic", depths=(2, 2, 2)).name == "resnet14 (edited)"  # 2 · 6 + 2
+    assert get_preset("resnet20").edit(shortcut="none", depths=(5, 5, 5)).name == "plain32 (edited)"
+    assert rx50.edit(depths=(3, 4, 8, 3)).edit(depths=(3, 4, 6, 3)).name == "resnext50_32x4d"  # a preset again
