@@ -543,3 +543,23 @@ def test_the_server_freezes_its_heap_once_per_wave_of_imports(monkeypatch: pytes
         assert collects == [1, 1]
     finally:
         gc.unfreeze()
+
+
+def test_a_click_during_a_measurement_is_seen_after_the_run_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``should_stop`` sees the person's click itself, so the library stops after the run in progress, not only
+    after the next progress report (which came once per round: two runs and more of a large network)."""
+    from types import SimpleNamespace
+
+    import streamlit.runtime.scriptrunner_utils.script_run_context as context
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
+
+    from ui.work import Interrupted
+
+    requests = ScriptRequests()
+    monkeypatch.setattr(context, "get_script_run_ctx", lambda suppress_warning=False: SimpleNamespace(
+        script_requests=requests))
+    stop = Interrupted()
+    assert not stop()
+    requests.request_rerun(RerunData())  # the click elsewhere
+    assert stop() and stop()  # seen at once, and it stays seen
+    assert requests.on_scriptrunner_yield() is not None  # not consumed: Streamlit still reruns as asked

@@ -12,7 +12,7 @@ from ui.widgets import measure_settings, number
 
 METHOD = ("Measured, not estimated: warm-up first, then timed runs (each synchronized on a GPU) until both a "
           "minimum count and a minimum time are reached; the median and the spread are reported. A click "
-          "elsewhere stops a measurement and keeps the runs made so far.")
+          "elsewhere stops a measurement at the end of the run in progress and keeps the runs made so far.")
 
 
 def latency(spec: ArchSpec, analysis: Analysis) -> None:
