@@ -225,8 +225,10 @@ def source_rows(name: str, params: int, macs: int, metric: str = "macs") -> list
         def delta(ours: int, theirs: float | None) -> str:
             return "—" if theirs is None else f"{100 * (ours - theirs) / theirs:+.2f}"
 
-        rows.append({
+        rows.append({  # the errors first: they are what only the sources know, and stay on screen at 1100 px
             "Source": r.source,
+            "Top-1 error %": err(r.top1),
+            "Top-5 error %": err(r.top5),
             "Parameters reported": "—" if r.params is None else f"{r.params:,}" if isinstance(r.params, int)
             else f"{r.params / 1e6:g}M",
             "Parameters ours": f"{params:,}",
@@ -234,8 +236,6 @@ def source_rows(name: str, params: int, macs: int, metric: str = "macs") -> list
             "Multiply-adds as printed": printed(r),
             f"{unit} ours": f"{multiply_adds(macs, metric):,}",
             "Δ multiply-adds %": delta(macs, r.macs),
-            "Top-1 error %": err(r.top1),
-            "Top-5 error %": err(r.top5),
         })
     return rows
 

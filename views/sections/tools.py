@@ -59,7 +59,8 @@ def other_tools(spec: ArchSpec, analysis: Analysis) -> None:
                        "thop, torchinfo and FlopCounterMode on one random image; their own output appears beside "
                        "each row.")
     frame = figures_frame(spec, live)
-    table.dataframe(frame, hide_index=True, column_config=number_columns(frame), key="build.tools_table")
+    narrow = {c: st.column_config.TextColumn(width="medium") for c in ("Source", "Prints")}  # "Check" on screen at 1100 px
+    table.dataframe(frame, hide_index=True, column_config={**number_columns(frame), **narrow}, key="build.tools_table")
     for c in tool_counts(spec).values():
         with st.expander(f"{c.label}: {c.printed}"):
             st.markdown(c.sentence)
