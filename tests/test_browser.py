@@ -525,6 +525,27 @@ def test_build_measurements_on_resnet20(app: App) -> None:
     found.assert_none()
 
 
+# The text of every headline number in a scope that runs past its own box (its column): [label, value, overflow px].
+OVERFLOW = """(scope) => Array.from(document.querySelectorAll(scope + ' [data-testid="stMetric"]')).map((m) => {
+  const value = m.querySelector('[data-testid="stMetricValue"]');
+  const range = document.createRange(); range.selectNodeContents(value);
+  const label = m.querySelector('[data-testid="stMetricLabel"]');
+  return [label ? label.innerText.trim() : '', value.innerText.trim(),
+          range.getBoundingClientRect().right - m.getBoundingClientRect().right];
+}).filter((r) => r[2] > 1)"""
+
+
+def test_latency_numbers_fit_their_columns_at_1100(app: App) -> None:
+    app.page.set_viewport_size(SMALL)
+    app.open("/build?preset=resnet50&view=Latency")
+    app.short_measurements()
+    app.set_number("build.batch_size", 8)  # times of a second or more: in s, not "2.11e+04 ms"
+    app.act(app.keyed("build.measure", "button").click, timeout=MEASURE_TIMEOUT_MS)
+    values = app.texts('.st-key-fresh_view [data-testid="stMetricValue"]')
+    assert len(values) == 5 and not any("e+" in v for v in values), values
+    assert app.page.evaluate(OVERFLOW, ".st-key-fresh_view") == []
+
+
 def test_compare_every_view_and_control(app: App) -> None:
     app.open("/compare")
     found = Findings(app, "Compare")
