@@ -261,6 +261,17 @@ def test_the_flops_switch_reaches_generated_text_and_other_tools_says_it_stays()
     assert f"({exact(2 * 4_089_184_256)} FLOPs = 2 × MACs)" in _text(at)
 
 
+def test_the_live_tool_run_fills_every_cell_beside_what_each_tool_prints() -> None:
+    at = _view(_build("resnet20"), "Other tools")
+    at.button(key="build.tools_live").click().run()
+    _ok(at)
+    table = at.dataframe[0].value
+    assert list(table.columns[:4]) == ["Source", "Prints", "Measured live", "Check"]  # on screen at 1100 px
+    assert not table.isna().any().any(), table  # paper rows too: no "None" cells
+    fvcore = table[table["Source"].str.startswith("fvcore")].iloc[0]
+    assert fvcore["Check"] == "equal to the unit" and fvcore["Measured live"] == f"{fvcore['Value']:,}"
+
+
 @pytest.mark.slow
 def test_fvcore_check_runs_on_request() -> None:
     at = _view(_build("resnet20"), "fvcore check")

@@ -22,8 +22,8 @@ def figures_frame(spec: ArchSpec, live: dict | None = None) -> pd.DataFrame:
     macs = analyze(spec).macs
     rows = []
     for p in paper_figures(spec).values():
-        rows.append({"Source": p.label, "Prints": p.printed, **({"Measured live": "—", "Check": "— (a paper: nothing "
-                     "to run)"} if live is not None else {}), "Value": p.value, "Unit": p.unit,
+        live_cells = {"Measured live": "—", "Check": "— (a paper)"} if live is not None else {}
+        rows.append({"Source": p.label, "Prints": p.printed, **live_cells, "Value": p.value, "Unit": p.unit,
                      "Δ from our MACs": p.value - macs})
     for c in tool_counts(spec).values():
         row = {"Source": f"{c.label} {c.version[:12]}", "Prints": c.printed}
