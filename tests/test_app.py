@@ -42,6 +42,12 @@ def _text(at: AppTest) -> str:
     return " ".join(m.value for m in [*at.markdown, *at.caption, *at.success, *at.info, *at.warning, *at.error])
 
 
+def _whole(value: float) -> int:
+    """A number box's value (the editor's boxes are float boxes, shown as "%g") as the whole number it shows."""
+    assert float(value).is_integer(), value
+    return int(value)
+
+
 def _view(at: AppTest, view: str) -> AppTest:
     at.button_group(key="build.view").set_value(view).run()
     _ok(at)
@@ -498,7 +504,7 @@ def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name
     read: dict = {}
     for key, f in SPEC_FIELDS.items():
         if key == "input_size":
-            read[key] = [at.number_input(key=f"build.{key}.{i}").value for i in range(3)]
+            read[key] = [_whole(at.number_input(key=f"build.{key}.{i}").value) for i in range(3)]
         elif f.kind == "ints":
             read[key] = [int(v) for v in at.text_input(key=f"build.{key}").value.split(", ")]
         elif key in ("name",):
@@ -508,7 +514,7 @@ def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name
         elif f.kind == "choice":
             read[key] = at.button_group(key=f"build.{key}").value
         else:
-            read[key] = at.number_input(key=f"build.{key}").value
+            read[key] = _whole(at.number_input(key=f"build.{key}").value)
     assert ArchSpec.from_dict(read) == get_preset(name)
     assert at.title[0].value == f"Build — {name}" and _metrics(at)["Parameters"][1] == exact(analyze(get_preset(name)).params)
 
@@ -574,3 +580,17 @@ def test_a_click_during_a_measurement_is_seen_after_the_run_in_progress(monkeypa
     requests.request_rerun(RerunData())  # the click elsewhere
     assert stop() and stop()  # seen at once, and it stays seen
     assert requests.on_scriptrunner_yield() is not None  # not consumed: Streamlit still reruns as asked
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    (2.5, "**Cardinality C** — must be an integer, got float 2.5"),  # not rounded to 2 unseen
+    (1e20, "**Cardinality C** — must be between 1 and"),  # a 20-digit value gets a message, not a bare "!"
+])
+def test_a_number_box_says_what_is_wrong_with_what_was_typed(typed: float, message: str) -> None:
+    at = _build("resnext50_32x4d")
+    at.number_input(key="build.cardinality").set_value(typed).run()
+    _ok(at)
+    assert at.error[0].value.startswith(message), at.error[0].value
+    assert _metrics(at)["Parameters"][1] == exact(RX50)
+    at.number_input(key="build.cardinality").set_value(32.0).run()  # a whole number typed back: valid again
+    assert not at.error and at.title[0].value == "Build — resnext50_32x4d"

@@ -688,6 +688,19 @@ def test_invalid_input_keeps_last_valid_results(app: App) -> None:
     assert app.stage("depths", 0) == "99999"
 
 
+def test_number_boxes_say_what_is_wrong_with_what_was_typed(app: App) -> None:
+    """2.5 is not rounded to 2 unseen; a 20-digit value gets a message, not a bare "!"."""
+    app.open("/build?preset=resnext50_32x4d")
+    errors = app.page.locator(f"{EDITOR} [data-testid='stAlertContentError']")
+    for typed, words in (("2.5", "must be an integer, got float 2.5"), ("1" + "0" * 19, "must be between 1 and")):
+        app.set_number("build.cardinality", typed)
+        app.wait(errors.filter(has_text="Cardinality C").first)
+        assert any(words in t for t in errors.all_inner_texts()), errors.all_inner_texts()
+        assert params_of(get_preset("resnext50_32x4d")) in app.metric_exacts()
+    app.set_number("build.cardinality", "32")
+    assert errors.count() == 0 and app.title() == "Build — resnext50_32x4d"
+
+
 # --- 5. links reproduce every page's state ----------------------------------------------------------------
 def test_links_reproduce_build_and_compare(app: App) -> None:
     app.open("/build?preset=resnet50&downsample_on=1x1&view=Diagram&metric=flops")

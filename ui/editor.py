@@ -30,9 +30,9 @@ def _change(name: str) -> None:
     if name in STAGE_FIELDS:
         value: Any = list_value(ss.get(widget_key(name)) or "")
     elif name == "input_size":
-        value = [ss.get(widget_key(name, i)) for i in range(3)]
+        value = [_whole(ss.get(widget_key(name, i))) for i in range(3)]
     else:
-        value = ss.get(widget_key(name))
+        value = _whole(ss.get(widget_key(name)))
     set_draft(edit_data(before, {name: value}) if _own_error(name, value) is None else {**before, name: value})
 
 
@@ -50,6 +50,12 @@ def _own_error(name: str, value: Any) -> SpecError | None:
     return None
 
 
+def _whole(value: Any) -> Any:
+    """A number box's value as the spec takes it: 64.0 → 64; 2.5 stays 2.5, so the field's check says "must be an
+    integer, got float 2.5" instead of the box rounding it to 2 unseen."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _choose_preset() -> None:
     name = st.session_state.get(PRESET_BOX)
     if name in list_presets():
@@ -58,8 +64,10 @@ def _choose_preset() -> None:
 
 def number(name: str, label: str | None = None, index: int | None = None, **kwargs: Any) -> None:
     f = F[name]
-    st.number_input(label or f.label, key=widget_key(name, index), step=1, on_change=_change, args=(name,),
-                    help=f"{f.help} ({f.bounds_text()})", **kwargs)
+    # A float box (step 1.0): an integer box rounds 2.5 to 2 and marks a 20-digit value with a bare "!" in the
+    # browser, before the app sees either; here the value arrives as typed and the field's check names it.
+    st.number_input(label or f.label, key=widget_key(name, index), step=1.0, format="%g", on_change=_change,
+                    args=(name,), help=f"{f.help} ({f.bounds_text()})", **kwargs)
 
 
 def choice(name: str, widget: Callable = st.segmented_control, **kwargs: Any) -> None:
