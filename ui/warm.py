@@ -10,6 +10,7 @@ page needs one that is not loaded yet, :func:`need` says what is loading, and wh
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 
 import streamlit as st
@@ -27,6 +28,7 @@ HEAVY: tuple[tuple[str, str], ...] = (
 LIBRARIES = ("pandas", "pyarrow", "plotly.graph_objects")  # what every page draws with
 TORCH = ("torch", "explorer.latency")  # what a measurement view needs before it can draw its settings
 
+ENV = "EXPLORER_WARM_IMPORTS"  # "0": no background thread; each page imports what it needs when it needs it
 _done = {name: threading.Event() for name, _ in HEAVY}
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -52,7 +54,7 @@ def start() -> None:
     """
     global _thread
     with _lock:
-        if _thread is None:
+        if _thread is None and os.environ.get(ENV, "1") != "0":
             import numpy  # noqa: F401
 
             _thread = threading.Thread(target=_load_all, name="explorer-warm-imports", daemon=True)
@@ -76,7 +78,10 @@ def need(*names: str, why: str = "") -> None:
             "busy machine…")
     with st.spinner(text, show_time=True):
         for n in missing:
+            if _thread is None:  # no background thread (EXPLORER_WARM_IMPORTS=0): import it here
+                importlib.import_module(n)
+                _done[n].set()
             _done[n].wait()
 
 
-__all__ = ["HEAVY", "LIBRARIES", "TORCH", "loaded", "need", "start"]
+__all__ = ["ENV", "HEAVY", "LIBRARIES", "TORCH", "loaded", "need", "start"]
