@@ -841,7 +841,7 @@ def test_compare_verdict_with_confidence_interval(app: App) -> None:
     verdict = next((t for t in app.texts('[data-testid="stMarkdownContainer"] p') if t.startswith("resnet56 has")),
                    None)
     assert verdict is not None, app.page.inner_text("[data-testid='stMain']")[-2000:]
-    assert "% CI" in verdict and "paired rounds" in verdict, verdict
+    assert "confidence at least 95% (here " in verdict and "paired rounds" in verdict, verdict
     macs = analyze(get_preset("resnet56")).macs / analyze(get_preset("resnet20")).macs
     assert f"{macs:.3g}× the MACs of resnet20" in verdict, verdict
     chart = app.keyed("compare.ratio_chart")
