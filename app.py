@@ -5,8 +5,9 @@ import streamlit as st
 from ui import cache, links, pages, style  # noqa: F401 - ui.pages registers every page's link parameters
 from ui import warm
 
-st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
 warm.start()  # torch, pandas, plotly load in the background from the first page anyone opens (ui/warm.py)
+
+st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
 
 page = st.navigation(
     [

@@ -138,6 +138,7 @@ def slug(name: str) -> str:
 
 
 __all__ = [
+    "STOPPED", "ms_range", "stopped",
     "COLUMNS", "CONVENTION", "CONVENTION_ASCII", "METRICS", "MULTIPLY_ADD_METRICS", "Metric", "binary", "exact",
-    "STOPPED", "metric", "ms", "ms_range", "multiply_adds", "ratio", "shape", "si", "slug", "stopped",
+    "metric", "ms", "multiply_adds", "ratio", "shape", "si", "slug",
 ]

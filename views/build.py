@@ -7,7 +7,7 @@ from explorer.fields import label_of
 from explorer.presets import preset_of
 from explorer.spec import SPEC_FIELDS
 from explorer.vocab import exact, shape
-from ui import editor, links, state, warm
+from ui import editor, links, state
 from ui.pages import BUILD, BUILD_VIEWS
 from ui.widgets import convention, header, headline
 from views.sections import counts, export, sources, speed, tools, training
@@ -49,6 +49,8 @@ with right:
                                 persist_state="session", label_visibility="collapsed", wrap=True)
     with st.container(key="stale_view" if error is not None else "fresh_view"):
         if view in ("Latency", "Time per layer"):  # they need torch before they can draw their settings
+            from ui import warm
+
             warm.need(*warm.TORCH, why="to measure on this machine")
         SECTIONS[view or "Stages"](spec, analysis)
     convention()

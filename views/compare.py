@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import SpecError, get_preset, list_presets
 from explorer.vocab import METRICS, exact, si
-from ui import cache, links, state, warm
+from ui import cache, links, state
 from ui.pages import BUILD_TOKEN, COMPARE, COMPARE_VIEWS, CONFIGS, DEFAULT_PAIR, MAX_COMPARED
 from ui.widgets import convention, count, header, number
 from views.sections import comparing
@@ -67,6 +67,8 @@ f = COMPARE.fields["view"]
 view = st.segmented_control(f.label, f.choices, key=COMPARE.key("view"), required=True, help=f.help,
                             persist_state="session", label_visibility="collapsed", wrap=True)
 if view in ("Latency", "Time per layer"):
+    from ui import warm
+
     warm.need(*warm.TORCH, why="to measure on this machine")
 comparing.VIEWS[view or COMPARE_VIEWS[0]](c, specs, sizes[0] if same else None)
 convention()

@@ -14,7 +14,7 @@ import streamlit as st
 from explorer import ArchSpec, ExplorerError
 from explorer.comparison import Comparison
 from explorer.tables import kind_times_frame, latency_frame
-from explorer.vocab import METRICS, binary, ms_range, multiply_adds
+from explorer.vocab import METRICS, binary, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
@@ -170,6 +170,7 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
                         icon=":material/timer:")
     if steps:
         from explorer.latency import paired_ratios
+        from explorer.vocab import ms_range
 
         results = [r.latency for r in steps]
         _verdicts(c, paired_ratios(results), settings.edit(batch_size=batch).where(), " per training step")
