@@ -23,6 +23,22 @@ FAMILIES = (
 )
 
 
+def cost_and_speed(macs: Sequence[int], times_ms: Sequence[float], metric: str = "macs") -> str:
+    """What a set of networks' counted work and measured times say together, in one clause: 'about equal MACs
+    (within 5%), unequal speed: the slowest takes 1.8× the time of the fastest', or, when the work differs by more
+    than 10%, the two spreads side by side ('MACs from 7.8 G to 16 G (2.1×); times from 120 ms to 250 ms (2.1×)')."""
+    from .vocab import ms
+
+    unit = METRICS[metric].unit
+    low, high = min(macs), max(macs)
+    fast, slow = min(times_ms), max(times_ms)
+    speed = f"the slowest takes {slow / fast:.2g}× the time of the fastest" if fast > 0 else "times as measured"
+    if low > 0 and high / low <= 1.1:
+        return f"about equal {unit} (within {high / low - 1:.0%}), unequal speed: {speed}"
+    return (f"{unit} from {si(multiply_adds(low, metric), unit)} to {si(multiply_adds(high, metric), unit)} "
+            f"({high / low:.2g}×); times from {ms(fast)} to {ms(slow)} ({slow / fast:.2g}×)")
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Analyses compared with the first one (the baseline)."""
@@ -121,20 +137,4 @@ class Comparison:
         return reasons
 
 
-def cost_and_speed(macs: Sequence[int], times_ms: Sequence[float], metric: str = "macs") -> str:
-    """What a set of networks' counted work and measured times say together, in one clause: 'about equal MACs
-    (within 5%), unequal speed: the slowest takes 1.8× the time of the fastest', or, when the work differs by more
-    than 10%, the two spreads side by side ('MACs from 7.8 G to 16 G (2.1×); times from 120 ms to 250 ms (2.1×)')."""
-    from .vocab import ms
-
-    unit = METRICS[metric].unit
-    low, high = min(macs), max(macs)
-    fast, slow = min(times_ms), max(times_ms)
-    speed = f"the slowest takes {slow / fast:.2g}× the time of the fastest" if fast > 0 else "times as measured"
-    if low > 0 and high / low <= 1.1:
-        return f"about equal {unit} (within {high / low - 1:.0%}), unequal speed: {speed}"
-    return (f"{unit} from {si(multiply_adds(low, metric), unit)} to {si(multiply_adds(high, metric), unit)} "
-            f"({high / low:.2g}×); times from {ms(fast)} to {ms(slow)} ({slow / fast:.2g}×)")
-
-
-__all__ = ["FAMILIES", "TOTALS", "Comparison", "cost_and_speed"]
+__all__ = ["FAMILIES", "TOTALS", "Comparison"]
