@@ -111,7 +111,7 @@ def test_names_follow_the_architecture() -> None:
     at.text_input(key="build.depths").input("3, 4, 6, 3").run()  # back to a preset: its name
     assert at.title[0].value == "Build — plain34"
     at.text_input(key="build.name").input("mine").run()
-    at.button_group(key="build.stem").set_value("cifar").run()
+    at.number_input(key="build.num_classes").set_value(10).run()
     assert at.title[0].value == "Build — mine"  # a person's own name stays
 
 
