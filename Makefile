@@ -1,5 +1,6 @@
 # Two commands for a fresh machine (Python 3.11+): `make run` starts the app, `make test` runs the tests.
-# Both create or refresh .venv from requirements.txt, only when requirements.txt changed.
+# Both create or refresh .venv from requirements.txt, locked by constraints.txt (every transitive package at the
+# version CI tested), only when either changed.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,9 +9,9 @@ PORT ?= 8501
 
 .PHONY: run test quick bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade -r requirements.txt
+	$(PY) -m pip install --upgrade -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
