@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_max_batch import STEP, Bracket, search_largest  # noqa: E402
-from gpu_check import cuda_test_files, drop_blocks  # noqa: E402
+from gpu_check import Step, cuda_test_files, drop_blocks, run_step  # noqa: E402
 
 
 def _device(capacity: int) -> tuple[list[int], object]:
@@ -79,6 +79,17 @@ def test_only_this_runs_kind_of_blocks_is_dropped_from_the_readme_copy() -> None
     kept = drop_blocks(text, "cuda")
     assert "OLD GPU" not in kept and "CPU" in kept and "intro" in kept and "<!-- bench_train:end -->" in kept
     assert "tests/test_latency.py" in cuda_test_files() and "tests/test_gpu_check.py" not in cuda_test_files()
+
+
+def test_a_step_past_its_limit_is_killed_with_its_children() -> None:
+    # the child starts a grandchild that would outlive it; both belong to the step's process group
+    code = ("import subprocess, sys, time; "
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)")
+    outcome, took = run_step(sys.executable, Step("sleeper", ("-c", code), 60), 2, dict(os.environ))
+    assert outcome == "**timed out** after 2 s (nothing written)" and took < 10
+    assert run_step(sys.executable, Step("ok", ("-c", "pass"), 60), 30, dict(os.environ))[0] == "passed"
+    assert run_step(sys.executable, Step("bad", ("-c", "raise SystemExit(3)"), 60), 30, dict(os.environ))[0] \
+        == "**failed** (exit 3)"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="with a GPU the script runs the whole check")
