@@ -194,6 +194,13 @@ TIMM = {
     ("resnext50_32x4d", 160): (2.17, 7.35), ("resnext50_32x4d", 176): (2.71, 8.97),
     ("resnext50_32x4d", 224): (4.26, 14.4), ("resnext50_32x4d", 288): (7.04, 23.81),
     ("resnet101", 160): (4.0, 8.28), ("resnet101", 224): (7.83, 16.23), ("resnet101", 288): (12.95, 26.83),
+    # the variants (issue 17): deep and tiered stems, stem pools, shortcut D, SE, ECA, GN (5 per element), anti-aliasing
+    ("resnet18d", 224): (2.06, 3.29), ("resnet34d", 224): (3.91, 4.54), ("resnet26", 224): (2.36, 7.35),
+    ("resnet26d", 224): (2.6, 8.15), ("resnet50c", 224): (4.35, 11.92), ("resnet50d", 160): (2.22, 6.08),
+    ("resnet50d", 224): (4.35, 11.92), ("resnet50s", 224): (5.47, 13.52), ("resnet50t", 224): (4.32, 11.82),
+    ("resnext50d_32x4d", 224): (4.5, 15.2), ("seresnet50", 160): (2.1, 5.69), ("seresnet50", 224): (4.11, 11.13),
+    ("ecaresnet50d", 224): (4.35, 11.93), ("resnetrs50", 160): (2.29, 6.2), ("resnetrs50", 224): (4.48, 12.14),
+    ("resnet50_gn", 224): (4.14, 11.11), ("resnetaa50d", 224): (5.39, 12.44),
 }
 
 
