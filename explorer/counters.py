@@ -48,15 +48,16 @@ class Tool:
 TOOLS: tuple[Tool, ...] = (
     Tool("fvcore", "fvcore FlopCountAnalysis", "fvcore", "0.1.5.post20221221", "flops (1 per multiply-add)",
          "fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS; jit_handles.py conv_flop_jit, linear_flop_jit, "
-         "batchnorm_flop_jit, elementwise_flop_counter; jit_analysis.py _IGNORED_OPS; activation_count.py"),
+         "batchnorm_flop_jit, norm_flop_counter, elementwise_flop_counter; jit_analysis.py _IGNORED_OPS; "
+         "activation_count.py"),
     Tool("ptflops_pytorch", "ptflops (pytorch backend)", "ptflops", "0.7.5", "Mac",
-         "ptflops/pytorch_ops.py MODULES_MAPPING, FUNCTIONAL_MAPPING; pytorch_engine.py patch_functional, "
-         "patch_tensor_ops; utils.py flops_to_string"),
+         "ptflops/pytorch_ops.py MODULES_MAPPING, FUNCTIONAL_MAPPING, TENSOR_OPS_MAPPING; pytorch_engine.py "
+         "patch_functional, patch_tensor_ops; utils.py flops_to_string"),
     Tool("ptflops_aten", "ptflops (aten backend)", "ptflops", "0.7.5", "Mac",
          "ptflops/aten_ops.py ATEN_OPS_MAPPING (conv_flop, addmm_flop); aten_engine.py FlopCounterMode"),
     Tool("thop", "thop profile", "thop", "0.1.1.post2209072238", "MACs",
          "thop/profile.py register_hooks; vision/basic_hooks.py count_convNd, count_normalization, "
-         "count_adap_avgpool, count_linear, zero_ops; vision/calc_func.py"),
+         "count_avgpool, count_adap_avgpool, count_linear, zero_ops; vision/calc_func.py"),
     Tool("torchinfo", "torchinfo summary", "torchinfo", "1.8.0", "mult-adds",
          "torchinfo/layer_info.py LayerInfo.calculate_macs; model_statistics.py ModelStatistics "
          "(total_mult_adds, total_output_bytes, total_param_bytes, format_output_num)"),
@@ -65,7 +66,7 @@ TOOLS: tuple[Tool, ...] = (
          "convert_num_with_suffix"),
     Tool("pycls", "pycls complexity", "facebookresearch/pycls", "5719de641657c251f807c20a1fcf8ef6f4b60144",
          "flops (multiply-adds)",
-         "pycls/models/blocks.py conv2d_cx, norm2d_cx, pool2d_cx, gap2d_cx, linear_cx; "
+         "pycls/models/blocks.py conv2d_cx, norm2d_cx, pool2d_cx, gap2d_cx, linear_cx, SE.complexity; "
          "pycls/models/resnet.py complexity; core/logging.py dump_log_data; dev/model_complexity.json"),
     Tool("timm", "timm benchmark (GMACs)", "huggingface/pytorch-image-models",
          "aa4b5850c1543fa488abf260f18390eda46cf85d", "GMACs",
