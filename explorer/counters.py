@@ -316,12 +316,12 @@ RULES: dict[str, dict[str, Handler]] = {
                            "nn.Conv2d hook: + output elements when the conv has a bias"),
         "conv1d": _count("conv1d MACs", "nn.Conv1d hook: k × 1 × 1 per output position (conv_flops_counter_hook); no "
                          "bias", _macs),
-        "gn": _count("group norm", "nn.GroupNorm → bn_flops_counter_hook: input elements × 2 with affine; "
-                     "F.group_norm is not patched", lambda o: 2 * o.elements_out),
         "linear": _both(_count("linear MACs", "nn.Linear hook: in × out per row (linear_flops_counter_hook)", _macs),
                         _count("fc bias", "nn.Linear hook: + out_features for the bias", _out)),
         "bn": _count("batch norm", "nn.BatchNorm2d hook: input elements × 2 with affine (bn_flops_counter_hook)",
                      lambda o: 2 * o.elements_out),
+        "gn": _count("group norm", "nn.GroupNorm → bn_flops_counter_hook: input elements × 2 with affine; "
+                     "F.group_norm is not patched", lambda o: 2 * o.elements_out),
         "relu": _both(_count("ReLU module", "nn.ReLU hook: output elements, per call (relu_flops_counter_hook)", _out),
                       _count("ReLU functional", "F.relu is patched while counting and nn.ReLU.forward calls it: "
                              "input elements again (a double count)", _out)),
