@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, Union
 
+from .bounds import check_work
 from .errors import SpecError
 from .spec import ArchSpec
 
@@ -341,6 +342,7 @@ def _block(spec: ArchSpec, stage: int, index: int, c_in: int) -> BlockPlan:
 @lru_cache(maxsize=256)
 def make_plan(spec: ArchSpec) -> NetworkPlan:
     """The layer plan of a spec (cached: specs are immutable and hashable)."""
+    check_work(spec)  # the work bound (explorer.bounds), before anything is built
     c_in = spec.input_size[0]
     if spec.stem == "imagenet":
         stem: tuple[Leaf, ...] = (
