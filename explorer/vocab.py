@@ -7,6 +7,8 @@ written once.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -104,6 +106,27 @@ def shape(s: Sequence[int]) -> str:
     return "×".join(str(v) for v in s)
 
 
+# --- user text shown as text -----------------------------------------------------------------------
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character: CommonMark escapes each one
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029\x85]+")
+
+
+def md_text(text: object) -> str:
+    """User text (a name, a link's key or value, a file's content) for a place that renders markdown, shown
+    exactly as written: every ASCII punctuation character is backslash-escaped (so no link, image, emphasis,
+    heading, code, HTML tag, ``$…$`` math or Streamlit ``:directive[…]`` can form), and line breaks become
+    spaces (so no new block can start). The one escaping rule for markdown; pages and messages call it."""
+    return _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(text)))
+
+
+def html_text(text: object) -> str:
+    """User text for Plotly's titles, legends, tick labels and hover text, shown exactly as written: Plotly reads
+    ``<a href>``, ``<b>``, ``<br>`` and entities there, and ``%{…}`` in a hover template, so ``&``, ``<``, ``>``,
+    ``$`` and ``%`` become entities (which Plotly shows as the characters)."""
+    out = html.escape(_LINE_BREAKS.sub(" ", str(text)), quote=False)
+    return out.replace("$", "&#36;").replace("%", "&#37;")
+
+
 def slug(name: str) -> str:
     """A file-name-safe form of a network's name: 'resnet50 (edited)' → 'resnet50-edited'."""
     out = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
@@ -114,5 +137,5 @@ def slug(name: str) -> str:
 
 __all__ = [
     "COLUMNS", "CONVENTION", "CONVENTION_ASCII", "METRICS", "MULTIPLY_ADD_METRICS", "Metric", "binary", "exact",
-    "metric", "ms", "multiply_adds", "ratio", "shape", "si", "slug",
+    "html_text", "md_text", "metric", "ms", "multiply_adds", "ratio", "shape", "si", "slug",
 ]

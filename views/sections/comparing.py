@@ -14,7 +14,7 @@ import streamlit as st
 from explorer import ArchSpec, ExplorerError
 from explorer.comparison import Comparison
 from explorer.tables import kind_times_frame, latency_frame
-from explorer.vocab import METRICS, binary, multiply_adds
+from explorer.vocab import METRICS, binary, md_text, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
@@ -53,7 +53,7 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     from explorer.tables import layer_diff_frame
 
     diff = layer_diff_frame(c.base, b, m)
-    st.caption(f"A = {c.base.name}, B = {b.name}; joined on module name; a layer only one side has is empty on the "
+    st.caption(f"A = {md_text(c.base.name)}, B = {md_text(b.name)}; joined on module name; a layer only one side has is empty on the "
                "other.")
     st.dataframe(diff, hide_index=True, key="compare.diff", column_config=number_columns(diff))
     st.download_button("Download per-layer differences (CSV)", diff.to_csv(index=False), "compare_layers.csv",
@@ -64,7 +64,7 @@ def _verdicts(c: Comparison, ratios: Sequence[Any], where: str, what: str = "") 
     """One generated sentence per configuration: its counted work and its measured time against the first."""
     for a, r in zip(c.analyses[1:], ratios):
         verdict = f"takes {r.phrase()}" if r.measurable else f"shows {r.phrase()}"
-        st.markdown(f"**{a.name} has {c.ratio(a, 'macs'):.3g}× the {unit()} of {c.base.name} and {verdict}"
+        st.markdown(f"**{md_text(a.name)} has {c.ratio(a, 'macs'):.3g}× the {unit()} of {md_text(c.base.name)} and {verdict}"
                     f"{what} on {where}.**")
 
 
@@ -117,7 +117,7 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
         st.markdown("Why: " + "; ".join(explain(profiles[0], p)) + ".")
     st.dataframe(kind_times_frame(profiles), hide_index=True)
     for p in profiles:
-        st.caption(f"{p.name}: {p.summary()}")
+        st.caption(f"{md_text(p.name)}: {p.summary()}")
 
 
 def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
@@ -146,7 +146,7 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
                                                                       precision=precision, optimizer=optimizer),
             })
     except ExplorerError as e:
-        st.error(f"{spec.name}: {error_text(e)}", icon=":material/error:")
+        st.error(f"{md_text(spec.name)}: {error_text(e)}", icon=":material/error:")
         return
     frame = pd.DataFrame(rows)
     st.dataframe(frame, hide_index=True, column_config=number_columns(frame))
