@@ -78,7 +78,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def sized_cache(max_bytes: int, weigh: Callable[..., int]) -> Callable[[F], F]:
     """An LRU cache (of a function of hashable positional arguments) holding at most ``max_bytes``:
     ``weigh(result)`` gives the bytes a result keeps alive. A result heavier than the whole cache is returned
-    but not kept. ``f.cache_clear()`` empties it; ``f.cache_bytes()`` and ``f.cache_len()`` say what it holds.
+    but not kept. ``f.cache_clear()`` empties it; ``f.cache_bytes()`` and ``f.cache_len()`` say what it holds;
+    ``f.max_bytes`` is the limit (a test may lower it).
     """
 
     def decorate(f: F) -> F:
@@ -94,13 +95,14 @@ def sized_cache(max_bytes: int, weigh: Callable[..., int]) -> Callable[[F], F]:
                     return entries[args][0]
             value = f(*args)
             size = int(weigh(value))
-            if size > max_bytes:
+            limit = wrapper.max_bytes  # type: ignore[attr-defined]
+            if size > limit:
                 return value
             with lock:
                 if args not in entries:
                     entries[args] = (value, size)
                     held[0] += size
-                while held[0] > max_bytes:
+                while held[0] > limit:
                     _, (_, s) = entries.popitem(last=False)
                     held[0] -= s
             return value
@@ -110,6 +112,7 @@ def sized_cache(max_bytes: int, weigh: Callable[..., int]) -> Callable[[F], F]:
                 entries.clear()
                 held[0] = 0
 
+        wrapper.max_bytes = max_bytes  # type: ignore[attr-defined]
         wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
         wrapper.cache_bytes = lambda: held[0]  # type: ignore[attr-defined]
         wrapper.cache_len = lambda: len(entries)  # type: ignore[attr-defined]
