@@ -111,12 +111,20 @@ _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation charac
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029\x85]+")
 
 
+# GitHub-flavoured markdown turns a bare address into a link after escapes are read (``https://…``, ``www.…``,
+# ``a@b.c``), so an invisible word joiner goes where it breaks the pattern: before "://", after "www", after "@".
+_AUTOLINK = re.compile(r"(?i)(?=://)|(?<=www)(?=\.)|(?<=@)")
+WORD_JOINER = "\u2060"
+
+
 def md_text(text: object) -> str:
     """User text (a name, a link's key or value, a file's content) for a place that renders markdown, shown
     exactly as written: every ASCII punctuation character is backslash-escaped (so no link, image, emphasis,
-    heading, code, HTML tag, ``$…$`` math or Streamlit ``:directive[…]`` can form), and line breaks become
-    spaces (so no new block can start). The one escaping rule for markdown; pages and messages call it."""
-    return _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(text)))
+    heading, code, HTML tag, ``$…$`` math or Streamlit ``:directive[…]`` can form), a bare web or mail address
+    gets an invisible word joiner (U+2060) that stops it becoming a link, and line breaks become spaces (so no
+    new block can start). The one escaping rule for markdown; pages and messages call it."""
+    joined = _AUTOLINK.sub(WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)))
+    return _MD_SPECIAL.sub(r"\\\1", joined)
 
 
 def html_text(text: object) -> str:

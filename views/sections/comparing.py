@@ -30,7 +30,7 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     m = metric()
     st.subheader("Why they differ")
     for a in c.analyses[1:]:
-        st.markdown(f"**{c.headline(a)}** " + " ".join(c.why(a)))
+        st.markdown(f"**{md_text(c.headline(a))}** " + " ".join(md_text(w) for w in c.why(a)))  # names: text
     totals = cache.compare_table("totals", c, m)
     st.dataframe(totals, hide_index=True, column_config=number_columns(totals), key="compare.totals")
     st.download_button("Download totals (CSV)", totals.to_csv(index=False), "compare_totals.csv", "text/csv",
@@ -114,7 +114,7 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     ratios = paired_ratios([p.end_to_end for p in profiles])
     _verdicts(c, ratios, settings.where(), " end to end")
     for p, r in zip(profiles[1:], ratios):
-        st.markdown("Why: " + "; ".join(explain(profiles[0], p)) + ".")
+        st.markdown("Why: " + "; ".join(md_text(w) for w in explain(profiles[0], p)) + ".")
     st.dataframe(kind_times_frame(profiles), hide_index=True)
     for p in profiles:
         st.caption(f"{md_text(p.name)}: {p.summary()}")
