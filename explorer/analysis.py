@@ -18,7 +18,7 @@ from .spec import ArchSpec, check_input_size
 from .vocab import METRICS
 
 MAC_TYPES = ("conv", "linear")
-ANALYSIS_CACHE_BYTES = 256 * 2**20  # ResNet-50 is 30 KB, the largest analysis the work bound allows 20 MB
+ANALYSIS_CACHE_BYTES = 128 * 2**20  # ResNet-50 is 30 KB, the largest analysis the work bound allows 20 MB
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ FIXED_ROWS = 32  # the stem (a deep stem has about ten ops) and the head
 MAX_ROWS = 50_000  # about a second and 30 MB of analysis on one core; ResNeXt-101 64×4d in form (a) has 15,000
 ROW_BYTES = 600  # what one row keeps alive, its plan op and its analysis row together (550 measured)
 ANALYSIS_ROW_BYTES = 400  # the analysis's share of it (340 measured with tracemalloc)
+PLAN_ROW_BYTES = 250  # the plan's share (216 measured)
+PLAN_CACHE_BYTES = 64 * 2**20  # ResNet-50's plan is 20 KB; the largest the bound allows 11 MB
 
 
 def estimate_rows(spec: Any) -> int:
@@ -121,6 +123,11 @@ def sized_cache(max_bytes: int, weigh: Callable[..., int]) -> Callable[[F], F]:
     return decorate
 
 
+def plan_cache(f: F) -> F:
+    """The layer plan's cache (``plan.make_plan``), sized by the rows of each plan."""
+    return sized_cache(PLAN_CACHE_BYTES, lambda plan: estimate_rows(plan.spec) * PLAN_ROW_BYTES)(f)
+
+
 def deep_size(value: Any) -> int:
     """Bytes of a result to cache: a DataFrame's or an Arrow table's own count, else ``sys.getsizeof``."""
     usage = getattr(value, "memory_usage", None)
@@ -135,5 +142,6 @@ def deep_size(value: Any) -> int:
     return sys.getsizeof(value)
 
 
-__all__ = ["ANALYSIS_ROW_BYTES", "FIXED_ROWS", "MAX_ROWS", "PATH_ROWS", "ROWS_PER_BLOCK", "ROW_BYTES", "check_work", "deep_size",
-           "estimate_bytes", "estimate_rows", "sized_cache"]
+__all__ = ["ANALYSIS_ROW_BYTES", "FIXED_ROWS", "MAX_ROWS", "PATH_ROWS", "PLAN_CACHE_BYTES", "PLAN_ROW_BYTES",
+           "ROWS_PER_BLOCK", "ROW_BYTES", "check_work", "deep_size", "estimate_bytes", "estimate_rows", "plan_cache",
+           "sized_cache"]

@@ -1,0 +1,176 @@
+"""Re-run issue 22's probes: the work bound (rows, time, memory of the worst valid request), the reproducers
+(refused, and how fast), the caches under many names, and the CLI's exit status for every bad input.
+
+    .venv/bin/python benchmarks/probe_bounds.py            # about a minute on 2 CPU cores, 1 thread
+    .venv/bin/python benchmarks/probe_bounds.py --json     # the same, as JSON
+
+Time is measured here, never asserted in tests; rows and tracemalloc'd memory are also tested
+(tests/test_hostile.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from explorer import ArchSpec, SpecError, analysis, analyze  # noqa: E402
+from explorer.bounds import MAX_ROWS, estimate_rows  # noqa: E402
+from explorer.plan import make_plan  # noqa: E402
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measure(label: str, spec: ArchSpec, what: str = "analyze") -> dict[str, Any]:
+    """Rows, seconds and memory (tracemalloc peak, RSS growth) of one request on a cold cache."""
+    analysis._analyze.cache_clear()
+    make_plan.cache_clear()
+    gc.collect()
+    before = rss_mib()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        if what == "analyze":
+            rows = len(analyze(spec).layers)
+        else:
+            from explorer.training import train_cost
+
+            train_cost(spec, batch_size=64)
+            rows = len(analyze(spec).layers)
+        outcome = "ok"
+    except SpecError as e:
+        rows, outcome = 0, f"refused: {str(e)[:90]}…"
+    seconds = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"request": label, "estimate": estimate_rows(spec), "rows": rows, "seconds": round(seconds, 3),
+            "peak_mib": round(peak / 2**20, 1), "rss_growth_mib": round(rss_mib() - before, 1), "outcome": outcome}
+
+
+def worst_valid() -> list[tuple[str, ArchSpec, str]]:
+    c = (MAX_ROWS - 32) // 10 // 7 - 4  # the most paths 10 blocks of form (a) may have
+    blocks = (MAX_ROWS - 32) // 24  # the most blocks form (c) may have
+    return [
+        (f"form a, C={c}, 10 blocks (largest accepted)", ArchSpec(form="a", cardinality=c, base_width=1, depths=(10,),
+                                                                 widths=(64,)), "analyze"),
+        (f"form a, C={c}, 10 blocks: train-cost", ArchSpec(form="a", cardinality=c, base_width=1, depths=(10,),
+                                                          widths=(64,)), "train"),
+        (f"form c, {blocks} blocks (largest accepted)", ArchSpec(depths=(blocks // 3, blocks // 3, blocks - 2 * (
+            blocks // 3)), widths=(64, 128, 256)), "analyze"),
+        (f"basic, {blocks} blocks, 2048² input", ArchSpec(block="basic", depths=(blocks // 4,) * 4,
+                                                          input_size=(3, 2048, 2048)), "analyze"),
+    ]
+
+
+def reproducers() -> list[tuple[str, ArchSpec, str]]:
+    return [
+        ("issue: form a, C=4096, d=1, depths=(100,)", ArchSpec(form="a", cardinality=4096, base_width=1,
+                                                               depths=(100,), widths=(64,)), "analyze"),
+        ("issue: train-cost, 30 such blocks", ArchSpec(form="a", cardinality=4096, base_width=1, depths=(30,),
+                                                       widths=(64,)), "train"),
+        ("issue: depths=1000,1000,1000,1000 with C=4096 form a",
+         ArchSpec(form="a", cardinality=4096, base_width=1, depths=(1000,) * 4), "analyze"),
+        ("8 stages × 1000 basic blocks", ArchSpec(block="basic", depths=(1000,) * 8, widths=(8,) * 8,
+                                                  strides=(1,) * 8), "analyze"),
+    ]
+
+
+def names_probe(count: int = 8) -> dict[str, Any]:
+    """What the Build page computes for one architecture under ``count`` new names (the issue: +490 MB each)."""
+    from ui import cache
+
+    base = ArchSpec(form="a", cardinality=32 * 20, base_width=1, depths=(3, 4), widths=(64, 128))
+    gc.collect()
+    before = rss_mib()
+    t0 = time.perf_counter()
+    for i in range(count):
+        spec = base.edit(name=f"n{i}")
+        analyze(spec)
+        for name in ("stages", "kinds", "layers"):
+            cache.arrow(name, spec, "macs")
+        cache.figure("rollup", spec, "macs", "blocks")
+    gc.collect()
+    return {"names": count, "rows_each": len(analyze(base).layers), "seconds": round(time.perf_counter() - t0, 2),
+            "rss_growth_mib": round(rss_mib() - before, 1),
+            "held_mib": {"analysis": round(analysis._analyze.cache_bytes() / 2**20, 1),
+                         "tables": round(cache.table.cache_bytes() / 2**20, 1),
+                         "arrow": round(cache.arrow.cache_bytes() / 2**20, 1)},
+            "limits_mib": {"analysis": analysis.ANALYSIS_CACHE_BYTES // 2**20, "tables": cache.TABLE_BYTES // 2**20}}
+
+
+def cli_probe(tmp: Path) -> list[dict[str, Any]]:
+    files = {"surrogate": '{"name": "\\ud800x"}', "nul": '{"name": "a\\u0000b"}', "newline": '{"name": "a\\nb"}',
+             "big_int": '{"depths": [' + "9" * 5000 + "]}", "deep": '{"depths": ' + "[" * 1000 + "]" * 1000 + "}",
+             "paths": json.dumps({"form": "a", "cardinality": 4096, "base_width": 1, "depths": [100], "widths": [64]})}
+    for name, text in files.items():
+        (tmp / f"{name}.json").write_text(text)
+    runs: list[tuple[list[str], dict[str, str], bool]] = []
+    for name in files:
+        for command in ("summary", "bench", "profile", "train-cost", "conventions"):
+            runs.append(([command, "--spec", str(tmp / f"{name}.json")], {}, False))
+    for var, value in (("EXPLORER_MEMORY_BUDGET_MB", "abc"), ("EXPLORER_MEMORY_BUDGET_MB", "nan"),
+                       ("EXPLORER_MEMORY_BUDGET_MB", "inf"), ("EXPLORER_MEMORY_FRACTION", "5")):
+        runs.append((["bench", "resnet18", "--threads", "1"], {var: value}, False))
+    runs.append((["export", "resnet50", "-o", ""], {}, False))
+    runs.append((["list", "--json"], {}, True))
+    out = []
+    for args, env, closed in runs:
+        command = [sys.executable, "-m", "explorer", *args]
+        if closed:
+            command = ["sh", "-c", 'exec "$@" >&-', "sh", *command]
+        t0 = time.perf_counter()
+        p = subprocess.run(command, cwd=ROOT, text=True, stdout=None if closed else subprocess.PIPE,
+                           stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, timeout=600)
+        out.append({"args": " ".join(args) + (" >&-" if closed else ""), "env": env, "exit": p.returncode,
+                    "seconds": round(time.perf_counter() - t0, 2), "stderr": p.stderr.strip()[:120]})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-cli", action="store_true", help="skip the CLI runs (about 40 processes)")
+    args = parser.parse_args()
+    import tempfile
+
+    import torch
+
+    torch.set_num_threads(1)
+    results: dict[str, Any] = {"max_rows": MAX_ROWS}
+    results["worst_valid"] = [measure(label, spec, what) for label, spec, what in worst_valid()]
+    results["reproducers"] = [measure(label, spec, what) for label, spec, what in reproducers()]
+    results["names"] = names_probe()
+    if not args.no_cli:
+        with tempfile.TemporaryDirectory() as d:
+            results["cli"] = cli_probe(Path(d))
+    results["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for key in ("worst_valid", "reproducers"):
+        print(f"\n{key}:")
+        for r in results[key]:
+            print(f"  {r['request']}: estimate {r['estimate']:,}, rows {r['rows']:,}, {r['seconds']} s, "
+                  f"peak {r['peak_mib']} MiB (tracemalloc), RSS +{r['rss_growth_mib']} MiB — {r['outcome']}")
+    print(f"\nnames: {results['names']}")
+    for r in results.get("cli", []):
+        print(f"  exit {r['exit']} ({r['seconds']} s) {r['env'] or ''} {r['args'][-60:]}: {r['stderr']}")
+    print(f"\nmax RSS of this process: {results['max_rss_mib']} MiB")
+
+
+if __name__ == "__main__":
+    main()
