@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import ClassVar, Union
 
-from .bounds import check_work
+from .bounds import check_work, plan_cache
 from .errors import SpecError
 from .spec import ArchSpec
 
@@ -339,7 +338,7 @@ def _block(spec: ArchSpec, stage: int, index: int, c_in: int) -> BlockPlan:
     )
 
 
-@lru_cache(maxsize=256)
+@plan_cache  # sized by bytes (explorer.bounds), not by entries
 def make_plan(spec: ArchSpec) -> NetworkPlan:
     """The layer plan of a spec (cached: specs are immutable and hashable)."""
     check_work(spec)  # the work bound (explorer.bounds), before anything is built
