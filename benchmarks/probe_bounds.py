@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from explorer import ArchSpec, SpecError, analysis, analyze  # noqa: E402
-from explorer.bounds import MAX_ROWS, estimate_rows  # noqa: E402
+from explorer.bounds import MAX_ROWS, PLAN_CACHE_BYTES, estimate_rows  # noqa: E402
 from explorer.plan import make_plan  # noqa: E402
 
 
@@ -35,30 +35,33 @@ def rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def measure(label: str, spec: ArchSpec, what: str = "analyze") -> dict[str, Any]:
-    """Rows, seconds and memory (tracemalloc peak, RSS growth) of one request on a cold cache."""
+def _run(spec: ArchSpec, what: str) -> tuple[int, str]:
     analysis._analyze.cache_clear()
     make_plan.cache_clear()
-    gc.collect()
-    before = rss_mib()
-    tracemalloc.start()
-    t0 = time.perf_counter()
     try:
-        if what == "analyze":
-            rows = len(analyze(spec).layers)
-        else:
+        if what == "train":
             from explorer.training import train_cost
 
             train_cost(spec, batch_size=64)
-            rows = len(analyze(spec).layers)
-        outcome = "ok"
+        return len(analyze(spec).layers), "ok"
     except SpecError as e:
-        rows, outcome = 0, f"refused: {str(e)[:90]}…"
+        return 0, f"refused: {str(e)[:90]}…"
+
+
+def measure(label: str, spec: ArchSpec, what: str = "analyze") -> dict[str, Any]:
+    """Rows, seconds (cold caches, no tracing) and memory (tracemalloc's peak, RSS growth) of one request."""
+    gc.collect()
+    before = rss_mib()
+    t0 = time.perf_counter()
+    rows, outcome = _run(spec, what)
     seconds = time.perf_counter() - t0
+    grown = rss_mib() - before
+    tracemalloc.start()
+    _run(spec, what)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {"request": label, "estimate": estimate_rows(spec), "rows": rows, "seconds": round(seconds, 3),
-            "peak_mib": round(peak / 2**20, 1), "rss_growth_mib": round(rss_mib() - before, 1), "outcome": outcome}
+            "peak_mib": round(peak / 2**20, 1), "rss_growth_mib": round(grown, 1), "outcome": outcome}
 
 
 def worst_valid() -> list[tuple[str, ArchSpec, str]]:
@@ -89,11 +92,11 @@ def reproducers() -> list[tuple[str, ArchSpec, str]]:
     ]
 
 
-def names_probe(count: int = 8) -> dict[str, Any]:
+def names_probe(count: int = 40) -> dict[str, Any]:
     """What the Build page computes for one architecture under ``count`` new names (the issue: +490 MB each)."""
     from ui import cache
 
-    base = ArchSpec(form="a", cardinality=32 * 20, base_width=1, depths=(3, 4), widths=(64, 128))
+    base = ArchSpec(form="a", cardinality=640, base_width=1, depths=(3, 4), widths=(64, 128))  # 31,000 rows
     gc.collect()
     before = rss_mib()
     t0 = time.perf_counter()
@@ -107,9 +110,11 @@ def names_probe(count: int = 8) -> dict[str, Any]:
     return {"names": count, "rows_each": len(analyze(base).layers), "seconds": round(time.perf_counter() - t0, 2),
             "rss_growth_mib": round(rss_mib() - before, 1),
             "held_mib": {"analysis": round(analysis._analyze.cache_bytes() / 2**20, 1),
+                         "plans": round(make_plan.cache_bytes() / 2**20, 1),
                          "tables": round(cache.table.cache_bytes() / 2**20, 1),
                          "arrow": round(cache.arrow.cache_bytes() / 2**20, 1)},
-            "limits_mib": {"analysis": analysis.ANALYSIS_CACHE_BYTES // 2**20, "tables": cache.TABLE_BYTES // 2**20}}
+            "limits_mib": {"analysis": analysis.ANALYSIS_CACHE_BYTES // 2**20, "plans": PLAN_CACHE_BYTES // 2**20,
+                           "tables": cache.TABLE_BYTES // 2**20}}
 
 
 def cli_probe(tmp: Path) -> list[dict[str, Any]]:

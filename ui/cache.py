@@ -15,7 +15,7 @@ from explorer import ArchSpec, analyze
 from explorer.bounds import ANALYSIS_ROW_BYTES, deep_size, sized_cache
 from explorer.comparison import Comparison
 
-TABLE_BYTES = 64 * 2**20  # each of the frame and Arrow caches; ResNet-50's layer table is about 60 KB
+TABLE_BYTES = 32 * 2**20  # each of the frame and Arrow caches; ResNet-50's layer table is 30 KB
 FIGURE_BYTES = 16 * 2**20
 COMPARISON_BYTES = 64 * 2**20
 

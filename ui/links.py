@@ -18,7 +18,7 @@ from explorer import SpecError
 from explorer.fields import label_of
 from explorer.links import last, params_to_spec, parse_params, spec_to_params
 from explorer.spec import SPEC_FIELDS
-from explorer.vocab import md_text
+from explorer.vocab import md_code, md_text
 
 from .state import METRIC, PageState, load_spec, valid_spec
 
@@ -79,7 +79,7 @@ def show_problems() -> None:
     """The link's problems, each named, once (the next run no longer shows them)."""
     problems = st.session_state.pop(ERRORS, None)
     if problems:
-        items = "\n".join(f"- **{md_text(_label(e.field))}** ({md_text(e.field)}): {md_text(e.reason)}"
+        items = "\n".join(f"- **{md_text(_label(e.field))}** ({md_code(e.field)}): {md_text(e.reason)}"
                            for e in problems)  # a link's keys and values are user text: never markdown
         st.warning(f"Parts of this link could not be used; everything else in it applied.\n{items}",
                    icon=":material/link_off:")
