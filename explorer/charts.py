@@ -35,7 +35,8 @@ def _hover(key: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figure:
-    fig.update_layout(title=html_text(title), xaxis_title=x, yaxis={"title": y, "tickformat": "~s", "rangemode": "tozero"},
+    fig.update_layout(title=html_text(title), xaxis_title=x,
+                      yaxis={"title": y, "tickformat": "~s", "rangemode": "tozero"},
                       margin={"t": 60, "b": 40, "l": 60, "r": 20}, height=_HEIGHT, separators=".,", **extra)
     return fig
 
@@ -43,7 +44,8 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figu
 def rollup_bars(analysis: Analysis, key: str, level: str = "stages") -> go.Figure:
     """One count (params, macs, flops, activations) per stage or per block."""
     rollups = analysis.stages if level == "stages" else analysis.blocks
-    fig = go.Figure(go.Bar(x=[r.name for r in rollups], y=[_value(r, key) for r in rollups], name=html_text(analysis.name),
+    fig = go.Figure(go.Bar(x=[r.name for r in rollups], y=[_value(r, key) for r in rollups],
+                           name=html_text(analysis.name),
                            hovertemplate=_hover(key)))
     return _layout(fig, f"{METRICS[key].name} per {level[:-1]} — {analysis.name}", level[:-1], _label(key))
 
@@ -52,7 +54,8 @@ def compare_bars(c: Comparison, key: str) -> go.Figure:
     """Grouped bars: one count per stage, one bar per configuration."""
     fig = go.Figure()
     for i, a in enumerate(c.analyses):
-        fig.add_bar(x=[s.name for s in a.stages], y=[_value(s, key) for s in a.stages], name=html_text(f"{i + 1}. {a.name}"),
+        fig.add_bar(x=[s.name for s in a.stages], y=[_value(s, key) for s in a.stages],
+                    name=html_text(f"{i + 1}. {a.name}"),
                     hovertemplate=_hover(key))
     return _layout(fig, f"{METRICS[key].name} per stage", "stage", _label(key), barmode="group",
                    legend={"orientation": "h", "y": -0.2})
@@ -116,7 +119,8 @@ def latency_histogram(result: Any) -> go.Figure:
         fig.add_vline(x=value, line_dash="dot" if label != "median" else "solid",
                       annotation_text=f"{label} {value:,.2f} ms")
     fig.update_layout(
-        title=html_text(f"{result.runs} timed runs — {result.name}, batch {result.batch_size}, {result.dtype}, {result.device}"),
+        title=html_text(f"{result.runs} timed runs — {result.name}, batch {result.batch_size}, {result.dtype}, "
+                        f"{result.device}"),
         xaxis_title="latency per forward pass (ms)", yaxis_title="runs", height=_HEIGHT - 20, margin={"t": 60},
         showlegend=False)
     return fig
@@ -181,7 +185,8 @@ def relative_chart(c: Comparison, measured: Any | None = None, key: str = "macs"
     labels = ["Parameters", METRICS[key].unit, "Activations"]
     values = [c.ratio(a, "params"), c.ratio(a, "macs"), c.ratio(a, "activations")]
     fig = go.Figure(go.Bar(x=labels, y=values, name="counted (exact)", text=[f"{v:.3g}×" for v in values],
-                           textposition="outside", hovertemplate="%{x}: %{y:.4f}× " + html_text(c.base.name) + "<extra></extra>"))
+                           textposition="outside",
+                           hovertemplate="%{x}: %{y:.4f}× " + html_text(c.base.name) + "<extra></extra>"))
     if measured is not None:
         fig.add_bar(x=["Latency (measured)"], y=[measured.median], name="measured, 95% CI",
                     text=[f"{measured.median:.3g}×"], textposition="outside",
@@ -189,9 +194,11 @@ def relative_chart(c: Comparison, measured: Any | None = None, key: str = "macs"
                              "arrayminus": [measured.median - measured.low]},
                     hovertemplate="latency: %{y:.3f}× (CI " + f"{measured.low:.3f}–{measured.high:.3f})<extra></extra>")
     fig.add_hline(y=1, line_dash="dot")
-    fig.add_annotation(x=1, xref="paper", xanchor="left", y=1, text=html_text(f"= {c.base.name}"), showarrow=False)  # beside the plot
+    fig.add_annotation(x=1, xref="paper", xanchor="left", y=1, text=html_text(f"= {c.base.name}"),
+                       showarrow=False)  # beside the plot
     tops = values + ([measured.high] if measured is not None else [])
-    fig.update_layout(title=html_text(f"{a.name} relative to {c.base.name}"), yaxis={"title": html_text(f"× {c.base.name}"),
+    fig.update_layout(title=html_text(f"{a.name} relative to {c.base.name}"),
+                      yaxis={"title": html_text(f"× {c.base.name}"),
                       "range": [0, _headroom(tops)]}, height=_HEIGHT, margin={"t": 60, "b": 40, "r": 110},
                       showlegend=False)
     return fig

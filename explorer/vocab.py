@@ -113,9 +113,10 @@ _MD_SPECIAL = re.compile(r"([\\`*\[\]<>#$:|~&])")
 _MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # an underscore inside a word is never emphasis
 _MD_BLOCK_START = re.compile(r"^(\d*)([-+=.)])(?=[\s=-]|$)")  # a list item or a rule, were it to start a block
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029\x85]+")
-# GitHub-flavoured markdown turns a bare address into a link after escapes are read (``https://…``, ``www.…``,
-# ``a@b.c``), so an invisible word joiner goes where it breaks the pattern: before "://", after "www", after "@".
-_AUTOLINK = re.compile(r"(?i)(?=://)|(?<=www)(?=\.)|(?<=@)")
+# Some syntax is read after escapes are: GitHub-flavoured markdown's bare addresses (``https://…``, ``www.…``,
+# ``a@b.c``) and Streamlit's ``:material/icon:``, ``:emoji:`` and ``:color[…]``. An invisible word joiner goes where
+# it breaks each pattern: before "://", after "www", after "@", after a colon that a letter follows.
+_AUTOLINK = re.compile(r"(?i)(?=://)|(?<=www)(?=\.)|(?<=@)|(?<=:)(?=[a-z])")
 WORD_JOINER = "\u2060"
 
 
@@ -123,8 +124,8 @@ def md_text(text: object) -> str:
     """User text (a name, a link's key or value, a file's name, a message quoting them) for a place that renders
     markdown, shown exactly as written: the characters that make markdown are backslash-escaped (so no link,
     image, emphasis, heading, code, HTML, entity, ``$…$`` math or Streamlit ``:directive[…]`` can form), a bare
-    web or mail address gets an invisible word joiner (U+2060) that stops it becoming a link, line breaks become
-    spaces and leading spaces an entity (so no new block, list or code block can start). The one escaping rule
+    web or mail address or a Streamlit ``:icon:`` gets an invisible word joiner (U+2060) that breaks it, line
+    breaks become spaces and leading spaces an entity (so no new block, list or code block can start). The one escaping rule
     for markdown; pages and messages call it."""
     out = _AUTOLINK.sub(WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)))
     out = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", out))

@@ -30,10 +30,13 @@ MARKUP = """() => {
     if (/evil|8631/.test(src)) found.push('image ' + src);
   }
   for (const el of document.querySelectorAll('.katex, mjx-container')) found.push('math ' + el.textContent);
-  for (const el of document.querySelectorAll('[data-testid="stAlert"] :is(h1,h2,h3,h4,h5,h6), h1 [data-heading-text] :is(strong,em,a,code)'))
+  const nested = '[data-testid="stAlert"] :is(h1,h2,h3,h4,h5,h6), h1 [data-heading-text] :is(strong,em,a,code)';
+  for (const el of document.querySelectorAll(nested))
     found.push('heading or emphasis ' + el.textContent);
-  for (const el of document.querySelectorAll('.js-plotly-plot a, .js-plotly-plot text b')) found.push('plotly ' + el.textContent);
-  for (const el of document.querySelectorAll('span[class*="red"], [style*="color: red"]')) found.push('colour ' + el.textContent);
+  for (const el of document.querySelectorAll('.js-plotly-plot a, .js-plotly-plot text b'))
+    found.push('plotly ' + el.textContent);
+  for (const el of document.querySelectorAll('span[class*="red"], [style*="color: red"]'))
+    found.push('colour ' + el.textContent);
   return found;
 }"""
 

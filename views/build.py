@@ -34,7 +34,8 @@ header(f"Build — {spec.name}", "build",
        f"output {exact(analysis.output_shape[0])} classes")
 links.show_problems()
 if error is not None:
-    st.warning(f"The editor holds an invalid value (see the message beside **{md_text(label_of(error.field, SPEC_FIELDS))}**): "
+    shown = md_text(label_of(error.field, SPEC_FIELDS))
+    st.warning(f"The editor holds an invalid value (see the message beside **{shown}**): "
                f"the numbers below are those of the last valid architecture, **{md_text(spec.name)}**, until it is fixed.",
                icon=":material/history:")
 with st.container(key="stale" if error is not None else "fresh"):
