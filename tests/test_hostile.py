@@ -378,3 +378,24 @@ def test_cli_with_a_closed_stdout_exits_2() -> None:
     out = _cli("list", "--json", close_stdout=True)
     assert out.returncode == 2 and out.stderr == "error: standard output or standard error is closed; nothing can be " \
                                                  "written\n"
+
+
+# --- the app: the issue's link is refused beside its field, with nothing built --------------------------------
+def test_the_issues_link_is_refused_beside_its_field() -> None:
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in {"preset": "resnext50_32x4d", "form": "a", "cardinality": "4096", "base_width": "1", "depths": "30",
+                 "name": "n1"}.items():
+        at.query_params[k] = v
+    at.switch_page("views/build.py")
+    t0 = time.monotonic()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert time.monotonic() - t0 < 60  # the issue: 19 s and +489 MB; now nothing the size of the plan is built
+    errors = " ".join(e.value for e in at.error)
+    assert "form (a) with C = 4096 paths in each of 30 blocks" in errors and "Cardinality C" in errors, errors
+    assert at.title[0].value == "Build — resnet50"  # the last valid architecture: the default, as nothing came before
+    assert "Cardinality C" in " ".join(w.value for w in at.warning)

@@ -20,7 +20,7 @@ from explorer.links import last, params_to_spec, parse_params, spec_to_params
 from explorer.spec import SPEC_FIELDS
 from explorer.vocab import md_code, md_text
 
-from .state import METRIC, PageState, load_spec, valid_spec
+from .state import METRIC, PageState, draft, load_spec, valid_spec
 
 ERRORS = "links.errors"  # the problems of the link this session was opened with, shown once
 
@@ -64,6 +64,7 @@ def apply_once(url_path: str) -> None:
     if links.spec:
         spec, bad = params_to_spec(params)
         if spec is not None:
+            draft()  # a valid architecture first, kept on screen if the link's is refused (over the work bound)
             load_spec(spec)
         problems += bad
         known |= {"preset", *SPEC_FIELDS}
