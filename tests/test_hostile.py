@@ -399,3 +399,15 @@ def test_the_issues_link_is_refused_beside_its_field() -> None:
     assert "form (a) with C = 4096 paths in each of 30 blocks" in errors and "Cardinality C" in errors, errors
     assert at.title[0].value == "Build — resnet50"  # the last valid architecture: the default, as nothing came before
     assert "Cardinality C" in " ".join(w.value for w in at.warning)
+
+
+def test_csv_downloads_keep_names_as_text_in_a_spreadsheet() -> None:
+    import pandas as pd
+
+    from explorer.tables import to_csv
+
+    frame = pd.DataFrame({"Configuration": ["=HYPERLINK(\"https://evil.example\")", "+1", "-x", "@SUM(A1)", "ok"],
+                          "MACs": [1, -2, 3, 4, 5]})
+    lines = to_csv(frame).splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK(") and lines[2] == "'+1,-2" and lines[3] == "'-x,3"
+    assert lines[4] == "'@SUM(A1),4" and lines[5] == "ok,5"

@@ -13,7 +13,7 @@ import streamlit as st
 
 from explorer import ArchSpec, ExplorerError
 from explorer.comparison import Comparison
-from explorer.tables import kind_times_frame, latency_frame
+from explorer.tables import kind_times_frame, latency_frame, to_csv
 from explorer.vocab import METRICS, binary, md_text, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
@@ -33,7 +33,7 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
         st.markdown(f"**{md_text(c.headline(a))}** " + " ".join(md_text(w) for w in c.why(a)))  # names: text
     totals = cache.compare_table("totals", c, m)
     st.dataframe(totals, hide_index=True, column_config=number_columns(totals), key="compare.totals")
-    st.download_button("Download totals (CSV)", totals.to_csv(index=False), "compare_totals.csv", "text/csv",
+    st.download_button("Download totals (CSV)", to_csv(totals), "compare_totals.csv", "text/csv",
                        key="compare.totals_csv", icon=":material/download:")
     st.subheader("Per stage and per kind of layer")
     c1, c2 = st.columns(2)
@@ -44,7 +44,7 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     with st.expander("Per-stage table"):
         stages = cache.compare_table("stages", c, m)
         st.dataframe(stages, hide_index=True, column_config=number_columns(stages))
-        st.download_button("Download per-stage table (CSV)", stages.to_csv(index=False), "compare_stages.csv",
+        st.download_button("Download per-stage table (CSV)", to_csv(stages), "compare_stages.csv",
                            "text/csv", key="compare.stages_csv", icon=":material/download:")
     st.subheader("Per layer")
     labels = [f"{i + 1}. {a.name}" for i, a in enumerate(c.analyses)]
@@ -56,7 +56,7 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     st.caption(f"A = {md_text(c.base.name)}, B = {md_text(b.name)}; joined on module name; a layer only one side has is empty on the "
                "other.")
     st.dataframe(diff, hide_index=True, key="compare.diff", column_config=number_columns(diff))
-    st.download_button("Download per-layer differences (CSV)", diff.to_csv(index=False), "compare_layers.csv",
+    st.download_button("Download per-layer differences (CSV)", to_csv(diff), "compare_layers.csv",
                        "text/csv", key="compare.diff_csv", icon=":material/download:")
 
 
