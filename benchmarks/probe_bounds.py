@@ -145,10 +145,68 @@ def cli_probe(tmp: Path) -> list[dict[str, Any]]:
     return out
 
 
+def server_probe(names: int = 3) -> dict[str, Any]:
+    """The issue's link under ``names`` new names, in a real browser against a real server: seconds per page and
+    the server's resident memory before and after (the issue: 19 s and +489 MB for each name)."""
+    import socket
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def server_rss() -> float:
+        with open(f"/proc/{proc.pid}/statm") as f:
+            return round(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+    out: dict[str, Any] = {"pages": []}
+    try:
+        for _ in range(180):
+            try:
+                with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.5)
+        idle = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === " \
+               "'notRunning' && !document.querySelector('[data-testid=stStatusWidget]')"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"http://localhost:{port}/build")
+            page.wait_for_selector("h1")
+            page.wait_for_function(idle, timeout=120_000)
+            out["rss_before_mib"] = server_rss()
+            for i in range(names):
+                t0 = time.perf_counter()
+                page.goto(f"http://localhost:{port}/build?preset=resnext50_32x4d&form=a&cardinality=4096&base_width=1"
+                          f"&depths=30&name=n{i + 1}")
+                page.wait_for_selector("h1")
+                page.wait_for_timeout(500)
+                page.wait_for_function(idle, timeout=120_000)
+                errors = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
+                out["pages"].append({"name": f"n{i + 1}", "seconds": round(time.perf_counter() - t0, 2),
+                                     "rss_mib": server_rss(), "message": (errors or [""])[0][:110]})
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI runs (about 40 processes)")
+    parser.add_argument("--server", action="store_true", help="also the issue's link in a browser, against a server")
     args = parser.parse_args()
     import tempfile
 
@@ -162,6 +220,8 @@ def main() -> None:
     if not args.no_cli:
         with tempfile.TemporaryDirectory() as d:
             results["cli"] = cli_probe(Path(d))
+    if args.server:
+        results["server"] = server_probe()
     results["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.json:
         print(json.dumps(results, indent=2))
@@ -174,6 +234,8 @@ def main() -> None:
     print(f"\nnames: {results['names']}")
     for r in results.get("cli", []):
         print(f"  exit {r['exit']} ({r['seconds']} s) {r['env'] or ''} {r['args'][-60:]}: {r['stderr']}")
+    if "server" in results:
+        print(f"\nserver: {results['server']}")
     print(f"\nmax RSS of this process: {results['max_rss_mib']} MiB")
 
 
