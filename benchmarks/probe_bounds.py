@@ -185,15 +185,17 @@ def server_probe(names: int = 3) -> dict[str, Any]:
             page.wait_for_selector("h1")
             page.wait_for_function(idle, timeout=120_000)
             out["rss_before_mib"] = server_rss()
-            for i in range(names):
+            links = [f"form=a&cardinality=4096&base_width=1&depths=30&name=n{i + 1}" for i in range(names)]
+            links += [f"form=a&cardinality=709&base_width=1&depths=10&name=w{i + 1}&view={view}"
+                      for i, view in enumerate(("Stages", "Layers", "Charts", "Diagram"))]  # the largest accepted
+            for link in links:
                 t0 = time.perf_counter()
-                page.goto(f"http://localhost:{port}/build?preset=resnext50_32x4d&form=a&cardinality=4096&base_width=1"
-                          f"&depths=30&name=n{i + 1}")
+                page.goto(f"http://localhost:{port}/build?preset=resnext50_32x4d&{link}")
                 page.wait_for_selector("h1")
                 page.wait_for_timeout(500)
                 page.wait_for_function(idle, timeout=120_000)
                 errors = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
-                out["pages"].append({"name": f"n{i + 1}", "seconds": round(time.perf_counter() - t0, 2),
+                out["pages"].append({"link": link, "seconds": round(time.perf_counter() - t0, 2),
                                      "rss_mib": server_rss(), "message": (errors or [""])[0][:110]})
             browser.close()
     finally:
@@ -207,6 +209,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI runs (about 40 processes)")
     parser.add_argument("--server", action="store_true", help="also the issue's link in a browser, against a server")
+    parser.add_argument("--server-only", action="store_true", help="only the browser and server probe")
     args = parser.parse_args()
     import tempfile
 
@@ -214,24 +217,26 @@ def main() -> None:
 
     torch.set_num_threads(1)
     results: dict[str, Any] = {"max_rows": MAX_ROWS}
-    results["worst_valid"] = [measure(label, spec, what) for label, spec, what in worst_valid()]
-    results["reproducers"] = [measure(label, spec, what) for label, spec, what in reproducers()]
-    results["names"] = names_probe()
-    if not args.no_cli:
+    if not args.server_only:
+        results["worst_valid"] = [measure(label, spec, what) for label, spec, what in worst_valid()]
+        results["reproducers"] = [measure(label, spec, what) for label, spec, what in reproducers()]
+        results["names"] = names_probe()
+    if not args.no_cli and not args.server_only:
         with tempfile.TemporaryDirectory() as d:
             results["cli"] = cli_probe(Path(d))
-    if args.server:
+    if args.server or args.server_only:
         results["server"] = server_probe()
     results["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    for key in ("worst_valid", "reproducers"):
+    for key in [k for k in ("worst_valid", "reproducers") if k in results]:
         print(f"\n{key}:")
         for r in results[key]:
             print(f"  {r['request']}: estimate {r['estimate']:,}, rows {r['rows']:,}, {r['seconds']} s, "
                   f"peak {r['peak_mib']} MiB (tracemalloc), RSS +{r['rss_growth_mib']} MiB — {r['outcome']}")
-    print(f"\nnames: {results['names']}")
+    if "names" in results:
+        print(f"\nnames: {results['names']}")
     for r in results.get("cli", []):
         print(f"  exit {r['exit']} ({r['seconds']} s) {r['env'] or ''} {r['args'][-60:]}: {r['stderr']}")
     if "server" in results:

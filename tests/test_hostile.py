@@ -411,3 +411,17 @@ def test_csv_downloads_keep_names_as_text_in_a_spreadsheet() -> None:
     lines = to_csv(frame).splitlines()
     assert lines[1].startswith("\"'=HYPERLINK(") and lines[2] == "'+1,-2" and lines[3] == "'-x,3"
     assert lines[4] == "'@SUM(A1),4" and lines[5] == "ok,5"
+
+
+def test_an_upload_over_the_work_bound_is_refused_beside_the_uploader() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("views/build.py").run()
+    at.button_group(key="build.view").set_value("Spec & export").run()
+    big = json.dumps({"form": "a", "cardinality": 4096, "base_width": 1, "depths": [100], "widths": [64]}).encode()
+    at.file_uploader(key="build.upload").set_value(("big.json", big, "application/json")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = " ".join(e.value for e in at.error)
+    assert "big.json" in errors and "Cardinality C" in errors and "over the limit of 50,000" in errors, errors
+    assert at.title[0].value == "Build — resnet50" and not at.success

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from explorer import ArchSpec, SpecError, get_preset, list_presets
+from explorer.bounds import check_work
 from explorer.fields import label_of
 from explorer.spec import MAX_STAGES, SPEC_FIELDS, edit_data
 from explorer.vocab import md_text
@@ -129,7 +130,9 @@ def load_upload(file: Any) -> str | None:
     if len(data) > MAX_SPEC_BYTES:
         return f"{md_text(name)}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most 1 MiB"
     try:
-        load_spec(ArchSpec.from_json(data))
+        spec = ArchSpec.from_json(data)
+        check_work(spec)  # refused with its reason here, not loaded into an editor that then refuses it
+        load_spec(spec)
     except SpecError as e:
         return f"{md_text(name)}: **{md_text(label_of(e.field, F))}** — {md_text(e.reason)}"
     return None
