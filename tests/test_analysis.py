@@ -95,7 +95,8 @@ def test_flops_are_twice_macs_and_rollups_add_up(name: str) -> None:
         assert all(r.flops == 2 * r.macs for r in rollups)
     assert [s.name for s in a.stages] == ["stem"] + [f"layer{i + 1}" for i in range(len(a.spec.depths))] + ["head"]
     assert len(a.blocks) == sum(a.spec.depths) + 2
-    assert a.activations == sum(math.prod(r.out_shape) for r in a.layers if r.type in ("conv", "linear"))
+    # activations: outputs of every conv (ECA's 1-D conv too) and linear layer
+    assert a.activations == sum(math.prod(r.out_shape) for r in a.layers if r.type in ("conv", "conv1d", "linear"))
     assert a.output_shape == (a.spec.num_classes,)
 
 
@@ -108,7 +109,9 @@ def test_resnet50_totals_of_the_other_ops() -> None:
     assert by_type["maxpool"]["other_ops"] == 64 * 56 * 56 * 8
     assert by_type["avgpool"]["other_ops"] == 2048 * 7 * 7
     assert by_type["linear"] == {"count": 1, "params": 2_049_000, "macs": 2_048_000, "activations": 1000,
-                                 "other_ops": 1000}
+                                 "output_elements": 1000, "other_ops": 1000}
+    assert by_type["bn"]["activations"] == 0  # activations count conv and linear outputs only
+    assert by_type["bn"]["output_elements"] == by_type["bn"]["other_ops"] // 2
     assert by_type["add"]["params"] == by_type["add"]["macs"] == 0
 
 
@@ -124,7 +127,8 @@ def test_to_dict_is_json_with_the_required_keys() -> None:
     for row in d["layers"]:
         assert {"name", "type", "in_shape", "out_shape", "params", "macs", "activations"} <= set(row)
         assert type(row["in_shape"]) is list and type(row["out_shape"]) is list
-        assert row["activations"] == math.prod(row["out_shape"])
+        assert row["output_elements"] == math.prod(row["out_shape"])
+        assert row["activations"] == (row["output_elements"] if row["type"] in ("conv", "linear") else 0)
     assert sum(r["macs"] for r in d["layers"]) == d["macs"]
     assert [s["name"] for s in d["stages"]] == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
     assert sum(s["params"] for s in d["stages"]) == d["params"]
@@ -241,13 +245,14 @@ def test_fvcore_agrees_per_layer_for_every_preset(name: str) -> None:
     spec = _traceable(get_preset(name))
     p = explorer.profile(spec, _profile_size(spec))
     a = analyze(spec, _profile_size(spec))
-    compared = [r for r in a.layers if r.type in ("conv", "linear", "bn", "avgpool")]
+    compared = [r for r in a.layers if r.type in ("conv", "conv1d", "linear", "bn", "gn", "avgpool")]
     assert [r.name for r in p.rows] == [r.name for r in compared]
     assert p.disagreements == ()
     assert p.mac_rows_agree
-    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "linear")) == a.macs
-    # fvcore's total = our MACs + BN (2 per element) + average pool (1 per input element), nothing else
-    bn_pool = sum(r.other_ops for r in a.layers if r.type in ("bn", "avgpool"))
+    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "conv1d", "linear")) == a.macs
+    # fvcore's total = our MACs + BN (2 per element) + GN (5 per element) + adaptive average pool (1 per input
+    # element), nothing else: the 2×2 average pool, SE's mean, sigmoid and product are unsupported (0)
+    bn_pool = sum(r.other_ops for r in a.layers if r.type in ("bn", "gn", "avgpool"))
     assert p.fvcore_total == a.macs + bn_pool
     assert p.analytic_macs == a.macs
 
