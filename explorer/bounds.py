@@ -6,8 +6,9 @@ the rows grow as blocks × C × 7: ``cardinality=4096`` in form (a) with 100 blo
 seconds and gigabytes. :func:`check_work` refuses such a spec in O(stages), before anything is built
 (``plan.make_plan`` calls it first, so the analysis, the model, the training cost, the tools' counts and the
 diagram are all bounded by it). The estimate is an upper bound: a block is counted as ``ROWS_PER_BLOCK`` rows
-(today's blocks have at most 12; the headroom covers attention modules, deeper shortcuts and pre-activation),
-plus exactly ``PATH_ROWS`` rows per path in forms (a)/(b), plus ``FIXED_ROWS`` for the stem and the head.
+(today's blocks have at most 20 outside their paths, with SE, anti-aliasing and the pooled shortcut D; the
+headroom is for more), plus exactly ``PATH_ROWS`` rows per path in forms (a)/(b), plus ``FIXED_ROWS`` for the
+stem and the head (at most 14 today, with a deep stem and a conv pool).
 
 :func:`sized_cache` is the byte-bounded LRU cache the app's process-wide caches use, so a cache holds a
 number of bytes, not a number of entries.
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 
 from .errors import SpecError
 
-ROWS_PER_BLOCK = 24  # an upper bound on the ops of one block outside its paths
+ROWS_PER_BLOCK = 24  # an upper bound on the ops of one block outside its paths (20 today)
 PATH_ROWS = 7  # one path of form (a): 1×1, BN, ReLU, 3×3, BN, ReLU, 1×1 (form (b) has 6)
 FIXED_ROWS = 32  # the stem (a deep stem has about ten ops) and the head
 MAX_ROWS = 50_000  # about a second and 30 MB of analysis on one core; ResNeXt-101 64×4d in form (a) has 15,000

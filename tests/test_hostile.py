@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -57,6 +58,36 @@ def test_estimate_is_exact_in_its_paths_term_and_bounds_each_block() -> None:
         assert len(rows) <= estimate_rows(spec) == FIXED_ROWS + 3 * (ROWS_PER_BLOCK + PATH_ROWS * 32)
 
 
+def test_every_variant_stays_inside_the_per_block_and_fixed_terms() -> None:
+    """Every combination of block, form, stem, stem pool, shortcut, attention, anti-aliasing and norm, counted from
+    the analysis's rows: outside the paths a block has at most ROWS_PER_BLOCK rows, stem and head FIXED_ROWS."""
+    import itertools
+
+    worst_block = worst_fixed = checked = 0
+    for block, form, stem, pool, shortcut, attention, aa, norm in itertools.product(
+            ["basic", "bottleneck"], ["c", "a", "b"], ["imagenet", "cifar", "deep", "tiered"],
+            ["max", "conv", "avg", "none"], ["B", "A", "C", "D", "none"], ["none", "se", "eca"], [False, True],
+            ["bn", "gn"]):
+        bottleneck = block == "bottleneck"
+        try:
+            spec = ArchSpec(block=block, form=form if bottleneck else "c", stem=stem, stem_pool=pool,
+                            shortcut=shortcut, attention=attention, aa=aa, norm=norm, depths=(2, 2), widths=(64, 128),
+                            cardinality=4 if bottleneck else 1, base_width=16 if bottleneck else 64, stem_width=64,
+                            input_size=(3, 64, 64))
+        except SpecError:
+            continue
+        rows = analyze(spec).layers
+        per_block: dict[str, int] = {}
+        for r in rows:
+            if ".paths." not in r.name and r.block.startswith("layer"):
+                per_block[r.block] = per_block.get(r.block, 0) + 1
+        worst_block = max(worst_block, *per_block.values())
+        worst_fixed = max(worst_fixed, sum(1 for r in rows if not r.block.startswith("layer")))
+        assert len(rows) <= estimate_rows(spec)
+        checked += 1
+    assert checked > 1000 and worst_block <= ROWS_PER_BLOCK and worst_fixed <= FIXED_ROWS
+
+
 def test_the_issues_reproducers_are_refused_before_anything_is_built() -> None:
     big = ArchSpec(form="a", cardinality=4096, base_width=1, depths=(100,), widths=(64,))
     tracemalloc.start()
@@ -88,21 +119,32 @@ def test_real_networks_fit_the_bound() -> None:
     assert check_work(wide) <= MAX_ROWS
 
 
-# Valid specs of every shape, many of them beyond the bound (forms a/b with many paths, thousands of blocks).
+# Valid specs of every shape and variant, many of them beyond the bound (forms a/b with many paths, thousands of
+# blocks); a combination the spec refuses is drawn again.
+def _spec_or_none(stages: int, depth: int, width: int, form: str, c: int, d: int, block: str, variant: dict) -> Any:
+    bottleneck = block == "bottleneck"
+    try:
+        return ArchSpec(block=block, depths=(depth,) * stages, widths=(width,) * stages, strides=(1,) * stages,
+                        cardinality=c if bottleneck else 1, base_width=d if bottleneck else 64,
+                        form=form if bottleneck else "c", input_size=(3, 32, 32), name="h", **variant)
+    except SpecError:
+        return None
+
+
+_variants = st.fixed_dictionaries({
+    "stem": st.sampled_from(["imagenet", "cifar", "deep", "tiered"]), "stem_pool": st.sampled_from(["max", "conv",
+                                                                                                    "avg", "none"]),
+    "shortcut": st.sampled_from(["B", "A", "C", "D", "none"]), "attention": st.sampled_from(["none", "se", "eca"]),
+    "aa": st.booleans(), "norm": st.sampled_from(["bn", "gn"])})
 _specs = st.builds(
-    lambda stages, depth, width, form, c, d, block, stem, shortcut: ArchSpec(
-        block=block, depths=(depth,) * stages, widths=(width,) * stages, strides=(1,) * stages,
-        cardinality=c if block == "bottleneck" else 1, base_width=d if block == "bottleneck" else 64,
-        form=form if block == "bottleneck" else "c", stem=stem, shortcut=shortcut, input_size=(3, 16, 16),
-        name="h"),
-    stages=st.integers(1, 8), depth=st.sampled_from([1, 2, 5, 40, 300, 1000]), width=st.sampled_from([64, 128]),
-    form=st.sampled_from(["a", "b", "c"]), c=st.sampled_from([1, 2, 32, 64, 700, 4096]), d=st.sampled_from([1, 4, 64]),
-    block=st.sampled_from(["bottleneck", "basic"]), stem=st.sampled_from(["imagenet", "cifar"]),
-    shortcut=st.sampled_from(["B", "C", "none"]),
-).filter(lambda s: all(w * s.base_width // 64 >= 1 for w in s.widths))
+    _spec_or_none, stages=st.integers(1, 8), depth=st.sampled_from([1, 2, 5, 40, 300, 1000]),
+    width=st.sampled_from([64, 128]), form=st.sampled_from(["a", "b", "c"]), c=st.sampled_from([1, 2, 32, 64, 700,
+                                                                                               4096]),
+    d=st.sampled_from([1, 4, 64]), block=st.sampled_from(["bottleneck", "basic"]), variant=_variants,
+).filter(lambda s: s is not None)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(spec=_specs)
 def test_no_valid_spec_costs_more_than_its_bound(spec: ArchSpec) -> None:
     """Refused in O(stages) with a message naming the field, or analysed within the bound: rows ≤ the estimate ≤
