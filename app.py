@@ -4,7 +4,8 @@ import streamlit as st
 
 from ui import cache, links, pages, style  # noqa: F401 - ui.pages registers every page's link parameters
 
-st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
+# An emoji icon is drawn in the browser; a ":material/…:" page icon is fetched from fonts.gstatic.com.
+st.set_page_config(page_title="Architecture Explorer", page_icon="🧱", layout="wide")
 
 page = st.navigation(
     [

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Any
 
 from . import plan as P
+from .bounds import ANALYSIS_ROW_BYTES, sized_cache
 from .errors import SpecError
 from .spec import ArchSpec, check_input_size
 from .vocab import METRICS
 
 MAC_TYPES = tuple(t for t, info in P.OPS.items() if info.mac)  # conv and linear
+ANALYSIS_CACHE_BYTES = 128 * 2**20  # ResNet-50 is 30 KB, the largest analysis the work bound allows 20 MB
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def _rollup(name: str, rows: list[LayerRow]) -> Rollup:
     )
 
 
-@lru_cache(maxsize=128)
+@sized_cache(ANALYSIS_CACHE_BYTES, lambda a: len(a.layers) * ANALYSIS_ROW_BYTES)  # bytes, not entries
 def _analyze(spec: ArchSpec, input_size: tuple[int, int, int]) -> Analysis:
     v = _Rows()
     P.walk(P.make_plan(spec), v, input_size)

@@ -9,6 +9,7 @@ sigmoid, mul) as unsupported (counted as 0), so its total differs from ours by d
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import torch
 
 from .analysis import MAC_TYPES, analyze
+from .guard import check_memory
 from .model import build_model
 from .spec import ArchSpec
 
@@ -71,14 +73,26 @@ class Profile:
         }
 
 
-def profile(spec: ArchSpec, input_size: Any = None) -> Profile:
-    """Trace the built model with fvcore (eval mode, no grad, batch 1) and join with the analysis by name."""
+def profile(spec: ArchSpec, input_size: Any = None, *, budget: float | None = None) -> Profile:
+    """Trace the built model with fvcore (eval mode, no grad, batch 1) and join with the analysis by name.
+
+    Args:
+        spec: the architecture.
+        input_size: ``(channels, height, width)``; default ``spec.input_size``.
+        budget: bytes the model and one traced forward pass may take; default the configured budget
+            (``explorer.guard``); ``math.inf`` skips the check.
+
+    Raises:
+        SpecError: a bad input size; ``ResourceError`` when the weights and the traced forward pass
+            (its activations included) would exceed the budget, before anything is built.
+    """
+    analysis = analyze(spec, input_size)
+    check_memory(analysis, batch_size=1, budget=budget, what="tracing with fvcore")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # fvcore imports torch.jit.script
         from fvcore.nn import FlopCountAnalysis
 
-    analysis = analyze(spec, input_size)
-    model = build_model(spec).eval()
+    model = build_model(spec, budget=math.inf).eval()
     x = torch.randn(1, *analysis.input_size)
     with torch.no_grad():
         fca = FlopCountAnalysis(model, x)

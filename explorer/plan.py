@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import ClassVar, Generic, Protocol, TypeVar, Union
 
+from .bounds import check_work, plan_cache
 from .errors import SpecError
 from .spec import GN_GROUPS, ArchSpec, deep_stem_widths, eca_kernel, se_channels
 
@@ -891,9 +891,10 @@ def stem_plan(spec: ArchSpec) -> tuple[Leaf, ...]:
     return (*convs, norm(k, "bn1", w), ReLU("relu"), *pool)
 
 
-@lru_cache(maxsize=256)
+@plan_cache  # sized by bytes (explorer.bounds), not by entries
 def make_plan(spec: ArchSpec) -> NetworkPlan:
     """The layer plan of a spec (cached: specs are immutable and hashable)."""
+    check_work(spec)  # the work bound (explorer.bounds), before anything is built
     stages = []
     c = spec.stem_width
     for s, depth in enumerate(spec.depths):

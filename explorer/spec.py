@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .fields import Field, describe
+from .fields import Field, check_printable, describe
 
 BLOCKS = ("basic", "bottleneck")
 STEMS = ("imagenet", "cifar", "deep", "tiered")
@@ -273,9 +273,9 @@ class ArchSpec:
         if not isinstance(data, dict):
             raise SpecError("spec", f"must be a JSON object, got {type(data).__name__}")
         unknown = sorted(str(k) for k in data if k not in SPEC_FIELDS)
-        if unknown:
-            raise SpecError(unknown[0] or repr(unknown[0]),
-                            f"unknown field; valid fields are {', '.join(sorted(SPEC_FIELDS))}")
+        if unknown:  # the key is named as written only when it is short, printable text
+            key = unknown[0] if 0 < len(unknown[0]) <= 40 and _printable(unknown[0]) else ascii(unknown[0][:40])
+            raise SpecError(key, f"unknown field; valid fields are {', '.join(sorted(SPEC_FIELDS))}")
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if SPEC_FIELDS[key].kind == "ints":
@@ -339,6 +339,14 @@ def _check_combination(spec: ArchSpec, widths: tuple[int, ...], expansion: int, 
             if channels[i + 1] < channels[i]:
                 raise SpecError("shortcut", f"option A zero-pads channels, so it cannot shrink them (stage {i + 1} "
                                 f"goes from {channels[i]} to {channels[i + 1]} channels); use B")
+
+
+def _printable(text: str) -> bool:
+    try:
+        check_printable(text, "key")
+    except SpecError:
+        return False
+    return True
 
 
 def _normalized_channels(spec: ArchSpec, widths: tuple[int, ...], expansion: int,

@@ -192,7 +192,20 @@ def kind_times_frame(profiles: Sequence[Any]) -> pd.DataFrame:
     return out
 
 
+def to_csv(frame: pd.DataFrame) -> str:
+    """A table as CSV for a download, its text cells shown as text in a spreadsheet too: a cell that starts with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (what a spreadsheet reads as a formula) gets a leading
+    apostrophe, the usual guard; numbers stay numbers."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in _FORMULA else v)
+    return safe.to_csv(index=False)
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
 __all__ = [
     "NA", "compare_frame", "kind_compare_frame", "kind_times_frame", "kinds_frame", "latency_frame",
-    "layer_diff_frame", "layer_times_frame", "layers_frame", "rollup_frame", "stage_compare_frame",
+    "layer_diff_frame", "layer_times_frame", "layers_frame", "rollup_frame", "stage_compare_frame", "to_csv",
 ]

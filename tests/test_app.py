@@ -363,7 +363,7 @@ def test_streamlit_settings_take_effect() -> None:
             "print(c.get_option('server.address'), c.get_option('server.maxUploadSize'), "
             "c.get_option('server.enableXsrfProtection'), c.get_option('browser.gatherUsageStats'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["localhost", "10", "True", "False"]
+    assert out.stdout.split() == ["localhost", "2", "True", "False"]
 
 
 @pytest.fixture(scope="module")

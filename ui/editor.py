@@ -14,8 +14,10 @@ from typing import Any
 import streamlit as st
 
 from explorer import ArchSpec, SpecError, get_preset, list_presets
+from explorer.bounds import check_work
 from explorer.fields import label_of
 from explorer.spec import MAX_STAGES, SPEC_FIELDS, edit_data
+from explorer.vocab import md_text
 
 from .state import DRAFT, PRESET_BOX, STAGE_FIELDS, draft, list_value, load_spec, set_draft, widget_key
 
@@ -58,7 +60,7 @@ def message(error: SpecError | None, *names: str) -> None:
     """The validation message, under the widgets of the field it names, in the field's visible label."""
     if error is None or (error.field or "").split("[")[0] not in names:
         return
-    st.error(f"**{label_of(error.field, F)}** — {error.reason}", icon=":material/error:")
+    st.error(f"**{md_text(label_of(error.field, F))}** — {md_text(error.reason)}", icon=":material/error:")
 
 
 def editor(error: SpecError | None) -> None:
@@ -157,12 +159,14 @@ def load_upload(file: Any) -> str | None:
 
     name = getattr(file, "name", "the file")
     if not name.lower().endswith(".json"):
-        return f"{name}: a spec file is JSON (a .json file); this one is not"
+        return f"{md_text(name)}: a spec file is JSON (a .json file); this one is not"
     data = file.getvalue()
     if len(data) > MAX_SPEC_BYTES:
-        return f"{name}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most 1 MiB"
+        return f"{md_text(name)}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most 1 MiB"
     try:
-        load_spec(ArchSpec.from_json(data))
+        spec = ArchSpec.from_json(data)
+        check_work(spec)  # refused with its reason here, not loaded into an editor that then refuses it
+        load_spec(spec)
     except SpecError as e:
-        return f"{name}: **{label_of(e.field, F)}** — {e.reason}"
+        return f"{md_text(name)}: **{md_text(label_of(e.field, F))}** — {md_text(e.reason)}"
     return None

@@ -13,6 +13,7 @@ that builds or runs a network does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import NoReturn
@@ -65,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 bad input, 1 device failure)."""
+    if sys.stdout is None or sys.stderr is None:  # started with a closed descriptor (`>&-`): nowhere to write
+        _fail("standard output or standard error is closed; nothing can be written", EXIT_USAGE)
+        return EXIT_USAGE
+    for stream in (sys.stdout, sys.stderr):  # a character the terminal's encoding lacks is escaped, not fatal
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -89,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(error: object, status: int) -> int:
-    print(f"error: {one_line(error)}", file=sys.stderr)
+    if sys.stderr is not None:
+        print(f"error: {one_line(error)}", file=sys.stderr)
     return status
 
 
