@@ -17,7 +17,7 @@ from .errors import SpecError
 from .spec import ArchSpec, check_input_size
 from .vocab import METRICS
 
-MAC_TYPES = tuple(t for t, info in P.OPS.items() if info.mac)  # conv and linear
+MAC_TYPES = tuple(t for t, info in P.OPS.items() if info.mac)  # conv, ECA's 1-D conv and linear
 ANALYSIS_CACHE_BYTES = 128 * 2**20  # ResNet-50 is 30 KB, the largest analysis the work bound allows 20 MB
 
 

@@ -419,8 +419,11 @@ class Add:
     params: ClassVar[int] = 0
 
     def out_shape(self, shapes: list[Shape]) -> Shape:
-        if any(s != shapes[0] for s in shapes):  # cannot happen for a valid spec; guards the plan itself
-            raise SpecError("input_size", f"{self.name} shortcut {shapes[1]} does not match {shapes[0]}")
+        if any(s != shapes[0] for s in shapes):  # an odd side where two pools round differently
+            main, short = ("×".join(map(str, s)) for s in shapes[:2])
+            raise SpecError("input_size", f"{self.name}'s shortcut gives {short} but its residual branch {main}: "
+                            "at an odd side the anti-aliasing pool rounds down and the average-pool shortcut rounds "
+                            "up (timm's models fail there too); use a size whose sides stay even when halved")
         return shapes[0]
 
     def other_ops(self, shapes: list[Shape], out: Shape) -> int:

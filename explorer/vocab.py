@@ -32,7 +32,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("activations", "Activations", "elements", "output elements of every conv and linear layer (the RegNet "
            "paper's convention)"),
     Metric("other_ops", "Other ops", "ops", "work that is not a multiply-add, per element: BN 2 (scale, shift), "
-           "ReLU 1, residual add 1, max pool k²−1 comparisons per output, global average pool 1 add per input"),
+           "GN 5, ReLU 1, sigmoid 1, residual add 1, conv bias 1, max pool k²−1 comparisons per output, average "
+           "pool k² per output, global average pool and SE's squeeze 1 add per input, SE/ECA's gate 1 multiply"),
 )}
 MULTIPLY_ADD_METRICS = ("macs", "flops")
 
