@@ -21,7 +21,7 @@ class Missing(Exception):
     """Nothing is cached under these settings yet."""
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner=False)  # a result holds its nets' weights: a few MB each
 def _stored(kind: str, key: Any, _value: Any = None) -> Any:
     if _value is None:
         raise Missing(kind)

@@ -5,9 +5,11 @@ The batch is ``N`` images of ``C`` channels, each image a 1×P map (``P`` positi
 
 - training mode: ``mean_c`` and the **biased** variance ``var_c = Σ(x − mean_c)² / n`` normalize:
   ``y = (x − mean_c) / √(var_c + eps) · γ_c + β_c``; it then stores, with momentum ``m``,
-  ``running_mean ← (1 − m)·running_mean + m·mean_c`` and ``running_var ← (1 − m)·running_var + m·var_c·n/(n − 1)``
+  ``running_mean ← (1 − m)·running_mean + m·mean_c`` and
+  ``running_var ← (1 − m)·running_var + m·var_c·n/(n − 1)``
   (the **unbiased** variance); a fresh layer starts from running_mean 0, running_var 1;
-- evaluation mode: the stored statistics replace the batch's: ``y = (x − running_mean) / √(running_var + eps)·γ + β``,
+- evaluation mode: the stored statistics replace the batch's:
+  ``y = (x − running_mean) / √(running_var + eps)·γ + β``,
   so each image's output no longer depends on the others.
 
 With one value per channel (n = 1: batch size 1 and a 1×1 map) training mode has no variance to normalize with,
@@ -164,7 +166,8 @@ def batchnorm_report(s: BNSettings) -> BNReport:
     bn.eval()
     with torch.no_grad():
         eval_torch = bn(x)
-    pairs = [(evaluated, eval_torch), (running_mean.flatten(), bn.running_mean), (running_var.flatten(), bn.running_var)]
+    pairs = [(evaluated, eval_torch), (running_mean.flatten(), bn.running_mean),
+             (running_var.flatten(), bn.running_var)]
     if train is not None:
         pairs.append((train, train_torch))
     diffs = [float((a - b).abs().max()) for a, b in pairs]
@@ -174,7 +177,8 @@ def batchnorm_report(s: BNSettings) -> BNReport:
         shape=tuple(x.shape), values_per_channel=n, mean=flat(mean), var_biased=flat(var), var_unbiased=flat(unbiased),
         running_mean=flat(running_mean) if train is not None else None,
         running_var=flat(running_var) if train is not None else None,
-        train_out=None if train is None else _rows(train), train_out_torch=None if train is None else _rows(train_torch),
+        train_out=None if train is None else _rows(train),
+        train_out_torch=None if train is None else _rows(train_torch),
         eval_out=_rows(evaluated), eval_out_torch=_rows(eval_torch),
         torch_running_mean=flat(bn.running_mean) if train is not None else None,
         torch_running_var=flat(bn.running_var) if train is not None else None,

@@ -13,6 +13,7 @@ from .spread import Spread
 
 _HEIGHT = 400
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2")
+_FRAME = {"height": _HEIGHT, "margin": {"t": 60, "b": 40, "l": 60, "r": 20}, "legend": {"orientation": "h", "y": -0.2}}
 _TITLES = {"plain": "plain networks", "residual": "residual networks (ResNets)"}
 
 
@@ -68,7 +69,7 @@ def gradient_figure(result: Any, kind: str = "blocks") -> go.Figure:
     fig.update_layout(title=f"Gradient at initialization: {what} (one batch, train mode)",
                       xaxis_title="block, input to output" if kind == "blocks" else "conv, input to output",
                       yaxis={"title": "norm (log scale)", "type": "log", "exponentformat": "power"},
-                      height=_HEIGHT, margin={"t": 60, "b": 40, "l": 60, "r": 20}, legend={"orientation": "h", "y": -0.2})
+                      **_FRAME)
     return fig
 
 
@@ -87,7 +88,7 @@ def response_figure(probe: Any) -> go.Figure:
                         hovertemplate="%{text}<br>std %{y:.3g}<extra>" + n.label + "</extra>")
     fig.update_layout(title="Response std per 3×3 layer (after BN, before ReLU/addition), trained nets",
                       xaxis_title="layer index (original order)", yaxis={"title": "std", "rangemode": "tozero"},
-                      height=_HEIGHT, margin={"t": 60, "b": 40, "l": 60, "r": 20}, legend={"orientation": "h", "y": -0.2})
+                      **_FRAME)
     return fig
 
 
@@ -116,8 +117,9 @@ def lesion_figure(probe: Any) -> go.Figure:
             base = 100 * Spread.of(n.base_errors).mean
             fig.add_hline(y=base, line={"color": color, "dash": "dot", "width": 1})
     fig.update_layout(title="Lesion study: test error with one block deleted (dotted: with every block)",
-                      xaxis_title="deleted block, input to output", yaxis={"title": "test error (%)", "rangemode": "tozero"},
-                      height=_HEIGHT, margin={"t": 60, "b": 40, "l": 60, "r": 20}, legend={"orientation": "h", "y": -0.2})
+                      xaxis_title="deleted block, input to output",
+                      yaxis={"title": "test error (%)", "rangemode": "tozero"},
+                      **_FRAME)
     return fig
 
 

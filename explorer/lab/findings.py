@@ -55,8 +55,9 @@ def degradation_findings(result: DegradationResult) -> list[str]:
             continue
         shallow, deep = labels[0], labels[-1]
         a, b = result.end(deep), result.end(shallow)
-        verdict = {"higher": f"the deeper {name} net has the higher training error",
-                   "lower": f"the deeper {name} net has the lower training error",
+        gap = f", by {100 * abs(a.mean - b.mean):.1f} points"
+        verdict = {"higher": f"the deeper {name} net has the higher training error{gap}",
+                   "lower": f"the deeper {name} net has the lower training error{gap}",
                    "overlap": "the seeds' ranges overlap, so these runs show no difference"}[order(a, b)]
         ta, tb = result.end(deep, "test_error"), result.end(shallow, "test_error")
         out.append(f"{deep} ends at {pct(a)} training error vs {shallow}'s {pct(b)} {when}: {verdict}. Test error: "

@@ -91,7 +91,7 @@ class GradientResult:
 
 def gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, dict[str, float],
                                                                               dict[str, float]]:
-    """(loss, conv name → ‖∂L/∂W‖, block name → ‖∂L/∂output‖) of one train-mode forward and backward pass."""
+    """(loss, conv name → ‖∂L/∂W‖, block name → ‖∂L/∂output‖): one train-mode forward and backward pass."""
     block_grads: dict[str, float] = {}
     handles = []
     for name, block in blocks_of(model):

@@ -16,7 +16,8 @@ epoch's own steps (train mode, the model as it learns) is kept too, as ``running
 
 Bounded and cancellable: the nets advance in rounds — epoch 1 of every net and seed, then epoch 2, … — so a
 stop leaves every net with (nearly) the same number of epochs. Every net's first epoch runs; no later epoch
-starts that would likely end past ``max_seconds`` (judged by that net's previous epoch); ``should_stop`` is polled after every step and keeps the epochs finished so far (an unfinished
+starts that would likely end past ``max_seconds`` (judged by that net's previous epoch); ``should_stop`` is
+polled after every step and keeps the epochs finished so far (an unfinished
 epoch is dropped, and its net goes back to its weights at the last finished epoch). Memory is checked against
 the budget with :func:`explorer.training.train_cost` before anything is built. On a CPU, two runs with the same
 settings give the same numbers to the bit.
