@@ -406,6 +406,17 @@ def test_findings_come_from_the_numbers() -> None:
     assert findings.pct(Spread(0.1234, 0.1234, 0.1234, 1)) == "12.3% (1 seed)"
 
 
+def test_gradient_findings_say_which_way_the_norm_goes() -> None:
+    from explorer.lab.probes import Flow
+
+    flows = [Flow("plain-56", "plain", 56, 2.3, (), (("layer1.0", 65.6), ("layer3.8", 0.0342))),
+             Flow("x", "residual", 8, 2.3, (), (("layer1.0", 0.01), ("layer3.0", 0.04)))]
+    assert findings.gradient_findings(flows) == [
+        "plain-56: ‖∂L/∂output‖ is 65.6 at layer1.0 and 0.0342 at layer3.8: 1.92e+03× larger at the first block "
+        "than at the last.",
+        "x: ‖∂L/∂output‖ is 0.01 at layer1.0 and 0.04 at layer3.0: 4× smaller at the first block than at the last."]
+
+
 def test_figures_are_pure_functions_of_the_results() -> None:
     r = _synthetic()
     fig = charts.degradation_figure(r)
@@ -519,28 +530,46 @@ def test_page_runs_every_experiment_from_a_link() -> None:
 
 
 # --- the real browser ----------------------------------------------------------------------------------------------
-@pytest.mark.browser
-def test_browser_clicks_every_button(server: str, browser) -> None:  # noqa: ANN001
-    """Every button of the page, in a real browser; the training at a link's small setting (the defaults take
-    about two minutes: see the note), each ending with its results and no error."""
-    from urllib.parse import urlencode
+IDLE = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]'); }"""
 
+
+def _click_every_button(browser, url: str, wait_ms: int) -> str:  # noqa: ANN001
+    """Open ``url``, click every button of the page in order, each after the last run ended; the page's text."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    idle = """() => { const app = document.querySelector('[data-testid="stApp"]');
-      return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid="stStatusWidget"]'); }"""
-    page.goto(f"{server}/residual_lab?{urlencode(LINK)}")
-    page.wait_for_function(idle, timeout=120_000)
+    page.goto(url)
+    page.wait_for_function(IDLE, timeout=120_000)
     page.get_by_text("Residual lab").first.wait_for(timeout=60_000)
     for key in BUTTONS:
         button = page.locator(f".st-key-{key.replace('.', '-')} button")
         button.wait_for(timeout=120_000)
         button.click()
         page.wait_for_timeout(500)
-        page.wait_for_function(idle, timeout=300_000)
+        page.wait_for_function(IDLE, timeout=wait_ms)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 5
     body = page.inner_text("body")
-    assert "plain-14 ends at" in body and "cannot be deleted" in body and "Expected more than 1 value" in body
     page.close()
+    assert "cannot be deleted" in body and "Expected more than 1 value" in body and "agree" in body
+    return body
+
+
+@pytest.mark.browser
+def test_browser_clicks_every_button(server: str, browser) -> None:  # noqa: ANN001
+    """Every button of the page, in a real browser, the nets at a link's small setting (about a minute)."""
+    from urllib.parse import urlencode
+
+    body = _click_every_button(browser, f"{server}/residual_lab?{urlencode(LINK)}", 300_000)
+    assert "plain-14 ends at" in body and "ResNet-14: test error" in body
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browser_runs_every_experiment_at_its_defaults(server: str, browser) -> None:  # noqa: ANN001
+    """The defaults, every button (about 5 CPU minutes: the training, B and C, the lesions): the findings name the
+    nets of the defaults and the degradation sentence has its verdict."""
+    body = _click_every_button(browser, f"{server}/residual_lab", 1_500_000)
+    assert "plain-56 ends at" in body and "ResNet-56: test error" in body
+    assert "the deeper plain net has the higher training error" in body

@@ -82,8 +82,9 @@ def gradient_findings(flows: Sequence[Any]) -> list[str]:
             continue
         (first, g0), (last, g1) = f.blocks[0], f.blocks[-1]
         ratio = g0 / g1 if g1 > 0 else float("inf")
-        out.append(f"{f.label}: ‖∂L/∂output‖ is {g0:.3g} at {first} and {g1:.3g} at {last}, "
-                   f"{ratio:.3g}× at the first block what it is at the last.")
+        size = f"{ratio:.3g}× larger" if ratio >= 1 else f"{1 / ratio:.3g}× smaller"
+        out.append(f"{f.label}: ‖∂L/∂output‖ is {g0:.3g} at {first} and {g1:.3g} at {last}: {size} at the first "
+                   "block than at the last.")
     return out
 
 

@@ -171,7 +171,7 @@ class GradientSettings:
     dataset: str = "digits"
     data_dir: str = ""
     layers: tuple[int, ...] = (20, 56, 110)
-    width: int = 16
+    width: int = 8
     shortcut: str = "A"
     batch_size: int = 64
     seed: int = 0
