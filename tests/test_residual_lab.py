@@ -486,6 +486,13 @@ def test_cli_text_output(capsys: pytest.CaptureFixture) -> None:
     assert "plain-8" in out and f"{analyze(cifar_spec(8, 2, 'A', (1, 8, 8), 10)).params:,}" in out
 
 
+@pytest.mark.parametrize("command", ["degradation", "gradients", "lesion"])
+def test_cli_help(command: str, capsys: pytest.CaptureFixture) -> None:
+    assert main([command, "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--json" in out and (command == "gradients" or "50% and 75%" in out)  # help with a percent sign
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["degradation", "--depths", "21"], "layers[0]: must be 6n+2"),
     (["degradation", "--dataset", "cifar10"], "data_dir: CIFAR-10 is read from a local folder"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 from ..lab.settings import DATASETS, LAB_FIELDS, RESIDUAL_SHORTCUTS, DegradationSettings, GradientSettings
 from .common import add_command, add_json, print_json, spec_from_args, table
 
-F = LAB_FIELDS
+F = {k: dataclasses.replace(f, help=f.help.replace("%", "%%")) for k, f in LAB_FIELDS.items()}  # argparse formats help
 EXIT_HELP = ("Exit status 2 for bad input (a depth that is not 6n+2, a missing CIFAR-10 folder, an unknown device, "
              "over the memory budget), 1 for a device failure.")
 TRAINING_HELP = ("Every net gets the same data order, initialization rule, optimizer (SGD, momentum 0.9, weight "
@@ -61,8 +62,8 @@ def _progress(quiet: bool) -> Any:
 
 def add_degradation(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "degradation", "train plain and residual nets: the degradation problem (ResNet Fig. 6)",
-                    "Train the CIFAR-style plain and residual networks (ResNet §4.2: 6n+2 layers, three stages) at each "
-                    "depth on real images available offline, and report per net and epoch the training and test "
+                    "Train the CIFAR-style plain and residual networks (ResNet §4.2: 6n+2 layers, three stages) at "
+                    "each depth on real images available offline, and report per net and epoch the training and test "
                     "error of every seed, the end points (mean and range over seeds), params and MACs.",
                     TRAINING_HELP, "--json prints DegradationResult.to_dict() plus 'findings'. " + EXIT_HELP)
     _training_args(p, D.layers)
@@ -151,7 +152,7 @@ def cmd_lesion(args: argparse.Namespace) -> int:
     from ..lab.probes import probe_trained
     from ..lab.train import run_degradation
 
-    LAB_FIELDS["max_seconds"].check(args.lesion_seconds, "lesion_seconds")
+    LAB_FIELDS["max_seconds"].check(args.lesion_seconds, "lesion_seconds")  # the unescaped field
     r = run_degradation(_degradation_settings(args), progress=_progress(args.json))
     probe = probe_trained(r, max_seconds=args.lesion_seconds, progress=_progress(args.json))
     findings = lesion_findings(probe) + response_findings(probe)
