@@ -403,6 +403,12 @@ def test_findings_come_from_the_numbers() -> None:
     assert "the seeds' ranges overlap" in lines[1] and lines[1].startswith("ResNet-56 ends at 1.5% (2 seeds, 1.0–2.0%)")
     assert lines[3].startswith("At 56 layers, ResNet-56's training error 1.5% (2 seeds, 1.0–2.0%) is below plain-56's")
     assert findings.order(Spread(0.5, 0.4, 0.6, 2), Spread(0.3, 0.2, 0.39, 2)) == "higher"
+    one = _synthetic()
+    one = DegradationResult(one.settings.edit(seeds=1), one.nets, tuple(r for r in one.runs if r.seed == 0), "digits",
+                            "epochs", 1.0, "cpu", 1)
+    assert findings.degradation_findings(one)[0].startswith(
+        "plain-56 ends at 70.0% (1 seed) training error vs plain-20's 10.0% (1 seed) after 2 epochs: 60.0 points "
+        "higher, from one seed: no spread to judge the difference by.")
     assert findings.pct(Spread(0.1234, 0.1234, 0.1234, 1)) == "12.3% (1 seed)"
 
 

@@ -1,7 +1,7 @@
 """The lab's sentences and tables, made from the measured numbers only (no sentence is written in advance).
 
-A difference is called one only when the seeds' ranges do not overlap; otherwise the sentence says they
-overlap. Errors are fractions in the results and percentages here.
+A difference is called one only when the seeds' ranges do not overlap (otherwise the sentence says they overlap),
+and never from a single seed. Errors are fractions in the results and percentages here.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ def degradation_findings(result: DegradationResult) -> list[str]:
         verdict = {"higher": f"the deeper {name} net has the higher training error{gap}",
                    "lower": f"the deeper {name} net has the lower training error{gap}",
                    "overlap": "the seeds' ranges overlap, so these runs show no difference"}[order(a, b)]
+        if min(a.n, b.n) < 2:
+            verdict = (f"{100 * abs(a.mean - b.mean):.1f} points {'higher' if a.mean > b.mean else 'lower'}, from "
+                       "one seed: no spread to judge the difference by")
         ta, tb = result.end(deep, "test_error"), result.end(shallow, "test_error")
         out.append(f"{deep} ends at {pct(a)} training error vs {shallow}'s {pct(b)} {when}: {verdict}. Test error: "
                    f"{pct(ta)} vs {pct(tb)}.")

