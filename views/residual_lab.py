@@ -250,8 +250,8 @@ else:
 # --- 4. shortcut options ---------------------------------------------------------------------------------------
 st.header("4 · Shortcut options A, B, C (Table 3)")
 st.markdown("A: identity, zero-padding where the shape changes (no parameters); B: projections (1×1 conv + BN) where "
-            "the shape changes; C: projections on every block. The paper's ImageNet errors (ResNet-34, top-1, 10-crop): "
-            "A 25.03%, B 24.52%, C 24.19% — small differences, so projections are not essential.")
+            "the shape changes; C: projections on every block. The paper's ImageNet errors (ResNet-34, top-1, "
+            "10-crop): A 25.03%, B 24.52%, C 24.19% — small differences, so projections are not essential.")
 if settings is not None and settings.base is None:
     size, classes = DATASET_SHAPES[settings.dataset]
     by_option = {o: twins(settings.layers, settings.width, o, size, classes, plain=False) for o in RESIDUAL_SHORTCUTS}
