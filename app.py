@@ -14,6 +14,7 @@ page = st.navigation(
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
         st.Page("views/fig3.py", title="Fig. 3 lab", icon=":material/call_split:", url_path="fig3"),
         st.Page("views/design.py", title="Design space", icon=":material/tune:", url_path="design"),
+        st.Page("views/residual_lab.py", title="Residual lab", icon=":material/timeline:", url_path="residual_lab"),
     ],
     position="top",
 )

@@ -1,7 +1,7 @@
 """Command line: ``python -m explorer COMMAND``.
 
 Subcommands live in small modules (``inspect``: list, spec, summary, compare, export, width-for;
-``measure``: bench, equivalence, profile; ``cost``: train-cost, conventions); each declares itself with an ``add_<name>`` function listed in its
+``measure``: bench, equivalence, profile; ``cost``: train-cost, conventions; ``lab``: degradation, gradients, lesion); each declares itself with an ``add_<name>`` function listed in its
 ``COMMANDS``. ``main`` is the one place that turns errors into exit statuses and one ``error: …`` line on
 stderr: bad input (``SpecError``, unreadable files, usage errors) exits 2, a device failure exits 1, and
 nothing ever prints a traceback.
@@ -19,7 +19,7 @@ import sys
 from typing import NoReturn
 
 from ..errors import Cancelled, DeviceError, SpecError
-from . import cost, inspect, measure
+from . import cost, inspect, lab, measure
 from .common import CONVENTION_HELP, MAX_SPEC_BYTES, PROG, load_spec, one_line, paragraphs
 
 EXIT_USAGE = 2  # bad input
@@ -38,6 +38,7 @@ _EXAMPLES = f"""examples:
   {PROG} train-cost resnet50 --batch-size 64 --precision bfloat16 --optimizer adam
   {PROG} train-cost resnet20 --batch-size 8 --measure --threads 1
   {PROG} conventions resnet50 --json
+  {PROG} degradation --depths 20 56 --epochs 8 --seeds 3 --json
 Run '{PROG} COMMAND --help' for the options of each command."""
 
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
-    for add in (*inspect.COMMANDS, *measure.COMMANDS, *cost.COMMANDS):
+    for add in (*inspect.COMMANDS, *measure.COMMANDS, *cost.COMMANDS, *lab.COMMANDS):
         add(sub)
     return parser
 
