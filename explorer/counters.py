@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from .analysis import Analysis, LayerRow, analyze
+from . import plan as P
+from .analysis import Analysis, analyze
 from .reference import RESNET_PAPER, RESNEXT_PAPER
 from .schema import COUNTED_BATCH, MAX_COUNTED_BATCH
 from .spec import ArchSpec
@@ -149,73 +150,221 @@ class ToolCount:
 
 # --- what the tools need to know about the network, per image, from the analysis rows ------------
 @dataclass(frozen=True)
-class _Facts:
-    """Per-image totals by op kind; ``has`` lists the op types the network runs."""
+class _Ops:
+    """Per-image totals of one op type over the network (a ReLU module used three times counts three times)."""
 
-    has: frozenset[str]
-    conv_macs: int
-    linear_macs: int
-    fc_out: int  # the fc's output features: its bias adds
-    conv_out: int  # output elements of all convs
-    bn_elements: int
-    bn_params: int
-    relu_elements: int  # summed over calls (a ReLU module used three times counts three times)
-    maxpool_in: int
-    maxpool_out: int
-    avgpool_in: int
-    avgpool_out: int
+    count: int = 0
+    params: int = 0
+    macs: int = 0
+    elements_in: int = 0
+    elements_out: int = 0
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """Per-image totals by op type (``ops``), and the few whole-network facts the tools' rules need."""
+
+    ops: tuple[tuple[str, _Ops], ...]
     first_conv_macs: int  # the stem conv: its input (the image) needs no gradient
     grouped_extra_macs: int  # sum of (groups − 1) × MACs over grouped convs
     params: int
 
     @property
+    def has(self) -> frozenset[str]:
+        """The op types the network runs."""
+        return frozenset(t for t, _ in self.ops)
+
+    def of(self, op_type: str) -> _Ops:
+        return dict(self.ops).get(op_type, _Ops())
+
+    @property
+    def conv_macs(self) -> int:
+        return self.of("conv").macs
+
+    @property
+    def linear_macs(self) -> int:
+        return self.of("linear").macs
+
+    @property
     def macs(self) -> int:
         return self.conv_macs + self.linear_macs
 
+    @property
+    def fc_out(self) -> int:  # the fc's output features: its bias adds
+        return self.of("linear").elements_out
+
+    @property
+    def conv_out(self) -> int:
+        return self.of("conv").elements_out
+
+    @property
+    def bn_elements(self) -> int:
+        return self.of("bn").elements_out
+
+    @property
+    def maxpool_out(self) -> int:
+        return self.of("maxpool").elements_out
+
+    @property
+    def avgpool_in(self) -> int:
+        return self.of("avgpool").elements_in
+
 
 def _facts(a: Analysis) -> _Facts:
-    """Sum the analysis rows by op type (per image; the ReLU rows are one per call)."""
-
-    def total(kind: str, get: Callable[[LayerRow], int]) -> int:
-        return sum(get(r) for r in a.layers if r.type == kind)
-
+    """Sum the analysis rows by op type (per image)."""
+    ops: dict[str, _Ops] = {}
+    for r in a.layers:
+        o = ops.get(r.type, _Ops())
+        ops[r.type] = _Ops(o.count + 1, o.params + r.params, o.macs + r.macs, o.elements_in + math.prod(r.in_shape),
+                           o.elements_out + r.output_elements)
     convs = [r for r in a.layers if r.type == "conv"]
     return _Facts(
-        has=frozenset(r.type for r in a.layers),
-        conv_macs=total("conv", lambda r: r.macs),
-        linear_macs=total("linear", lambda r: r.macs),
-        fc_out=total("linear", lambda r: r.out_shape[0]),
-        conv_out=total("conv", lambda r: r.activations),
-        bn_elements=total("bn", lambda r: r.activations),
-        bn_params=total("bn", lambda r: r.params),
-        relu_elements=total("relu", lambda r: r.activations),
-        maxpool_in=total("maxpool", lambda r: math.prod(r.in_shape)),
-        maxpool_out=total("maxpool", lambda r: r.activations),
-        avgpool_in=total("avgpool", lambda r: math.prod(r.in_shape)),
-        avgpool_out=total("avgpool", lambda r: r.activations),
+        ops=tuple(ops.items()),
         first_conv_macs=convs[0].macs,
         grouped_extra_macs=sum((r.groups - 1) * r.macs for r in convs if r.groups and r.groups > 1),
         params=a.params,
     )
 
 
-# Zero terms name the ops a tool sees but does not count, so nothing vanishes silently.
-_UNCOUNTED = {
-    "relu": "ReLU", "maxpool": "max pool", "avgpool": "average pool", "add": "residual add",
-    "sum": "sum of the paths (form a)", "concat": "concatenation (form b)", "shortcut_a": "shortcut A",
-    "bn": "batch norm",
+# --- each tool's rules: one handler per op type (fvcore's design), every type of explorer.plan.OPS ---------
+Handler = Callable[[str, _Ops], list[Term]]  # (op type, its per-image totals) → the tool's terms for it
+
+
+def _count(name: str, rule: str, per_image: Callable[[_Ops], int]) -> Handler:
+    """One term: the tool counts ``per_image(totals)`` for this op type."""
+    return lambda op_type, o: [Term(name, per_image(o), rule)]
+
+
+def _zero(rule: str) -> Handler:
+    """The tool sees the op but counts nothing for it: a zero term, so nothing vanishes silently."""
+    return lambda op_type, o: [Term(P.OPS[op_type].words, 0, rule)]
+
+
+def _both(*handlers: Handler) -> Handler:
+    """Several terms for one op type (ptflops counts a ReLU module and the F.relu inside it)."""
+    return lambda op_type, o: [t for h in handlers for t in h(op_type, o)]
+
+
+def _terms(f: _Facts, rules: dict[str, Handler], batch: int) -> list[Term]:
+    """A tool's terms for the whole batch, in its table's order, for the op types the network runs."""
+    return [replace(t, count=batch * t.count) for op_type, h in rules.items() if op_type in f.has
+            for t in h(op_type, f.of(op_type))]
+
+
+def _macs(o: _Ops) -> int:
+    return o.macs
+
+
+def _out(o: _Ops) -> int:
+    return o.elements_out
+
+
+def _in(o: _Ops) -> int:
+    return o.elements_in
+
+
+def _fvcore_rules(via: str = "") -> dict[str, Handler]:
+    """fvcore's handles, shared with timm (whose benchmark counts with fvcore)."""
+    return {
+        "conv": _count("conv MACs", f"{via}aten::_convolution: 1 flop per multiply-add, batch × prod(weight shape) × "
+                       "output H×W (conv_flop_jit)", _macs),
+        "linear": _count("linear MACs", f"{via}aten::linear: batch × in × out, bias not counted (linear_flop_jit)",
+                         _macs),
+        "bn": _count("batch norm", f"{via}aten::batch_norm in eval mode: 2 per element with affine "
+                     "(batchnorm_flop_jit; 5 in train mode)", lambda o: 2 * o.elements_out),
+        "avgpool": _count("average pool", f"{via}aten::adaptive_avg_pool2d: 1 per input element "
+                          "(elementwise_flop_counter(1, 0))", _in),
+        "relu": _zero(f"{via}aten::relu_ is in fvcore's _IGNORED_OPS: 0, silently"),
+        "maxpool": _zero(f"{via}aten::max_pool2d has no handle: unsupported, 0 with a warning"),
+        "add": _zero(f"{via}aten::add has no handle: unsupported, 0 with a warning"),
+        "sum": _zero(f"{via}aten::add has no handle: unsupported, 0 with a warning"),
+        "concat": _zero(f"{via}aten::cat is in _IGNORED_OPS: 0"),
+        "shortcut_a": _zero(f"{via}slicing and aten::constant_pad_nd move data: not counted"),
+    }
+
+
+def _module_and_functional(name: str, module: str, functional: str, per_image: Callable[[_Ops], int],
+                           what: str) -> Handler:
+    """ptflops' pytorch backend: a module hook, and the patched functional that the module's forward calls."""
+    return _both(_count(f"{name} module", f"{module} hook: {what}", per_image),
+                 _count(f"{name} functional", f"{functional} is patched and {module}.forward calls it: {what} "
+                        "again (a double count)", per_image))
+
+
+RULES: dict[str, dict[str, Handler]] = {
+    "fvcore": _fvcore_rules(),
+    "ptflops_pytorch": {
+        "conv": _count("conv MACs", "nn.Conv2d hook: k×k × c_in × c_out / groups per output position "
+                       "(conv_flops_counter_hook); our convs have no bias", _macs),
+        "linear": _both(_count("linear MACs", "nn.Linear hook: in × out per row (linear_flops_counter_hook)", _macs),
+                        _count("fc bias", "nn.Linear hook: + out_features for the bias", _out)),
+        "bn": _count("batch norm", "nn.BatchNorm2d hook: input elements × 2 with affine (bn_flops_counter_hook)",
+                     lambda o: 2 * o.elements_out),
+        "relu": _both(_count("ReLU module", "nn.ReLU hook: output elements, per call (relu_flops_counter_hook)", _out),
+                      _count("ReLU functional", "F.relu is patched while counting and nn.ReLU.forward calls it: "
+                             "input elements again (a double count)", _out)),
+        "maxpool": _module_and_functional("max pool", "nn.MaxPool2d", "F.max_pool2d", _in,
+                                          "input elements (pool_flops_counter_hook)"),
+        "avgpool": _module_and_functional("average pool", "nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", _in,
+                                          "input elements (pool_flops_counter_hook)"),
+        "add": _zero("`out + identity` is Tensor.__add__, which ptflops does not patch (only torch.add, Tensor.add): "
+                     "0"),
+        "sum": _zero("`out + path(x)` is Tensor.__add__, not patched: 0"),
+        "concat": _zero("torch.cat is not patched: 0"),
+        "shortcut_a": _zero("slicing and F.pad are not patched: 0"),
+    },
+    "ptflops_aten": {
+        "conv": _count("conv MACs", "aten.convolution: batch × prod(weight shape) × output H×W (conv_flop)", _macs),
+        "linear": _both(_count("linear MACs", "aten.addmm: batch × in × out (addmm_flop)", _macs),
+                        _count("fc bias", "aten.addmm: + batch × out when a bias is given", _out)),
+        **{k: _zero("only mm, matmul, addmm, bmm and convolution are in ATEN_OPS_MAPPING: 0")
+           for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum", "concat", "shortcut_a")},
+    },
+    "thop": {
+        "conv": _count("conv MACs", "count_convNd: output elements × c_in / groups × k×k (calculate_conv2d_flops)",
+                       _macs),
+        "linear": _count("linear MACs", "count_linear: in_features × output elements; bias not counted", _macs),
+        "bn": _count("batch norm", "count_normalization: calculate_norm gives 2 per input element, then × 2 again "
+                     "for affine: 4 per element (a double count)", lambda o: 4 * o.elements_out),
+        "avgpool": _count("average pool", "count_adap_avgpool: (window H×W + 1) × output elements (the adds plus "
+                          "one division)", lambda o: o.elements_in + o.elements_out),
+        "relu": _zero("nn.ReLU → zero_ops: 0"),
+        "maxpool": _zero("nn.MaxPool2d → zero_ops: 0"),
+        "add": _zero("not a module, so no hook: 0"),
+        "sum": _zero("not a module: 0"),
+        "concat": _zero("not a module: 0"),
+        "shortcut_a": _zero("no rule for the module: 0"),
+    },
+    "torchinfo": {
+        "conv": _count("conv MACs", "Conv layers: weight elements × batch × output H×W (LayerInfo.calculate_macs)",
+                       _macs),
+        "linear": _both(_count("linear MACs", "other layers: batch × parameter count, so the fc weight gives "
+                               "batch × in × out", _macs),
+                        _count("fc bias", "other layers: batch × parameter count, so the bias adds batch × out",
+                               _out)),
+        "bn": _count("batch norm", "BN: batch × its 2·C parameters (the same parameter rule), not per element",
+                     lambda o: o.params),
+        **{k: _zero("no parameters: no mult-adds") for k in ("relu", "maxpool", "avgpool", "shortcut_a")},
+        **{k: _zero("not a module: not counted") for k in ("add", "sum", "concat")},
+    },
+    "torch_flop_counter": {
+        "conv": _count("conv", "aten.convolution: 2 per multiply-add (conv_flop_count)", lambda o: 2 * o.macs),
+        "linear": _count("linear", "aten.addmm: 2·m·n·k, bias not counted (addmm_flop → mm_flop)",
+                         lambda o: 2 * o.macs),
+        **{k: _zero("no formula in flop_registry: 0")
+           for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum", "concat", "shortcut_a")},
+    },
+    "pycls": {
+        "conv": _count("conv MACs", "conv2d_cx: k·k·w_in·w_out·h·w // groups", _macs),
+        "linear": _both(_count("linear MACs", "linear_cx: w_in·w_out", _macs),
+                        _count("fc bias", "ResHead uses linear_cx(bias=True): + w_out", _out)),
+        "bn": _zero("norm2d_cx adds parameters only: 0 flops"),
+        "maxpool": _zero("pool2d_cx adds activations only: 0"),
+        "avgpool": _zero("gap2d_cx: 0"),
+        **{k: _zero("no cx function: 0") for k in ("relu", "add", "sum", "concat", "shortcut_a")},
+    },
+    "timm": _fvcore_rules(via="fvcore "),
 }
-
-
-def _zeros(f: _Facts, rules: dict[str, str]) -> list[Term]:
-    """A zero term for each op kind in ``rules`` that the network runs."""
-    return [Term(_UNCOUNTED[kind], 0, rule) for kind, rule in rules.items() if kind in f.has]
-
-
-def _mac_terms(f: _Facts, batch: int, conv_rule: str, linear_rule: str, scale: int = 1) -> list[Term]:
-    """The conv and linear multiply-adds (× ``scale`` for tools that count 2 per multiply-add)."""
-    return [Term("conv MACs" if scale == 1 else "conv", scale * batch * f.conv_macs, conv_rule),
-            Term("linear MACs" if scale == 1 else "linear", scale * batch * f.linear_macs, linear_rule)]
 
 
 def _sentence(intro: str, terms: list[Term], value: int, baseline: str) -> str:
@@ -265,31 +414,9 @@ def flop_counter_string(flops: int) -> str:
     return f"{flops / 1000**index:.3f}{suffixes[index]}"
 
 
-# --- one function per tool ---------------------------------------------------------------------------
-def _fvcore_terms(f: _Facts, batch: int, via: str = "") -> list[Term]:
-    """fvcore's handles, shared with timm (whose benchmark counts with fvcore)."""
-    return [
-        *_mac_terms(f, batch, f"{via}aten::_convolution: 1 flop per multiply-add, batch × prod(weight shape) × "
-                    "output H×W (conv_flop_jit)",
-                    f"{via}aten::linear: batch × in × out, bias not counted (linear_flop_jit)"),
-        Term("batch norm", 2 * batch * f.bn_elements,
-             f"{via}aten::batch_norm in eval mode: 2 per element with affine (batchnorm_flop_jit; 5 in train mode)"),
-        *([Term("average pool", batch * f.avgpool_in,
-                f"{via}aten::adaptive_avg_pool2d: 1 per input element (elementwise_flop_counter(1, 0))")]
-          if "avgpool" in f.has else []),
-        *_zeros(f, {
-            "relu": f"{via}aten::relu_ is in fvcore's _IGNORED_OPS: 0, silently",
-            "maxpool": f"{via}aten::max_pool2d has no handle: unsupported, 0 with a warning",
-            "add": f"{via}aten::add has no handle: unsupported, 0 with a warning",
-            "sum": f"{via}aten::add has no handle: unsupported, 0 with a warning",
-            "concat": f"{via}aten::cat is in _IGNORED_OPS: 0",
-            "shortcut_a": f"{via}slicing and aten::constant_pad_nd move data: not counted",
-        }),
-    ]
-
-
+# --- one function per tool: its rules' terms, its own printing, and the sentence that explains it ---------
 def _fvcore(f: _Facts, batch: int) -> ToolCount:
-    terms = _fvcore_terms(f, batch)
+    terms = _terms(f, RULES["fvcore"], batch)
     value = sum(t.count for t in terms)
     sentence = _sentence(
         "fvcore counts one multiply-add as one flop, so its conv and linear counts are our MACs; it adds BN "
@@ -299,32 +426,8 @@ def _fvcore(f: _Facts, batch: int) -> ToolCount:
 
 
 def _ptflops_pytorch(f: _Facts, batch: int) -> ToolCount:
-    one = [
-        *_mac_terms(f, 1, "nn.Conv2d hook: k×k × c_in × c_out / groups per output position "
-                    "(conv_flops_counter_hook); our convs have no bias",
-                    "nn.Linear hook: in × out per row (linear_flops_counter_hook)"),
-        Term("fc bias", f.fc_out, "nn.Linear hook: + out_features for the bias"),
-        Term("batch norm", 2 * f.bn_elements, "nn.BatchNorm2d hook: input elements × 2 with affine "
-             "(bn_flops_counter_hook)"),
-        Term("ReLU module", f.relu_elements, "nn.ReLU hook: output elements, per call (relu_flops_counter_hook)"),
-        Term("ReLU functional", f.relu_elements, "F.relu is patched while counting and nn.ReLU.forward calls it: "
-             "input elements again (a double count)"),
-    ]
-    for kind, name, mod, fn in (("maxpool", "max pool", "nn.MaxPool2d", "F.max_pool2d"),
-                                ("avgpool", "average pool", "nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d")):
-        if kind in f.has:
-            n = f.maxpool_in if kind == "maxpool" else f.avgpool_in
-            one += [Term(f"{name} module", n, f"{mod} hook: input elements (pool_flops_counter_hook)"),
-                    Term(f"{name} functional", n, f"{fn} is patched and {mod}.forward calls it: input elements "
-                         "again (a double count)")]
-    one += _zeros(f, {
-        "add": "`out + identity` is Tensor.__add__, which ptflops does not patch (only torch.add, Tensor.add): 0",
-        "sum": "`out + path(x)` is Tensor.__add__, not patched: 0",
-        "concat": "torch.cat is not patched: 0",
-        "shortcut_a": "slicing and F.pad are not patched: 0",
-    })
-    per_image = sum(t.count for t in one)
-    terms = [replace(t, count=batch * t.count) for t in one]
+    terms = _terms(f, RULES["ptflops_pytorch"], batch)
+    per_image = sum(t.count for t in terms) // batch
     sentence = _sentence(
         "ptflops' pytorch backend adds the fc bias, BN at 2 per element, and counts ReLU and pooling twice, once "
         "for the module and once for the functional call inside it", terms, batch * per_image,
@@ -333,15 +436,8 @@ def _ptflops_pytorch(f: _Facts, batch: int) -> ToolCount:
 
 
 def _ptflops_aten(f: _Facts, batch: int) -> ToolCount:
-    one = [
-        *_mac_terms(f, 1, "aten.convolution: batch × prod(weight shape) × output H×W (conv_flop)",
-                    "aten.addmm: batch × in × out (addmm_flop)"),
-        Term("fc bias", f.fc_out, "aten.addmm: + batch × out when a bias is given"),
-        *_zeros(f, {k: "only mm, matmul, addmm, bmm and convolution are in ATEN_OPS_MAPPING: 0"
-                    for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum")}),
-    ]
-    per_image = sum(t.count for t in one)
-    terms = [replace(t, count=batch * t.count) for t in one]
+    terms = _terms(f, RULES["ptflops_aten"], batch)
+    per_image = sum(t.count for t in terms) // batch
     sentence = _sentence("ptflops' aten backend counts only convolutions and matrix products, with the fc bias",
                          terms, batch * per_image, f"our MACs {batch * f.macs:,}") + _per_image(
         "ptflops", batch, per_image)
@@ -349,17 +445,7 @@ def _ptflops_aten(f: _Facts, batch: int) -> ToolCount:
 
 
 def _thop(f: _Facts, batch: int) -> ToolCount:
-    terms = [
-        *_mac_terms(f, batch, "count_convNd: output elements × c_in / groups × k×k (calculate_conv2d_flops)",
-                    "count_linear: in_features × output elements; bias not counted"),
-        Term("batch norm", 4 * batch * f.bn_elements, "count_normalization: calculate_norm gives 2 per input "
-             "element, then × 2 again for affine: 4 per element (a double count)"),
-        *([Term("average pool", batch * (f.avgpool_in + f.avgpool_out), "count_adap_avgpool: (window H×W + 1) × "
-                "output elements (the adds plus one division)")] if "avgpool" in f.has else []),
-        *_zeros(f, {"relu": "nn.ReLU → zero_ops: 0", "maxpool": "nn.MaxPool2d → zero_ops: 0",
-                    "add": "not a module, so no hook: 0", "sum": "not a module: 0", "concat": "not a module: 0",
-                    "shortcut_a": "no rule for the module: 0"}),
-    ]
+    terms = _terms(f, RULES["thop"], batch)
     value = sum(t.count for t in terms)
     sentence = _sentence("thop counts BN at 4 per element (2, doubled again for the affine scale and shift) and "
                          "adaptive average pooling at (H×W + 1) per output, and no ReLU, max pool or add",
@@ -368,15 +454,7 @@ def _thop(f: _Facts, batch: int) -> ToolCount:
 
 
 def _torchinfo(f: _Facts, batch: int) -> ToolCount:
-    terms = [
-        *_mac_terms(f, batch, "Conv layers: weight elements × batch × output H×W (LayerInfo.calculate_macs)",
-                    "other layers: batch × parameter count, so the fc weight gives batch × in × out"),
-        Term("fc bias", batch * f.fc_out, "other layers: batch × parameter count, so the bias adds batch × out"),
-        Term("batch norm", batch * f.bn_params, "BN: batch × its 2·C parameters (the same parameter rule), "
-             "not per element"),
-        *_zeros(f, {k: "no parameters: no mult-adds" for k in ("relu", "maxpool", "avgpool")}),
-        *_zeros(f, {k: "not a module: not counted" for k in ("add", "sum")}),
-    ]
+    terms = _terms(f, RULES["torchinfo"], batch)
     value = sum(t.count for t in terms)
     fb_bytes = 2 * 4 * batch * (f.conv_out + f.bn_elements + f.fc_out)
     sentence = _sentence(
@@ -389,11 +467,7 @@ def _torchinfo(f: _Facts, batch: int) -> ToolCount:
 
 
 def _flop_counter(f: _Facts, batch: int) -> ToolCount:
-    terms = [
-        *_mac_terms(f, batch, "aten.convolution: 2 per multiply-add (conv_flop_count)",
-                    "aten.addmm: 2·m·n·k, bias not counted (addmm_flop → mm_flop)", scale=2),
-        *_zeros(f, {k: "no formula in flop_registry: 0" for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum")}),
-    ]
+    terms = _terms(f, RULES["torch_flop_counter"], batch)
     value = sum(t.count for t in terms)
     train = [
         Term("forward conv", 2 * batch * f.conv_macs, "2 per multiply-add, as in eval mode"),
@@ -423,16 +497,9 @@ def _flop_counter(f: _Facts, batch: int) -> ToolCount:
 
 
 def _pycls(f: _Facts, batch: int) -> ToolCount:
-    one = [
-        *_mac_terms(f, 1, "conv2d_cx: k·k·w_in·w_out·h·w // groups", "linear_cx: w_in·w_out"),
-        Term("fc bias", f.fc_out, "ResHead uses linear_cx(bias=True): + w_out"),
-        *_zeros(f, {"bn": "norm2d_cx adds parameters only: 0 flops", "maxpool": "pool2d_cx adds activations only: 0",
-                    "avgpool": "gap2d_cx: 0", "relu": "no cx function: 0", "add": "no cx function: 0",
-                    "sum": "no cx function: 0", "concat": "no cx function: 0"}),
-    ]
-    per_image = sum(t.count for t in one)
+    terms = _terms(f, RULES["pycls"], batch)
+    per_image = sum(t.count for t in terms) // batch
     acts = f.conv_out + f.maxpool_out + f.fc_out
-    terms = [replace(t, count=batch * t.count) for t in one]
     pool = ", the max pool" if "maxpool" in f.has else ""
     sentence = _sentence("pycls counts multiply-adds with the fc bias, and its activations are the outputs of "
                          f"every conv{pool} and the fc ({acts:,} per image)", terms, batch * per_image,
@@ -443,7 +510,7 @@ def _pycls(f: _Facts, batch: int) -> ToolCount:
 
 
 def _timm(f: _Facts, batch: int) -> ToolCount:
-    terms = _fvcore_terms(f, batch, via="fvcore ")
+    terms = _terms(f, RULES["timm"], batch)
     value = sum(t.count for t in terms)
     one, acts = value // batch, f.conv_out + f.fc_out
     sentence = _sentence(
@@ -559,7 +626,8 @@ def paper_figures(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -
     for key, paper, where, version in (("resnet_paper", RESNET_PAPER, "1x1", "v1"),
                                        ("resnext_paper", RESNEXT_PAPER, "3x3", "v1.5")):
         f = _facts(analyze(replace(spec, downsample_on=where), input_size))
-        terms = _mac_terms(f, batch, "conv multiply-adds (the papers' 'FLOPs')", "fc multiply-adds, bias not counted")
+        terms = [Term("conv MACs", batch * f.conv_macs, "conv multiply-adds (the papers' 'FLOPs')"),
+                 Term("linear MACs", batch * f.linear_macs, "fc multiply-adds, bias not counted")]
         value = sum(t.count for t in terms)
         if spec.block == "basic":
             how = "basic blocks put the stride on their first 3×3 in both papers"

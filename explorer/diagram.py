@@ -55,7 +55,9 @@ def _shortcut_label(b: P.BlockPlan) -> str | None:
         return "identity"
     if isinstance(b.shortcut, P.ShortcutA):
         return f"zero-pad to {b.shortcut.c_out}" + (f", /{b.shortcut.stride}" if b.shortcut.stride != 1 else "")
-    return f"projection {_conv(b.shortcut.conv)}"
+    steps = [_conv(op) if isinstance(op, P.Conv) else _words(op) for op in b.shortcut.ops
+             if not isinstance(op, P.BatchNorm)]
+    return "projection " + " → ".join(steps)
 
 
 MAX_DRAWN_BLOCKS = 150  # "every block" draws at most this many; deeper networks stay collapsed
@@ -80,8 +82,7 @@ def _count_line(params: int, macs: int, metric: str) -> str:
 def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> list[_Node]:
     plan = P.make_plan(spec)
     blocks = {b.name: b for b in analysis.blocks}
-    stem_ops = ["conv " + _conv(op) if isinstance(op, P.Conv) else _STEM_WORDS.get(op.type, op.type)
-                for op in plan.stem]
+    stem_ops = [_words(op) for op in plan.stem]
     stem = blocks["stem"]
     nodes = [_Node("stem", ("stem", " · ".join(stem_ops), _count_line(stem.params, stem.macs, metric)),
                    stem.out_shape, members=("stem",))]
@@ -102,7 +103,15 @@ def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> l
     return nodes
 
 
-_STEM_WORDS = {"bn": "BN", "relu": "ReLU", "maxpool": "max pool 3×3, /2"}
+def _words(op: P.Leaf) -> str:
+    """One op of the stem in a few words: 'conv 7×7, 64, /2', 'BN', 'max pool 3×3, /2'."""
+    if isinstance(op, P.Conv):
+        return "conv " + _conv(op)
+    if isinstance(op, P.MaxPool):
+        return f"max pool {op.kernel}×{op.kernel}, /{op.stride}"
+    return P.OPS[op.type].label
+
+
 # Geometry of the picture (px): one column of boxes, shortcuts to their right, shapes on the edges' left.
 _W, _X, _BOX_W, _LINE, _PAD, _GAP, _FONT = 600, 40, 400, 17, 8, 30, 13
 

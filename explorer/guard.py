@@ -52,7 +52,7 @@ def estimate_memory(analysis: Analysis, batch_size: int = 1, dtype: str = "float
     bn_channels = sum(r.params // 2 for r in analysis.layers if r.type == "bn")
     biggest_pair = max(math.prod(r.in_shape) + math.prod(r.out_shape) for r in analysis.layers)
     biggest_input = max(math.prod(r.in_shape) for r in analysis.layers)
-    biggest_output = max(r.activations for r in analysis.layers)
+    biggest_output = max(r.output_elements for r in analysis.layers)
     return MemoryEstimate(
         params_bytes=analysis.params * b,
         buffers_bytes=(2 * bn_channels) * b,

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import plan as P
 from .analysis import LayerRow, analyze
 from .errors import SpecError
 from .latency import Prepared, prepare
@@ -33,7 +34,7 @@ from .spec import ArchSpec
 from .timing import LOCK, LatencyResult, Progress, Settings, ShouldStop, guarded, percentile, summarize, time_calls, \
     torch_state
 
-NON_MODULE = ("add", "sum", "concat")  # rows computed by a block's own forward, between its modules
+NON_MODULE = tuple(t for t, info in P.OPS.items() if not info.module)  # computed between modules (add, sum, …)
 BETWEEN = "between layers"
 COVERAGE_TOLERANCE = 0.15  # the layers must add up to the end-to-end median within this
 

@@ -51,8 +51,8 @@ class BasicBlock(nn.Module):
 
     kind, form = "basic", "c"
 
-    def __init__(self, c_in, c_out, stride=1, shortcut="B"):
-        super().__init__()
+    def __init__(self, c_in, width, c_out, stride=1, groups=1, stride_on="3x3", shortcut="B"):
+        super().__init__()  # width is c_out and groups 1 (ResNeXt Fig. 4); every block takes the same arguments
         self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(c_out)
         self.relu = nn.ReLU(inplace=True)
@@ -172,13 +172,15 @@ class Stage(NamedTuple):
     stride: int
 
 
+# Each block kind's class, by the spec's name for it (explorer.plan.BLOCK_KINDS plans the same kinds).
+BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
+
+
 def make_block(block, c_in, width, c_out, stride=1, groups=1, form="c", stride_on="3x3", shortcut="B"):
     """One residual block of the given kind and Fig. 3 form."""
-    if block == "basic":
-        return BasicBlock(c_in, c_out, stride, shortcut)
-    if form == "c":
-        return Bottleneck(c_in, width, c_out, stride, groups, stride_on, shortcut)
-    return PathsBottleneck(c_in, width, c_out, stride, groups, stride_on, shortcut, form)
+    if form != "c":  # Fig. 3 (a)/(b): the grouped 3×3 written as explicit paths
+        return PathsBottleneck(c_in, width, c_out, stride, groups, stride_on, shortcut, form)
+    return BLOCKS[block](c_in, width, c_out, stride, groups=groups, stride_on=stride_on, shortcut=shortcut)
 
 
 class ResNet(nn.Module):

@@ -45,7 +45,7 @@ COLUMNS = {
     "stage": "Stage", "block": "Block", "name": "Layer", "type": "Type", "kind": "Kind", "in_shape": "Input shape",
     "out_shape": "Output shape", "kernel": "Kernel", "stride": "Stride", "groups": "Groups",
     "params": "Parameters", "macs": "MACs", "flops": "FLOPs", "activations": "Activations", "other_ops": "Other ops",
-    "config": "Configuration", "input": "Input",
+    "output_elements": "Output elements", "config": "Configuration", "input": "Input",
 }
 
 

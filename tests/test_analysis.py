@@ -108,7 +108,9 @@ def test_resnet50_totals_of_the_other_ops() -> None:
     assert by_type["maxpool"]["other_ops"] == 64 * 56 * 56 * 8
     assert by_type["avgpool"]["other_ops"] == 2048 * 7 * 7
     assert by_type["linear"] == {"count": 1, "params": 2_049_000, "macs": 2_048_000, "activations": 1000,
-                                 "other_ops": 1000}
+                                 "output_elements": 1000, "other_ops": 1000}
+    assert by_type["bn"]["activations"] == 0  # activations count conv and linear outputs only
+    assert by_type["bn"]["output_elements"] == by_type["bn"]["other_ops"] // 2
     assert by_type["add"]["params"] == by_type["add"]["macs"] == 0
 
 
@@ -124,7 +126,8 @@ def test_to_dict_is_json_with_the_required_keys() -> None:
     for row in d["layers"]:
         assert {"name", "type", "in_shape", "out_shape", "params", "macs", "activations"} <= set(row)
         assert type(row["in_shape"]) is list and type(row["out_shape"]) is list
-        assert row["activations"] == math.prod(row["out_shape"])
+        assert row["output_elements"] == math.prod(row["out_shape"])
+        assert row["activations"] == (row["output_elements"] if row["type"] in ("conv", "linear") else 0)
     assert sum(r["macs"] for r in d["layers"]) == d["macs"]
     assert [s["name"] for s in d["stages"]] == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
     assert sum(s["params"] for s in d["stages"]) == d["params"]
