@@ -152,3 +152,27 @@ def test_timms_weights_load_strict_and_give_timms_outputs(name: str) -> None:
     assert actual.shape == expected.shape == (2, get_preset(name).num_classes)
     assert expected.abs().max() > 1e-3 and not torch.allclose(expected[0], expected[1])
     assert torch.allclose(actual, expected, rtol=1e-4, atol=1e-5), (actual - expected).abs().max()
+
+
+def _fvcore_total(model: nn.Module, size: tuple[int, int, int]) -> int:
+    from fvcore.nn import FlopCountAnalysis
+
+    flops = FlopCountAnalysis(model, torch.ones(1, *size))
+    flops.unsupported_ops_warnings(False)
+    flops.uncalled_modules_warnings(False)
+    return int(flops.total())
+
+
+@pytest.mark.parametrize("name", _output_params())
+def test_what_timm_prints_is_fvcore_on_timms_model(name: str) -> None:
+    """timm's benchmark publishes fvcore's total on its own model (eval, one image) / 1e9 as GMACs; the
+    explorer's "timm" figure, derived from the plan with fvcore's rules, is that total (at 3×64×64 to keep it
+    fast: BN 2 and GroupNorm 5 per element, the global pool 1 per input element, pools and SE gates free)."""
+    from explorer.counters import tool_counts
+
+    pytest.importorskip("fvcore")
+    size = (3, 64, 64)
+    theirs = _fvcore_total(timm.create_model(name, pretrained=False).eval(), size)
+    ours = tool_counts(get_preset(name), size)["timm"]
+    assert ours.value == theirs
+    assert ours.printed.startswith(f"infer_gmacs {round(theirs / 1e9, 2)},")
