@@ -526,14 +526,14 @@ def _timm_resnet(m: Any) -> dict[str, Any]:
         stages.append(blocks)
     data = _stages(stages, stem_out, "")
     pool = _child(m, "", "maxpool")
-    if data["aa"] or any(b.aa for s in stages for b in s):
-        if _is(pool, "Sequential"):
-            raise _refuse("maxpool", "replace_stem_pool with anti-aliasing (timm runs the stem conv at stride 1 and "
-                          "pools after it); the explorer's conv stem pool is a stride-2 conv")
-        _avg_pool(pool, "maxpool", ceil_mode=False, count_include_pad=True)  # timm's aa stem: AvgPool2d(2)
-        stem_pool = "max"
+    if _is(pool, "AvgPool2d"):  # what aa_layer=nn.AvgPool2d makes of timm's stem max pool
+        _avg_pool(pool, "maxpool", ceil_mode=False, count_include_pad=True)
+        stem_pool = "avg"
     elif _is(pool, "Sequential"):
         parts = list(pool.children())
+        if len(parts) == 4 and _is(parts[1], "AvgPool2d"):
+            raise _refuse("maxpool", "replace_stem_pool with anti-aliasing (timm runs the stem conv at stride 1 and "
+                          "pools after it); the explorer's conv stem pool is a stride-2 conv")
         if len(parts) != 3:
             raise _refuse("maxpool", f"a stem pool of {len(parts)} layers; the conv stem pool is conv, norm, act")
         _conv(parts[0], "maxpool.0", 3, stride=2)
@@ -549,7 +549,7 @@ def _timm_resnet(m: Any) -> dict[str, Any]:
     gp = _child(m, "", "global_pool")
     if getattr(gp, "pool_type", None) != "avg":
         raise _refuse("global_pool", f"global pool {getattr(gp, 'pool_type', _name(gp))!r}; the explorer averages")
-    data.update(stem=stem, stem_width=stem_out, stem_pool=stem_pool, order="post",
+    data.update(stem=stem, stem_width=stem_out, stem_pool=stem_pool, order="post", zero_init=True,
                 input_size=[stem_in, *default_input_size("imagenet")[1:]],
                 num_classes=_linear_head(_child(m, "", "fc"), "fc", stages[-1][-1].c_out))
     return data
@@ -594,7 +594,7 @@ def _timm_resnetv2(m: Any) -> dict[str, Any]:
     fc = _conv(head.fc, "head.fc", 1, stride=1, bias=True)
     if fc.in_channels != c_last:
         raise _refuse("head.fc", f"takes {fc.in_channels} channels where the last stage gives {c_last}")
-    data.update(stem=stem, stem_width=stem_out, stem_pool="max", order="pre",
+    data.update(stem=stem, stem_width=stem_out, stem_pool="max", order="pre", zero_init=False,
                 input_size=[stem_in, *default_input_size("imagenet")[1:]], num_classes=fc.out_channels)
     return data
 
@@ -605,6 +605,9 @@ _VARIANT_DEFAULTS: dict[str, Any] = {
     "stem_pool": None,  # derived from the stem: "max" for imagenet, "none" for cifar
     "order": "post", "attention": "none", "se_reduction": 16, "se_divisor": 8, "aa": False, "norm": "bn",
 }
+# How a network was initialized is not in its structure: the library's default is taken (timm's ResNet
+# zero-inits each block's last BN, torchvision and timm's ResNetV2 do not), and dropped where the spec lacks it.
+_INIT_ONLY = ("zero_init",)
 
 
 def _spec(data: dict[str, Any]) -> ArchSpec:
@@ -618,6 +621,8 @@ def _spec(data: dict[str, Any]) -> ArchSpec:
                 raise SpecError(FIELD, f"needs {key} = {value!r}, which this version of the explorer does not have "
                                 f"yet (it has {', '.join(map(repr, choices))})")
             out[key] = value
+            continue
+        if key in _INIT_ONLY:
             continue
         default = _VARIANT_DEFAULTS[key]
         if key == "stem_pool":
@@ -634,9 +639,14 @@ def _spec(data: dict[str, Any]) -> ArchSpec:
         spec = ArchSpec.from_dict({**out, "name": "custom"})
     except SpecError as e:
         raise SpecError(FIELD, f"reads as a spec the explorer refuses ({e})") from None
-    from .presets import preset_of  # presets import the spec module; keep this module's import light
+    from .presets import get_preset, preset_of  # presets import the spec module; keep this module's import light
 
-    return ArchSpec.from_dict({**spec.to_dict(), "name": preset_of(spec) or "custom"})
+    match = preset_of(spec)
+    if match is None and "zero_init" in SPEC_FIELDS:  # the structure of a preset initialized the other way
+        match = preset_of(ArchSpec.from_dict({**spec.to_dict(), "zero_init": not spec.zero_init}))
+        if match is not None:
+            return get_preset(match)
+    return ArchSpec.from_dict({**spec.to_dict(), "name": match or "custom"})
 
 
 def from_model(module: Any) -> ArchSpec:
@@ -645,7 +655,9 @@ def from_model(module: Any) -> ArchSpec:
     Reads the module's structure only (never runs it, never downloads). The spec's network has the same
     parameters and state_dict keys and shapes, so ``build_model(spec).load_state_dict(module.state_dict(),
     strict=True)`` works and gives the same outputs in eval mode. Its name is the matching preset's, else
-    ``"custom"``; its input size is the stem's natural one with the model's input channels.
+    ``"custom"``; its input size is the stem's natural one with the model's input channels. Initialization is
+    not structure: ``zero_init`` is the library's default (True for timm's ResNet, else False), and a network
+    that is a preset but for it reads back as that preset.
 
     Args:
         module: a ``torchvision.models.ResNet`` (any block, layers, groups, width_per_group, num_classes) or a
