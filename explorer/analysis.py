@@ -175,8 +175,9 @@ class _Rows:
         self.stage, self.block = stage, block
 
     def leaf(self, op: P.Leaf, shape: P.Shape) -> P.Shape:
-        if isinstance(op, P.Linear):
-            shape = (math.prod(shape),)  # torch.flatten before fc
+        view = getattr(op, "view", None)
+        if view is not None:
+            shape = view(shape)  # torch.flatten before fc; ECA's view of the channels as one sequence
         out = op.out_shape(shape)
         if min(out) < 1:
             raise SpecError(

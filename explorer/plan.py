@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import ClassVar, Generic, Protocol, TypeVar, Union
 
 from .errors import SpecError
-from .spec import ArchSpec
+from .spec import GN_GROUPS, ArchSpec, deep_stem_widths, eca_kernel, se_channels
 
 Shape = tuple[int, ...]
 
@@ -225,6 +225,9 @@ class Linear:
     c_out: int
     type: ClassVar[str]
 
+    def view(self, shape: Shape) -> Shape:
+        return (_elements(shape),)  # ``torch.flatten(x, 1)``
+
     def out_shape(self, shape: Shape) -> Shape:
         return (self.c_out,)
 
@@ -264,6 +267,126 @@ class ShortcutA:
 
     def other_ops(self, shape: Shape, out: Shape) -> int:
         return 0  # pure data movement
+
+
+@op_type("gn", "GN", "group norm", saves="input+stats")
+@dataclass(frozen=True)
+class GroupNorm:
+    """Group normalization (Wu & He 2018) with affine scale and shift: statistics per image and group."""
+
+    name: str
+    channels: int
+    groups: int
+    type: ClassVar[str]
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return shape
+
+    @property
+    def params(self) -> int:
+        return 2 * self.channels
+
+    def macs(self, out: Shape) -> int:
+        return 0
+
+    def other_ops(self, shape: Shape, out: Shape) -> int:
+        return 5 * _elements(out)  # mean and variance (unlike BN, computed at inference too), normalize, affine
+
+
+Norm = Union[BatchNorm, GroupNorm]
+
+
+@op_type("avgpool2d", "avg pool 2×2", "2×2 average pool", saves="nothing")
+@dataclass(frozen=True)
+class AvgPool:
+    """A k×k average pool without padding: ResNet-D's shortcut (2×2, ``ceil_mode``, so an odd side keeps its last
+    row) and anti-aliasing (stride × stride)."""
+
+    name: str
+    kernel: int
+    stride: int
+    ceil: bool = False
+    type: ClassVar[str]
+    params: ClassVar[int] = 0
+
+    def out_shape(self, shape: Shape) -> Shape:
+        c, h, w = shape
+        k, s = self.kernel, self.stride
+        return (c, conv_out(h, k, s, 0, self.ceil), conv_out(w, k, s, 0, self.ceil))
+
+    def macs(self, out: Shape) -> int:
+        return 0
+
+    def other_ops(self, shape: Shape, out: Shape) -> int:
+        return _elements(out) * self.kernel**2  # k² − 1 adds and one division per output
+
+
+@op_type("squeeze", "channel squeeze", "squeeze (global mean of the gated branch)", module=False)
+@dataclass(frozen=True)
+class Squeeze:
+    """SE's and ECA's squeeze: ``x.mean((2, 3))`` in the attention module's forward (so it bears its name)."""
+
+    name: str
+    type: ClassVar[str]
+    params: ClassVar[int] = 0
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (shape[0], 1, 1)
+
+    def macs(self, out: Shape) -> int:
+        return 0
+
+    def other_ops(self, shape: Shape, out: Shape) -> int:
+        return _elements(shape)  # one add per input element
+
+
+@op_type("conv1d", "ECA 1-D conv", "1-D convolution across the channels", mac=True, saves="input")
+@dataclass(frozen=True)
+class ChannelConv:
+    """ECA's bias-free 1-D convolution across the C channel means, viewed as one 1×C sequence."""
+
+    name: str
+    channels: int
+    kernel: int
+    type: ClassVar[str]
+    groups: ClassVar[int] = 1
+
+    def view(self, shape: Shape) -> Shape:
+        return (1, _elements(shape))  # ``y.view(batch, 1, -1)``
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return shape
+
+    @property
+    def weight_elements(self) -> int:
+        return self.kernel
+
+    @property
+    def params(self) -> int:
+        return self.kernel
+
+    def macs(self, out: Shape) -> int:
+        return _elements(out) * self.kernel
+
+    def other_ops(self, shape: Shape, out: Shape) -> int:
+        return 0
+
+
+@op_type("sigmoid", "sigmoid", "sigmoid gate", saves="output")
+@dataclass(frozen=True)
+class Sigmoid:
+    name: str
+    type: ClassVar[str]
+    params: ClassVar[int] = 0
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return shape
+
+    def macs(self, out: Shape) -> int:
+        return 0
+
+    def other_ops(self, shape: Shape, out: Shape) -> int:
+        return _elements(out)
 
 
 # Merges: computed by a block's own forward between its modules, from several inputs.
@@ -307,14 +430,39 @@ class Concat:
         return 0  # data movement
 
 
-Leaf = Union[Conv, BatchNorm, ReLU, MaxPool, GlobalAvgPool, Linear, ShortcutA]
-Merge = Union[Add, PathSum, Concat]
+@op_type("scale", "channel gate", "gate × branch (SE, ECA)", module=False, merge=True, saves="both")
+@dataclass(frozen=True)
+class Scale:
+    """The gated branch: ``x * gate``, the gate one value per channel, in the attention module's forward."""
+
+    name: str
+    type: ClassVar[str]
+    params: ClassVar[int] = 0
+
+    def out_shape(self, shapes: list[Shape]) -> Shape:
+        return shapes[0]
+
+    def other_ops(self, shapes: list[Shape], out: Shape) -> int:
+        return _elements(out)  # one multiply per element (a scaling, not a multiply-accumulate)
+
+
+Leaf = Union[Conv, BatchNorm, GroupNorm, ReLU, MaxPool, AvgPool, GlobalAvgPool, Linear, ShortcutA, Squeeze,
+             ChannelConv, Sigmoid]
+Merge = Union[Add, PathSum, Concat, Scale]
 
 
 # --- composite ops ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Projection:
     """A shortcut made of modules (option B/C: ``downsample.0`` 1×1 conv with the stride, ``downsample.1`` BN)."""
+
+    name: str
+    ops: tuple[Op, ...]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A channel-attention module (SE or ECA): ``x * ops(x)``, where ``ops`` end in a gate per channel."""
 
     name: str
     ops: tuple[Op, ...]
@@ -342,7 +490,7 @@ class Paths:
         return PathSum(block) if self.merge == "sum" else Concat(block)
 
 
-Op = Union[Leaf, Projection, Paths]
+Op = Union[Leaf, Projection, Paths, Gate]
 
 
 @dataclass(frozen=True)
@@ -415,6 +563,8 @@ class Walk(Generic[V]):
             return self.seq(op.ops, x)
         if isinstance(op, Paths):
             return self.v.merge(op.merge_op, [self.seq(path.ops, x) for path in op.paths])
+        if isinstance(op, Gate):
+            return self.v.merge(Scale(op.name), [x, self.seq(op.ops, x)])
         return self.v.leaf(op, x)
 
     def seq(self, ops: tuple[Op, ...], x: V) -> V:
@@ -450,10 +600,16 @@ def walk_block(block: BlockPlan, visitor: Visitor[V], x: V) -> V:
 
 
 # --- block kinds ----------------------------------------------------------------------------------------------
-def conv_bn(prefix: str, index: int, c_in: int, c_out: int, kernel: int, stride: int = 1,
-            groups: int = 1) -> tuple[Conv, BatchNorm]:
+def norm(kind: str, name: str, channels: int) -> Norm:
+    """The network's normalization layer: batch norm, or group norm with 32 groups."""
+    return GroupNorm(name, channels, GN_GROUPS) if kind == "gn" else BatchNorm(name, channels)
+
+
+def conv_bn(prefix: str, index: int, c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1,
+            norm_kind: str = "bn") -> tuple[Conv, Norm]:
     """``{prefix}conv{index}`` and its ``{prefix}bn{index}``."""
-    return Conv(f"{prefix}conv{index}", c_in, c_out, kernel, stride, groups), BatchNorm(f"{prefix}bn{index}", c_out)
+    return (Conv(f"{prefix}conv{index}", c_in, c_out, kernel, stride, groups),
+            norm(norm_kind, f"{prefix}bn{index}", c_out))
 
 
 def split_stride(stride: int, downsample_on: str) -> tuple[int, int]:
@@ -475,23 +631,37 @@ class BlockArgs:
     stride: int
 
 
+def _strided_3x3(spec: ArchSpec, a: BlockArgs, stride: int) -> tuple[int, tuple[Op, ...]]:
+    """The stride of a block's strided 3×3 and what follows its ReLU: with anti-aliasing the 3×3 keeps the
+    resolution and a stride×stride average pool (``aa``) subsamples after it."""
+    if spec.aa and stride > 1:
+        return 1, (AvgPool(f"{a.name}.aa", stride, stride),)
+    return stride, ()
+
+
 def basic_main(spec: ArchSpec, a: BlockArgs) -> tuple[Op, ...]:
     """Two 3×3 convs (ResNet Fig. 2 left); the stride sits on the first."""
     n = f"{a.name}."
-    return (*conv_bn(n, 1, a.c_in, a.planes, 3, a.stride), ReLU(f"{a.name}.relu"), *conv_bn(n, 2, a.planes, a.c_out, 3))
+    s1, aa = _strided_3x3(spec, a, a.stride)
+    return (*conv_bn(n, 1, a.c_in, a.planes, 3, s1, norm_kind=spec.norm), ReLU(f"{a.name}.relu"), *aa,
+            *conv_bn(n, 2, a.planes, a.c_out, 3, norm_kind=spec.norm))
 
 
 def bottleneck_main(
-    name: str, c_in: int, width: int, c_out: int, stride: int, *, cardinality: int, form: str, downsample_on: str
+    name: str, c_in: int, width: int, c_out: int, stride: int, *, cardinality: int, form: str, downsample_on: str,
+    norm_kind: str = "bn", aa: tuple[Op, ...] = (),
 ) -> tuple[Op, ...]:
-    """The residual branch of a bottleneck block named ``name``, in the given form of ResNeXt Fig. 3."""
+    """The residual branch of a bottleneck block named ``name``, in the given form of ResNeXt Fig. 3 (``aa``: the
+    anti-aliasing pool after the 3×3, whose stride is then 1)."""
     s1, s2 = split_stride(stride, downsample_on)
+    if aa:
+        s2 = 1
     relu = ReLU(f"{name}.relu")
-    conv3_bn3 = conv_bn(f"{name}.", 3, width, c_out, 1)
+    conv3_bn3 = conv_bn(f"{name}.", 3, width, c_out, 1, norm_kind=norm_kind)
     if form == "c":
         return (
-            *conv_bn(f"{name}.", 1, c_in, width, 1, s1), relu,
-            *conv_bn(f"{name}.", 2, width, width, 3, s2, cardinality), relu,
+            *conv_bn(f"{name}.", 1, c_in, width, 1, s1, norm_kind=norm_kind), relu,
+            *conv_bn(f"{name}.", 2, width, width, 3, s2, cardinality, norm_kind=norm_kind), relu, *aa,
             *conv3_bn3,
         )
     # Fig. 3 (a)/(b): each path has d = width / C channels and its own dense 3×3.
@@ -512,8 +682,9 @@ def bottleneck_main(
 
 
 def _bottleneck_main(spec: ArchSpec, a: BlockArgs) -> tuple[Op, ...]:
+    _, aa = _strided_3x3(spec, a, split_stride(a.stride, spec.downsample_on)[1])
     return bottleneck_main(a.name, a.c_in, a.width, a.c_out, a.stride, cardinality=spec.cardinality, form=spec.form,
-                           downsample_on=spec.downsample_on)
+                           downsample_on=spec.downsample_on, norm_kind=spec.norm, aa=aa)
 
 
 @dataclass(frozen=True)
@@ -542,19 +713,38 @@ register_block(BlockKind("basic", basic_main, lambda spec, stage: spec.widths[st
 register_block(BlockKind("bottleneck", _bottleneck_main, lambda spec, stage: spec.group_width(stage)))
 
 
+def attention_plan(spec: ArchSpec, name: str, channels: int) -> tuple[Gate, ...]:
+    """The channel gate at the end of a residual branch of ``channels`` channels (timm's ``se`` module), if any."""
+    se = f"{name}.se"
+    if spec.attention == "se":
+        rd = se_channels(channels, spec.se_reduction, spec.se_divisor)
+        return (Gate(se, (Squeeze(se), Conv(f"{se}.fc1", channels, rd, 1, bias=True), ReLU(f"{se}.act"),
+                          Conv(f"{se}.fc2", rd, channels, 1, bias=True), Sigmoid(f"{se}.gate"))),)
+    if spec.attention == "eca":
+        return (Gate(se, (Squeeze(se), ChannelConv(f"{se}.conv", channels, eca_kernel(channels)),
+                          Sigmoid(f"{se}.gate"))),)
+    return ()
+
+
 def changes_shape(stride: int, c_in: int, c_out: int) -> bool:
     """A block whose output differs from its input in size or channels needs a non-identity shortcut."""
     return stride != 1 or c_in != c_out
 
 
-def shortcut_plan(kind: str, name: str, c_in: int, c_out: int, stride: int) -> Projection | ShortcutA | None:
+def shortcut_plan(kind: str, name: str, c_in: int, c_out: int, stride: int,
+                  norm_kind: str = "bn") -> Projection | ShortcutA | None:
     """The shortcut of a block (ResNet §3.3), or None for the identity: B projects where the shape changes, C on
-    every block, A subsamples and zero-pads where the shape changes, none has no shortcut at all."""
+    every block, A subsamples and zero-pads where the shape changes, D average-pools then projects where the shape
+    changes (timm's ``downsample_avg``: no pool at stride 1, and the module keeps its index), none has no
+    shortcut at all."""
+    d = f"{name}.downsample"
     if kind == "C" or kind == "B" and changes_shape(stride, c_in, c_out):
-        return Projection(f"{name}.downsample", (Conv(f"{name}.downsample.0", c_in, c_out, 1, stride),
-                                                 BatchNorm(f"{name}.downsample.1", c_out)))
+        return Projection(d, (Conv(f"{d}.0", c_in, c_out, 1, stride), norm(norm_kind, f"{d}.1", c_out)))
+    if kind == "D" and changes_shape(stride, c_in, c_out):
+        pool: tuple[Op, ...] = (AvgPool(f"{d}.0", 2, stride, ceil=True),) if stride > 1 else ()
+        return Projection(d, (*pool, Conv(f"{d}.1", c_in, c_out, 1), norm(norm_kind, f"{d}.2", c_out)))
     if kind == "A" and changes_shape(stride, c_in, c_out):
-        return ShortcutA(f"{name}.downsample", c_in, c_out, stride)
+        return ShortcutA(d, c_in, c_out, stride)
     return None
 
 
@@ -565,23 +755,38 @@ def _block(spec: ArchSpec, stage: int, index: int, c_in: int) -> BlockPlan:
     a = BlockArgs(name, stage, c_in, planes, kind.width(spec, stage), planes * spec.expansion,
                   spec.strides[stage] if index == 0 else 1)
     return BlockPlan(
-        name, spec.block, spec.form, stage, c_in, a.width, a.c_out, a.stride, kind.main(spec, a),
-        shortcut_plan(spec.shortcut, name, c_in, a.c_out, a.stride), spec.shortcut != "none",
+        name, spec.block, spec.form, stage, c_in, a.width, a.c_out, a.stride,
+        kind.main(spec, a) + attention_plan(spec, name, a.c_out),
+        shortcut_plan(spec.shortcut, name, c_in, a.c_out, a.stride, spec.norm), spec.shortcut != "none",
         (ReLU(f"{name}.relu"),),
     )
+
+
+def stem_plan(spec: ArchSpec) -> tuple[Leaf, ...]:
+    """The stem's ops: its conv(s) with their norms and ReLUs, then its pool (``stem_pool``)."""
+    c_in, w, k = spec.input_size[0], spec.stem_width, spec.norm
+    if spec.stem in ("deep", "tiered"):  # timm's conv1 = Sequential(conv, norm, act, conv, norm, act, conv)
+        w1, w2 = deep_stem_widths(spec.stem, w)
+        convs: tuple[Leaf, ...] = (
+            Conv("conv1.0", c_in, w1, 3, 2), norm(k, "conv1.1", w1), ReLU("conv1.2"),
+            Conv("conv1.3", w1, w2, 3), norm(k, "conv1.4", w2), ReLU("conv1.5"), Conv("conv1.6", w2, w, 3),
+        )
+    elif spec.stem == "imagenet":
+        convs = (Conv("conv1", c_in, w, 7, 2),)
+    else:
+        convs = (Conv("conv1", c_in, w, 3, 1),)
+    pool: tuple[Leaf, ...] = {
+        "max": (MaxPool("maxpool", 3, 2, 1),),
+        "conv": (Conv("maxpool.0", w, w, 3, 2), norm(k, "maxpool.1", w), ReLU("maxpool.2")),  # timm keeps the name
+        "avg": (AvgPool("maxpool", 2, 2),),
+        "none": (),
+    }[spec.stem_pool]
+    return (*convs, norm(k, "bn1", w), ReLU("relu"), *pool)
 
 
 @lru_cache(maxsize=256)
 def make_plan(spec: ArchSpec) -> NetworkPlan:
     """The layer plan of a spec (cached: specs are immutable and hashable)."""
-    c_in = spec.input_size[0]
-    if spec.stem == "imagenet":
-        stem: tuple[Leaf, ...] = (
-            Conv("conv1", c_in, spec.stem_width, 7, 2), BatchNorm("bn1", spec.stem_width), ReLU("relu"),
-            MaxPool("maxpool", 3, 2, 1),
-        )
-    else:
-        stem = (Conv("conv1", c_in, spec.stem_width, 3, 1), BatchNorm("bn1", spec.stem_width), ReLU("relu"))
     stages = []
     c = spec.stem_width
     for s, depth in enumerate(spec.depths):
@@ -591,12 +796,13 @@ def make_plan(spec: ArchSpec) -> NetworkPlan:
             c = blocks[-1].c_out
         stages.append(tuple(blocks))
     head = (GlobalAvgPool("avgpool"), Linear("fc", c, spec.num_classes))
-    return NetworkPlan(spec, stem, tuple(stages), head)
+    return NetworkPlan(spec, stem_plan(spec), tuple(stages), head)
 
 
 __all__ = [
-    "BLOCK_KINDS", "OPS", "Add", "BatchNorm", "BlockArgs", "BlockKind", "BlockPlan", "Concat", "Conv",
-    "GlobalAvgPool", "Linear", "MaxPool", "NetworkPlan", "OpType", "Path", "PathSum", "Paths", "Projection", "ReLU",
-    "ShortcutA", "SpecError", "Visitor", "Walk", "bottleneck_main", "changes_shape", "conv_bn", "conv_out",
-    "make_plan", "op_type", "register_block", "shortcut_plan", "split_stride", "walk", "walk_block",
+    "BLOCK_KINDS", "OPS", "Add", "AvgPool", "BatchNorm", "BlockArgs", "BlockKind", "BlockPlan", "ChannelConv",
+    "Concat", "Conv", "Gate", "GlobalAvgPool", "GroupNorm", "Linear", "MaxPool", "NetworkPlan", "OpType", "Path",
+    "PathSum", "Paths", "Projection", "ReLU", "Scale", "ShortcutA", "Sigmoid", "SpecError", "Squeeze", "Visitor",
+    "Walk", "attention_plan", "bottleneck_main", "changes_shape", "conv_bn", "conv_out", "make_plan", "norm",
+    "op_type", "register_block", "shortcut_plan", "split_stride", "stem_plan", "walk", "walk_block",
 ]

@@ -16,6 +16,14 @@ def _bottleneck(name: str, depths: tuple[int, ...], cardinality: int = 1, base_w
     return ArchSpec(name=name, block="bottleneck", depths=depths, cardinality=cardinality, base_width=base_width)
 
 
+def _timm(name: str, depths: tuple[int, ...], *, block: str = "bottleneck", **fields: Any) -> ArchSpec:
+    """A variant of timm's ``resnet.py`` under timm's own name (``tests/test_timm.py`` checks each against timm)."""
+    return ArchSpec(name=name, block=block, depths=depths, **fields)
+
+
+_D = {"stem": "deep", "shortcut": "D"}  # ResNet-D (Bag of Tricks §4.3): the deep stem and the pooled shortcut
+
+
 def _cifar(n: int) -> ArchSpec:
     """ResNet §4.2: 6n+2 layers, three stages of n basic blocks at 16/32/64 filters, option A."""
     return ArchSpec(
@@ -51,9 +59,32 @@ _PRESETS: dict[str, ArchSpec] = {
         # plain baselines of the degradation experiment (ResNet Fig. 4, Table 2)
         ArchSpec(name="plain18", block="basic", depths=_R18, shortcut="none"),
         ArchSpec(name="plain34", block="basic", depths=_R34, shortcut="none"),
+        # timm's variants, by timm's names: ResNet-C/D/S/T, SE, ECA, ResNet-RS, GroupNorm, anti-aliased
+        _timm("resnet18d", _R18, block="basic", **_D),
+        _timm("resnet34d", _R34, block="basic", **_D),
+        _timm("resnet26", (2, 2, 2, 2)),
+        _timm("resnet26d", (2, 2, 2, 2), **_D),
+        _timm("resnet50c", _R50, stem="deep"),
+        _timm("resnet50d", _R50, **_D),
+        _timm("resnet50s", _R50, stem="deep", stem_width=128),
+        _timm("resnet50t", _R50, stem="tiered", shortcut="D"),
+        _timm("resnet101d", _R101, **_D),
+        _timm("resnext50d_32x4d", _R50, cardinality=32, base_width=4, **_D),
+        _timm("seresnet50", _R50, attention="se"),
+        _timm("seresnext50_32x4d", _R50, cardinality=32, base_width=4, attention="se"),
+        _timm("seresnext101_32x4d", _R101, cardinality=32, base_width=4, attention="se"),
+        _timm("ecaresnet50d", _R50, attention="eca", **_D),
+        _timm("resnetrs50", _R50, stem_pool="conv", attention="se", se_reduction=4, **_D),
+        _timm("resnet50_gn", _R50, norm="gn"),
+        _timm("resnetaa50d", _R50, aa=True, stem_pool="avg", **_D),
     ]
 }
 
+TIMM_PRESETS = (
+    "resnet18d", "resnet34d", "resnet26", "resnet26d", "resnet50c", "resnet50d", "resnet50s", "resnet50t",
+    "resnet101d", "resnext50d_32x4d", "seresnet50", "seresnext50_32x4d", "seresnext101_32x4d", "ecaresnet50d",
+    "resnetrs50", "resnet50_gn", "resnetaa50d",
+)
 TORCHVISION_PRESETS = (
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
     "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",

@@ -388,7 +388,8 @@ class _Saved:
             self.largest_block_input = max(self.largest_block_input, math.prod(x.shape))
 
     def leaf(self, op: P.Leaf, x: _Value) -> _Value:
-        shape = (math.prod(x.shape),) if isinstance(op, P.Linear) else x.shape  # torch.flatten: a view
+        view = getattr(op, "view", None)
+        shape = view(x.shape) if view is not None else x.shape  # torch.flatten, ECA's channels: views
         out_shape = op.out_shape(shape)
         macs = self.batch * op.macs(out_shape)
         saved, out = 0, self.new(out_shape)
