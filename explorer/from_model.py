@@ -18,12 +18,12 @@ light); a module handed to ``from_model`` has brought torch along already.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .spec import MAX_GROUPS, SPEC_FIELDS, ArchSpec, default_input_size, group_width
+from .spec import (MAX_GROUPS, SPEC_FIELDS, ArchSpec, deep_stem_widths, default_input_size, eca_kernel, group_width,
+                   se_channels)
 
 FIELD = "model"  # the input a refusal is about: the module handed in
 SOURCE_FIELD = "from"  # spec_from_name's input, as the CLI's --from and the editor's field call it
@@ -230,18 +230,6 @@ def _attention(m: Any, where: str, channels: int) -> tuple[str, int, int] | tupl
     raise _refuse(where, f"a {name} attention module; the explorer builds SE and ECA")
 
 
-def eca_kernel(channels: int) -> int:
-    """ECA's kernel size for a channel count, timm's rule: t = int(|log2 C + 1| / 2), the next odd, at least 3."""
-    t = int(abs(math.log(channels, 2) + 1) / 2)
-    return max(t if t % 2 else t + 1, 3)
-
-
-def make_divisible(v: float, divisor: int) -> int:
-    """timm's ``make_divisible(v, divisor, round_limit=0.)`` as its SE module uses it: the nearest multiple
-    (half up), at least ``divisor``."""
-    return max(divisor, int(v + divisor / 2) // divisor * divisor)
-
-
 def _post_block(b: Any, where: str, kind: str, *, timm: bool) -> _Block:
     """A post-activation block (torchvision's BasicBlock/Bottleneck, timm's ResNet blocks)."""
     norms = []
@@ -435,8 +423,8 @@ def _bottleneck_widths(blocks: list[list[_Block]], groups: int, where: str) -> d
 
 
 def _attention_fields(found: list[tuple], where: str) -> dict[str, Any]:
-    """attention, se_reduction, se_divisor: one kind throughout; SE's reduction and divisor solved so timm's
-    make_divisible(C / reduction, divisor) gives every block's squeeze width."""
+    """attention, se_reduction, se_divisor: one kind throughout; SE's reduction and divisor solved so the spec's
+    rule (``spec.se_channels``, timm's make_divisible) gives every block's squeeze width."""
     kind = _one([a[0] for a in found], where, "attention kind")
     if kind != "se":
         return {"attention": kind}
@@ -445,7 +433,7 @@ def _attention_fields(found: list[tuple], where: str) -> dict[str, Any]:
     reductions = list(dict.fromkeys([round(c0 / rd0)] + list(range(1, 1025))))
     for divisor in (8, 1, 2, 4, 16, 32):
         for r in reductions:
-            if r >= 1 and all(make_divisible(c * (1.0 / r), divisor) == rd for c, rd in pairs):
+            if r >= 1 and all(se_channels(c, r, divisor) == rd for c, rd in pairs):
                 return {"attention": "se", "se_reduction": r, "se_divisor": divisor}
     raise _refuse(where, f"SE squeeze widths {sorted(set(pairs))} (channels, width) that no reduction ratio and "
                   "divisor give under timm's make_divisible rule")
@@ -484,6 +472,16 @@ def _torchvision(m: Any) -> dict[str, Any]:
     return data
 
 
+def _deep_stem(where: str, widths: tuple[int, int, int]) -> str:
+    """'deep' or 'tiered' for a three-conv stem of these widths (the spec's rule, ``deep_stem_widths``)."""
+    w = widths[2]
+    for stem in ("deep", "tiered"):
+        if w % 2 == 0 and widths[:2] == deep_stem_widths(stem, w):
+            return stem
+    raise _refuse(where, f"a deep stem of widths {widths}; the explorer's deep stem is W/2, W/2, W and the tiered "
+                  "one 3·(W/2 // 4), W/2, W")
+
+
 def _timm_resnet(m: Any) -> dict[str, Any]:
     if getattr(m, "drop_rate", 0):
         raise _refuse("", f"dropout before the classifier (drop_rate={m.drop_rate}); the explorer's head has none")
@@ -501,14 +499,7 @@ def _timm_resnet(m: Any) -> dict[str, Any]:
         if b.in_channels != a.out_channels or c.in_channels != b.out_channels:
             raise _refuse("conv1", "a deep stem whose convs do not chain")
         stem_out, stem_in = c.out_channels, a.in_channels
-        widths = (a.out_channels, b.out_channels, stem_out)
-        if stem_out % 2 == 0 and widths[:2] == (stem_out // 2, stem_out // 2):
-            stem = "deep"
-        elif stem_out % 2 == 0 and widths[:2] == (3 * (stem_out // 2 // 4), stem_out // 2):
-            stem = "tiered"
-        else:
-            raise _refuse("conv1", f"a deep stem of widths {widths}; the explorer's deep stem is W/2, W/2, W and the "
-                          "tiered one 3·(W/2 // 4), W/2, W")
+        stem = _deep_stem("conv1", (a.out_channels, b.out_channels, stem_out))
     else:
         _conv(conv1, "conv1", 7, stride=2)
         stem, stem_out, stem_in, norms = "imagenet", conv1.out_channels, conv1.in_channels, []
@@ -568,12 +559,7 @@ def _timm_resnetv2(m: Any) -> dict[str, Any]:
         c = _conv(stem_m.conv3, "stem.conv3", 3, stride=1)
         norms += [_norm(stem_m.norm1, "stem.norm1", a.out_channels), _norm(stem_m.norm2, "stem.norm2", b.out_channels)]
         stem_out, stem_in = c.out_channels, a.in_channels
-        if stem_out % 2 == 0 and (a.out_channels, b.out_channels) == (stem_out // 2, stem_out // 2):
-            stem = "deep"
-        elif stem_out % 2 == 0 and (a.out_channels, b.out_channels) == (3 * stem_out // 8, stem_out // 2):
-            stem = "tiered"
-        else:
-            raise _refuse("stem", f"a deep stem of widths {(a.out_channels, b.out_channels, stem_out)}")
+        stem = _deep_stem("stem", (a.out_channels, b.out_channels, stem_out))
     else:
         raise _refuse("stem", f"a stem of {', '.join(names)} (preact=False, or a 'fixed'/'same' padded stem); the "
                       "explorer reads timm's pre-activation stems")
@@ -746,4 +732,4 @@ def _timm_model(name: str) -> Any:
         raise SpecError(SOURCE_FIELD, f"timm could not build {name!r} without weights: {e}") from None
 
 
-__all__ = ["eca_kernel", "from_model", "make_divisible", "spec_from_name", "torchvision_resnets"]
+__all__ = ["from_model", "spec_from_name", "torchvision_resnets"]
