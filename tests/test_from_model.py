@@ -354,3 +354,27 @@ def test_timm_non_preact_resnetv2_is_refused() -> None:
         model = timm.create_model("resnetv2_50", pretrained=False, conv_layer=timm.layers.StdConv2d)
     with pytest.raises(SpecError, match=r"^model: stem\.conv: a StdConv2d where a Conv2d was expected"):
         from_model(model)
+
+
+def _random_resnetv2_configs(n: int, seed: int = 29) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [{"layers": [rng.randint(1, 2) for _ in range(4)], "stem_type": rng.choice(["", "deep", "tiered"]),
+             "avg_down": rng.random() < 0.5, "basic": i % 3 == 0, "num_classes": rng.choice([10, 1000])}
+            for i in range(n)]
+
+
+@pytest.mark.parametrize("config", _random_resnetv2_configs(4), ids=_timm_id)
+def test_random_timm_resnetv2s_round_trip(config: dict[str, Any]) -> None:
+    def make(timm: Any) -> nn.Module:
+        from timm.layers import BatchNormAct2d, create_conv2d
+        from timm.models.resnetv2 import ResNetV2
+
+        kw = dict(config)
+        basic = kw.pop("basic")
+        channels = (64, 128, 256, 512) if basic else (256, 512, 1024, 2048)
+        return ResNetV2(kw.pop("layers"), channels=channels, basic=basic, bottle_ratio=1.0 if basic else 0.25,
+                        conv_layer=create_conv2d, norm_layer=BatchNormAct2d, **kw)
+
+    model, spec = _timm_or_pending(make)
+    assert spec.order == "pre" and list(spec.depths) == config["layers"]
+    assert_same_network(model, spec, size=(64, 64))
