@@ -45,7 +45,17 @@ def _block_label(b: P.BlockPlan) -> str:
         first = [op for op in paths.paths[0].ops if isinstance(op, P.Conv)]
         body = f"{len(paths.paths)} paths of " + " → ".join(_conv(c) for c in first)
         body += ", summed" if paths.merge == "sum" else ", concatenated → 1×1"
-    return f"{b.kind} · {body}"
+    extras = [f"anti-aliased ({_words(op)})" for op in b.main if isinstance(op, P.AvgPool)]
+    extras += [_gate_words(op) for op in b.main if isinstance(op, P.Gate)]
+    return " · ".join([f"{b.kind} · {body}", *extras])
+
+
+def _gate_words(gate: P.Gate) -> str:
+    """'SE, 16 channels' or 'ECA, 1-D kernel 5'."""
+    conv = gate.ops[1]
+    if isinstance(conv, P.ChannelConv):
+        return f"ECA, 1-D kernel {conv.kernel}"
+    return f"SE, {conv.c_out} channels"
 
 
 def _shortcut_label(b: P.BlockPlan) -> str | None:
@@ -107,8 +117,8 @@ def _words(op: P.Leaf) -> str:
     """One op of the stem in a few words: 'conv 7×7, 64, /2', 'BN', 'max pool 3×3, /2'."""
     if isinstance(op, P.Conv):
         return "conv " + _conv(op)
-    if isinstance(op, P.MaxPool):
-        return f"max pool {op.kernel}×{op.kernel}, /{op.stride}"
+    if isinstance(op, (P.MaxPool, P.AvgPool)):
+        return f"{'max' if isinstance(op, P.MaxPool) else 'avg'} pool {op.kernel}×{op.kernel}, /{op.stride}"
     return P.OPS[op.type].label
 
 

@@ -296,7 +296,7 @@ class GroupNorm:
 Norm = Union[BatchNorm, GroupNorm]
 
 
-@op_type("avgpool2d", "avg pool 2×2", "2×2 average pool", saves="nothing")
+@op_type("avgpool2d", "avg pool 2×2", "2×2 average pool", saves="input")
 @dataclass(frozen=True)
 class AvgPool:
     """A k×k average pool without padding: ResNet-D's shortcut (2×2, ``ceil_mode``, so an odd side keeps its last

@@ -18,9 +18,13 @@ Conventions (the same as :mod:`explorer.analysis`, for the whole batch here):
   conv                      its input (the image itself for the first conv; under autocast a
                             low-precision copy of it); under autocast also its low-precision weight copy
   batch norm                its input, plus ``save_mean`` and ``save_invstd``: float32, C each, always
+  group norm                its input, plus its mean and inverse deviation: float32, batch × 32 each
   in-place ReLU             its output, which *is* the storage of the BN output (or sum) it overwrote;
                             the next conv (or the next block) saves that same storage again
   max pool                  its input (the stem ReLU's storage) and the int64 indices of the maxima
+  2×2 average pool          its input (ResNet-D's shortcut, anti-aliasing: a storage already saved)
+  SE / ECA gate             the squeeze (a mean) nothing; the 1×1 or 1-D convs their input; the sigmoid
+                            its output; ``x * gate`` both operands (the gated branch's BN output is new)
   global average pool       nothing (for a 1×1 output it is a ``mean``, whose backward needs only shapes)
   flatten + fc              fc saves its input, a view of the pool's output; under autocast also the
                             low-precision weight copy (the bias copy is not saved)
@@ -340,8 +344,11 @@ def _buffer_bytes(op: P.Leaf) -> int:
     return 2 * op.channels * STAT_BYTES + INDEX_BYTES if isinstance(op, P.BatchNorm) else 0
 
 
-def _stat_bytes(op: P.Leaf) -> int:
-    """The float32 statistics a norm saves for backward: ``save_mean`` and ``save_invstd``, C each."""
+def _stat_bytes(op: P.Leaf, batch: int) -> int:
+    """The float32 statistics a norm saves for backward, mean and inverse deviation: batch norm's are per channel
+    (C each), group norm's per image and group (batch × groups each)."""
+    if isinstance(op, P.GroupNorm):
+        return 2 * batch * op.groups * STAT_BYTES
     return 2 * op.channels * STAT_BYTES
 
 
@@ -401,7 +408,7 @@ class _Saved:
             if self.autocast:  # the low-precision weight copy (a fresh storage; the bias copy is not saved)
                 saved += op.weight_elements * self.act
         elif rule == "input+stats":
-            saved = self.save(x) + _stat_bytes(op)
+            saved = self.save(x) + _stat_bytes(op, self.batch)
         elif rule == "output":  # in place: the output is the input's storage
             out = x
             saved = self.save(out)
@@ -426,9 +433,11 @@ class _Saved:
         return out
 
     def merge(self, op: P.Merge, xs: list[_Value]) -> _Value:
-        """The sum (Fig. 3a) or concat (3b) of paths, and the residual add: new storage, nothing saved."""
+        """The sum (Fig. 3a) or concat (3b) of paths and the residual add save nothing; a gate's product saves
+        both its operands. Each makes a new storage."""
         shape = op.out_shape([x.shape for x in xs])
-        self.rows.append(TrainRow(op.name, op.type, self.stage, self.block, 0, 0, 0, 0, 0, 0, 0, 0))
+        saved = sum(self.save(x) for x in xs) if P.OPS[op.type].saves == "both" else 0
+        self.rows.append(TrainRow(op.name, op.type, self.stage, self.block, 0, 0, 0, 0, 0, 0, 0, saved))
         self.largest_pair = max(self.largest_pair, 2 * math.prod(shape))  # its gradient passes to each input
         self.largest_tensor = max(self.largest_tensor, math.prod(shape))
         return self.new(shape)

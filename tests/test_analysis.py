@@ -95,7 +95,8 @@ def test_flops_are_twice_macs_and_rollups_add_up(name: str) -> None:
         assert all(r.flops == 2 * r.macs for r in rollups)
     assert [s.name for s in a.stages] == ["stem"] + [f"layer{i + 1}" for i in range(len(a.spec.depths))] + ["head"]
     assert len(a.blocks) == sum(a.spec.depths) + 2
-    assert a.activations == sum(math.prod(r.out_shape) for r in a.layers if r.type in ("conv", "linear"))
+    # activations: outputs of every conv (ECA's 1-D conv too) and linear layer
+    assert a.activations == sum(math.prod(r.out_shape) for r in a.layers if r.type in ("conv", "conv1d", "linear"))
     assert a.output_shape == (a.spec.num_classes,)
 
 
@@ -244,13 +245,14 @@ def test_fvcore_agrees_per_layer_for_every_preset(name: str) -> None:
     spec = _traceable(get_preset(name))
     p = explorer.profile(spec, _profile_size(spec))
     a = analyze(spec, _profile_size(spec))
-    compared = [r for r in a.layers if r.type in ("conv", "linear", "bn", "avgpool")]
+    compared = [r for r in a.layers if r.type in ("conv", "conv1d", "linear", "bn", "gn", "avgpool")]
     assert [r.name for r in p.rows] == [r.name for r in compared]
     assert p.disagreements == ()
     assert p.mac_rows_agree
-    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "linear")) == a.macs
-    # fvcore's total = our MACs + BN (2 per element) + average pool (1 per input element), nothing else
-    bn_pool = sum(r.other_ops for r in a.layers if r.type in ("bn", "avgpool"))
+    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "conv1d", "linear")) == a.macs
+    # fvcore's total = our MACs + BN (2 per element) + GN (5 per element) + adaptive average pool (1 per input
+    # element), nothing else: the 2×2 average pool, SE's mean, sigmoid and product are unsupported (0)
+    bn_pool = sum(r.other_ops for r in a.layers if r.type in ("bn", "gn", "avgpool"))
     assert p.fvcore_total == a.macs + bn_pool
     assert p.analytic_macs == a.macs
 

@@ -24,7 +24,7 @@ def test_every_op_type_is_described() -> None:
         assert info.type == key and info.label and info.words
         assert info.saves in P.SAVES
         assert not (info.merge and info.module), key  # a merge is computed by the block's forward
-    assert set(MAC_TYPES) == {"conv", "linear"}
+    assert set(MAC_TYPES) == {"conv", "conv1d", "linear"}
 
 
 def test_every_row_of_every_preset_has_a_registered_type() -> None:
@@ -45,8 +45,8 @@ def test_block_kinds_have_a_plan_builder_and_a_module_class() -> None:
 
 
 def test_every_op_class_is_a_frozen_dataclass_with_its_type() -> None:
-    classes = [P.Conv, P.BatchNorm, P.ReLU, P.MaxPool, P.GlobalAvgPool, P.Linear, P.ShortcutA, P.Add, P.PathSum,
-               P.Concat]
+    classes = [P.Conv, P.BatchNorm, P.GroupNorm, P.ReLU, P.MaxPool, P.AvgPool, P.GlobalAvgPool, P.Linear,
+               P.ShortcutA, P.Squeeze, P.ChannelConv, P.Sigmoid, P.Add, P.PathSum, P.Concat, P.Scale]
     assert {c.type for c in classes} == set(P.OPS)
     for c in classes:
         assert dataclasses.is_dataclass(c) and c.__dataclass_params__.frozen

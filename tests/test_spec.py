@@ -146,8 +146,15 @@ INVALID = {
     "unknown block": ({"block": "resnet"}, "block:", "'basic', 'bottleneck'"),
     "block wrong case": ({"block": "Bottleneck"}, "block:", "'basic', 'bottleneck'"),
     "unknown stem": ({"stem": "tiny"}, "stem:", "'imagenet', 'cifar'"),
-    "unknown shortcut": ({"shortcut": "D"}, "shortcut:", "'B', 'A', 'C', 'none'"),
-    "lowercase shortcut": ({"shortcut": "b"}, "shortcut:", "'B', 'A', 'C', 'none'"),
+    "unknown shortcut": ({"shortcut": "E"}, "shortcut:", "'B', 'A', 'C', 'D', 'none'"),
+    "lowercase shortcut": ({"shortcut": "b"}, "shortcut:", "'B', 'A', 'C', 'D', 'none'"),
+    "unknown stem": ({"stem": "deep_tiered"}, "stem:", "'imagenet', 'cifar', 'deep', 'tiered'"),
+    "unknown attention": ({"attention": "cbam"}, "attention:", "'none', 'se', 'eca'"),
+    "aa not a bool": ({"aa": 1}, "aa:", "true or false"),
+    "group norm of 48 channels": ({"norm": "gn", "widths": (48, 128, 256, 512)}, "norm:", "48 channels"),
+    "odd deep stem": ({"stem": "deep", "stem_width": 63}, "stem_width:", "even width"),
+    "form a with group norm": ({"norm": "gn", "form": "a", "cardinality": 32, "base_width": 4}, "form:",
+                               "form c only"),
     "unknown downsample_on": ({"downsample_on": "2x2"}, "downsample_on:", "'3x3', '1x1'"),
     "unknown form": ({"form": "d"}, "form:", "'c', 'a', 'b'"),
     "block as list": ({"block": ["basic"]}, "block:", "'basic', 'bottleneck'"),
@@ -234,7 +241,7 @@ def test_get_preset_non_string_is_spec_error() -> None:
 
 def test_presets_list_is_complete_and_named_consistently() -> None:
     names = list_presets()
-    assert len(names) == len(set(names)) == 25
+    assert len(names) == len(set(names)) == 25 + 17  # torchvision's, the papers', CIFAR, plain; timm's 17
     assert all(get_preset(n).name == n for n in names)
     assert {"resnet200", "resnext101_2x64d", "resnet101_1x100d", "resnet1202", "plain18", "plain34"} <= set(names)
 
