@@ -378,3 +378,19 @@ def test_random_timm_resnetv2s_round_trip(config: dict[str, Any]) -> None:
     model, spec = _timm_or_pending(make)
     assert spec.order == "pre" and list(spec.depths) == config["layers"]
     assert_same_network(model, spec, size=(64, 64))
+
+
+def _timm_presets() -> list[str]:
+    try:
+        import timm
+    except ImportError:
+        return []
+    from explorer import list_presets
+
+    return [n for n in list_presets() if n in set(timm.list_models())]
+
+
+@pytest.mark.parametrize("name", _timm_presets())
+def test_timm_names_read_back_as_their_presets(name: str) -> None:
+    """Every preset named as a timm model is what from_model reads from that timm model (built on meta)."""
+    assert spec_from_name(f"timm:{name}") == get_preset(name)
