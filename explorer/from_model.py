@@ -443,13 +443,17 @@ def _torchvision(m: Any) -> dict[str, Any]:
     conv1 = _child(m, "", "conv1")
     _relu(_child(m, "", "relu"), "relu")
     pool = _child(m, "", "maxpool")
-    if _is(conv1, "Conv2d") and conv1.kernel_size == (3, 3) and _is(pool, "Identity"):
-        stem = "cifar"  # the usual CIFAR adaptation: a 3×3/1 conv and no pool
+    if _is(conv1, "Conv2d") and conv1.kernel_size == (3, 3):
+        stem = "cifar"  # the usual CIFAR adaptation: a 3×3/1 conv (and the max pool replaced by Identity)
         _conv(conv1, "conv1", 3, stride=1)
     else:
         stem = "imagenet"
         _conv(conv1, "conv1", 7, stride=2)
+    if _is(pool, "Identity"):
+        stem_pool = "none"
+    else:
         _max_pool(pool, "maxpool")
+        stem_pool = "max"
     stem_out = conv1.out_channels
     _norm(_child(m, "", "bn1"), "bn1", stem_out)
     kinds = {"BasicBlock": "basic", "Bottleneck": "bottleneck"}
@@ -467,7 +471,8 @@ def _torchvision(m: Any) -> dict[str, Any]:
     if not (_is(m.avgpool, "AdaptiveAvgPool2d") and _pair(m.avgpool.output_size) == (1, 1)):
         raise _refuse("avgpool", f"{m.avgpool!r}; expected AdaptiveAvgPool2d((1, 1))")
     data = _stages(stages, stem_out, "")
-    data.update(stem=stem, stem_width=stem_out, input_size=[conv1.in_channels, *default_input_size(stem)[1:]],
+    data.update(stem=stem, stem_width=stem_out, stem_pool=stem_pool,
+                input_size=[conv1.in_channels, *default_input_size(stem)[1:]],
                 num_classes=_linear_head(_child(m, "", "fc"), "fc", stages[-1][-1].c_out))
     return data
 

@@ -136,6 +136,19 @@ def test_the_cifar_adaptation_reads_as_the_cifar_stem() -> None:
     assert_same_network(original, spec, size=(32, 32))
 
 
+@pytest.mark.parametrize("stem,conv1,pool", [
+    ("imagenet", nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.Identity()),
+    ("cifar", nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.MaxPool2d(3, 2, 1)),
+])
+def test_the_stem_pool_is_read_apart_from_the_stem(stem: str, conv1: nn.Module, pool: nn.Module) -> None:
+    torch.manual_seed(0)
+    original = torchvision.models.resnet18(num_classes=10)
+    original.conv1, original.maxpool = conv1, pool
+    spec = from_model(original)
+    assert (spec.stem, spec.stem_pool) == (stem, "none" if isinstance(pool, nn.Identity) else "max")
+    assert_same_network(original, spec, size=(64, 64))
+
+
 def test_torchvision_resnets_are_the_ten() -> None:
     assert sorted(torchvision_resnets()) == sorted(TORCHVISION_PRESETS)
 
