@@ -47,7 +47,8 @@ def _block_label(b: P.BlockPlan) -> str:
         body += ", summed" if paths.merge == "sum" else ", concatenated → 1×1"
     extras = [f"anti-aliased ({_words(op)})" for op in b.main if isinstance(op, P.AvgPool)]
     extras += [_gate_words(op) for op in b.main if isinstance(op, P.Gate)]
-    return " · ".join([f"{b.kind} · {body}", *extras])
+    kind = f"pre-activation {b.kind}" if b.pre else b.kind
+    return " · ".join([f"{kind} · {body}", *extras])
 
 
 def _gate_words(gate: P.Gate) -> str:
@@ -105,10 +106,11 @@ def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> l
             params = sum(blocks[b.name].params for b in group)
             macs = sum(blocks[b.name].macs for b in group)
             nodes.append(_Node(first.name, (title, _block_label(first), _count_line(params, macs, metric)),
-                               blocks[last.name].out_shape, _shortcut_label(first), f"layer{s + 1}",
+                               blocks[last.name].out_shape, _shortcut_label(first), plan.stage_names[s],
                                tuple(b.name for b in group)))
     head = blocks["head"]
-    nodes.append(_Node("head", ("head", f"global avg pool → fc, {spec.num_classes}",
+    pre = "BN · ReLU → " if spec.order == "pre" else ""  # a pre-activation network normalizes once more
+    nodes.append(_Node("head", ("head", f"{pre}global avg pool → fc, {spec.num_classes}",
                                 _count_line(head.params, head.macs, metric)), head.out_shape, members=("head",)))
     return nodes
 

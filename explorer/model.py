@@ -16,7 +16,7 @@ from . import plan as P
 from .analysis import analyze
 from .devices import resolve_device
 from .guard import check_memory
-from .nets import ResNet, Stage
+from .nets import ResNet, Stage, build
 from .spec import ArchSpec
 
 
@@ -34,14 +34,15 @@ def network_config(spec: ArchSpec) -> dict[str, Any]:
     plan = P.make_plan(spec)
     stages = [Stage(len(blocks), blocks[0].width, blocks[0].c_out, blocks[0].stride, _attention(blocks[0]))
               for blocks in plan.stages]
-    stem_convs = [op for op in plan.stem if isinstance(op, P.Conv) and op.name.startswith("conv1")]
+    stem_convs = [op for op in plan.stem if isinstance(op, P.Conv) and ".pool" not in op.name
+                  and not op.name.startswith("maxpool")]
     return {
         "block": spec.block, "stages": stages, "in_channels": spec.input_size[0], "stem": spec.stem,
         "stem_width": spec.stem_width,
         "deep_widths": tuple(c.c_out for c in stem_convs[:-1]) if len(stem_convs) > 1 else None,
         "stem_pool": spec.stem_pool, "groups": spec.cardinality, "form": spec.form, "stride_on": spec.downsample_on,
         "shortcut": spec.shortcut, "norm": spec.norm, "aa": spec.aa, "zero_init": spec.zero_init,
-        "num_classes": spec.num_classes,
+        "num_classes": spec.num_classes, "order": spec.order,
     }
 
 
@@ -62,4 +63,4 @@ def build_model(spec: ArchSpec, device: str | torch.device = "cpu", *, budget: f
     if dev.type != "meta" and budget != math.inf:
         check_memory(analyze(spec), batch_size=0, device=str(dev), budget=budget, what="building")
     with dev:
-        return ResNet(**network_config(spec))
+        return build(network_config(spec))

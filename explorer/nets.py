@@ -241,6 +241,89 @@ class PathsBottleneck(nn.Module):
         return self.relu(out)
 
 
+class PreActProjection(nn.Module):
+    """A pre-activation shortcut (timm's DownsampleConv / DownsampleAvg): [a 2×2 average pool →] a 1×1 conv, with
+    no norm — its input is the block's pre-activated input."""
+
+    def __init__(self, c_in, c_out, stride, pool=False):
+        super().__init__()
+        self.pool = nn.AvgPool2d(2, stride, ceil_mode=True, count_include_pad=False) if pool and stride > 1 else None
+        self.conv = nn.Conv2d(c_in, c_out, 1, 1 if self.pool else stride, bias=False)
+
+    def forward(self, x):
+        return self.conv(x if self.pool is None else self.pool(x))
+
+
+def make_preact_shortcut(kind, c_in, c_out, stride):
+    """A pre-activation block's shortcut: B and D project where the shape changes, C everywhere, A zero-pads."""
+    changes_shape = stride != 1 or c_in != c_out
+    if kind == "C" or (kind in ("B", "D") and changes_shape):
+        return PreActProjection(c_in, c_out, stride, pool=kind == "D")
+    if kind == "A" and changes_shape:
+        return ShortcutA(c_in, c_out, stride)
+    return None
+
+
+class PreActBasicBlock(nn.Module):
+    """Pre-activation basic block (He et al. 2016, "Identity Mappings", Fig. 4e): BN → ReLU → 3×3 → BN → ReLU →
+    3×3, then the add and nothing after it; a projection shortcut reads the pre-activated input."""
+
+    kind, form = "basic", "c"
+
+    def __init__(self, c_in, width, c_out, stride=1, groups=1, stride_on="3x3", shortcut="B", *, norm="bn",
+                 attention=None, aa=False):
+        super().__init__()
+        self.norm1 = make_norm(norm, c_in)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv1 = conv3x3(c_in, c_out, stride)
+        self.norm2 = make_norm(norm, c_out)
+        self.conv2 = conv3x3(c_out, c_out)
+        self.se = make_attention(attention, c_out)
+        self.downsample = make_preact_shortcut(shortcut, c_in, c_out, stride)
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        x_pre = self.relu(self.norm1(x))
+        out = self.conv2(self.relu(self.norm2(self.conv1(x_pre))))
+        if self.se is not None:
+            out = self.se(out)
+        if self.shortcut == "none":
+            return out
+        return out + (x if self.downsample is None else self.downsample(x_pre))
+
+
+class PreActBottleneck(nn.Module):
+    """Pre-activation bottleneck (timm's PreActBottleneck): BN → ReLU → 1×1 → BN → ReLU → 3×3 (``groups``) → BN →
+    ReLU → 1×1, then the add and nothing after it."""
+
+    kind, form = "bottleneck", "c"
+
+    def __init__(self, c_in, width, c_out, stride=1, groups=1, stride_on="3x3", shortcut="B", *, norm="bn",
+                 attention=None, aa=False):
+        super().__init__()
+        s1, s2 = split_stride(stride, stride_on)
+        self.norm1 = make_norm(norm, c_in)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv1 = nn.Conv2d(c_in, width, 1, s1, bias=False)
+        self.norm2 = make_norm(norm, width)
+        self.conv2 = nn.Conv2d(width, width, 3, s2, 1, groups=groups, bias=False)
+        self.norm3 = make_norm(norm, width)
+        self.conv3 = nn.Conv2d(width, c_out, 1, bias=False)
+        self.se = make_attention(attention, c_out)
+        self.downsample = make_preact_shortcut(shortcut, c_in, c_out, stride)
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        x_pre = self.relu(self.norm1(x))
+        out = self.relu(self.norm2(self.conv1(x_pre)))
+        out = self.conv3(self.relu(self.norm3(self.conv2(out))))
+        if self.se is not None:
+            out = self.se(out)
+        if self.shortcut == "none":
+            return out
+        return out + (x if self.downsample is None else self.downsample(x_pre))
+
+
 class Stage(NamedTuple):
     """One stage: ``depth`` blocks; the 3×3s have ``width`` channels; it outputs ``c_out`` channels; its first
     block has stride ``stride``; ``attention`` is each block's channel gate: None, ('se', channels) or ('eca',
@@ -254,7 +337,8 @@ class Stage(NamedTuple):
 
 
 # Each block kind's class, by the spec's name for it (explorer.plan.BLOCK_KINDS plans the same kinds).
-BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
+BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck, "preact_basic": PreActBasicBlock,
+          "preact_bottleneck": PreActBottleneck}
 
 
 def make_block(block, c_in, width, c_out, stride=1, groups=1, form="c", stride_on="3x3", shortcut="B", *,
@@ -336,20 +420,111 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class PreActStage(nn.Module):
+    """A pre-activation stage in timm's ResNetV2 layout: its blocks are ``blocks``."""
+
+    def __init__(self, blocks):
+        super().__init__()
+        self.blocks = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.blocks(x)
+
+
+class PreActHead(nn.Module):
+    """timm's ClassifierHead of a ResNetV2: global average pool → 1×1 conv with bias as the classifier → flatten."""
+
+    def __init__(self, channels, num_classes):
+        super().__init__()
+        self.global_pool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Conv2d(channels, num_classes, 1)
+        self.flatten = nn.Flatten(1)
+
+    def forward(self, x):
+        return self.flatten(self.fc(self.global_pool(x)))
+
+
+class PreActResNet(nn.Module):
+    """Pre-activation ResNet (He et al. 2016, "Identity Mappings"; timm's ResNetV2 layout): ``stem`` (convs and
+    pool, no norm after the last conv) → ``stages.N.blocks.M`` → ``norm`` + ReLU → ``head``."""
+
+    def __init__(self, block, stages, *, in_channels=3, stem="imagenet", stem_width=64, deep_widths=None,
+                 stem_pool="max", groups=1, form="c", stride_on="3x3", shortcut="B", norm="bn", aa=False,
+                 zero_init=False, num_classes=1000):
+        super().__init__()
+        layers = OrderedDict()
+        if stem in ("deep", "tiered"):
+            w1, w2 = deep_widths
+            layers.update(conv1=conv3x3(in_channels, w1, 2), norm1=make_norm(norm, w1), relu=nn.ReLU(inplace=True),
+                          conv2=conv3x3(w1, w2), norm2=make_norm(norm, w2), conv3=conv3x3(w2, stem_width))
+        else:
+            layers["conv"] = make_stem(stem, in_channels, stem_width, None, norm)
+        pool = make_stem_pool(stem_pool, stem_width, norm)
+        if pool is not None:
+            layers["pool"] = pool
+        self.stem = _PreActStem(layers)
+        c, out = stem_width, []
+        for depth, width, c_out, stride, attention in stages:
+            blocks = []
+            for j in range(depth):
+                blocks.append(BLOCKS[f"preact_{block}"](c, width, c_out, stride if j == 0 else 1, groups, stride_on,
+                                                        shortcut, norm=norm, attention=attention))
+                c = c_out
+            out.append(PreActStage(blocks))
+        self.stages = nn.Sequential(*out)
+        self.norm = make_norm(norm, c)
+        self.relu = nn.ReLU(inplace=True)
+        self.head = PreActHead(c, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        if zero_init:  # each residual branch starts at zero: its last conv (a pre-activation branch ends in one)
+            for m in self.modules():
+                if isinstance(m, (PreActBasicBlock, PreActBottleneck)):
+                    nn.init.zeros_((m.conv2 if isinstance(m, PreActBasicBlock) else m.conv3).weight)
+
+    def forward(self, x):
+        x = self.stages(self.stem(x))
+        return self.head(self.relu(self.norm(x)))
+
+
+class _PreActStem(nn.Module):
+    """The stem's modules in forward order; a deep stem's one ReLU module follows each of its first two norms."""
+
+    def __init__(self, layers):
+        super().__init__()
+        for name, module in layers.items():
+            self.add_module(name, module)
+        self.deep = "conv1" in layers
+
+    def forward(self, x):
+        if self.deep:
+            x = self.relu(self.norm1(self.conv1(x)))
+            x = self.conv3(self.relu(self.norm2(self.conv2(x))))
+        else:
+            x = self.conv(x)
+        return x if getattr(self, "pool", None) is None else self.pool(x)
+
+
+NETWORKS = {"post": ResNet, "pre": PreActResNet}
+
+
 # The network this file builds: ResNet-50 here; an exported file has its own.
 CONFIG = {
     "block": "bottleneck",
     "stages": [Stage(3, 64, 256, 1), Stage(4, 128, 512, 2), Stage(6, 256, 1024, 2), Stage(3, 512, 2048, 2)],
     "in_channels": 3, "stem": "imagenet", "stem_width": 64, "deep_widths": None, "stem_pool": "max", "groups": 1,
     "form": "c", "stride_on": "3x3", "shortcut": "B", "norm": "bn", "aa": False, "zero_init": False,
-    "num_classes": 1000,
+    "num_classes": 1000, "order": "post",
 }
 INPUT_SIZE = (3, 224, 224)
 
 
 def build(config=None):
-    """The network of CONFIG (or of another config with the same keys)."""
-    return ResNet(**(CONFIG if config is None else config))
+    """The network of CONFIG (or of another config with the same keys): a ResNet, or a PreActResNet for
+    ``"order": "pre"``."""
+    config = dict(CONFIG if config is None else config)
+    return NETWORKS[config.pop("order", "post")](**config)
 
 
 if __name__ == "__main__":

@@ -389,6 +389,25 @@ class Sigmoid:
         return _elements(out)
 
 
+@op_type("flatten", "flatten", "flatten")
+@dataclass(frozen=True)
+class Flatten:
+    """``nn.Flatten(1)`` after a 1×1-conv classifier (timm's ResNetV2 head): a view, no work."""
+
+    name: str
+    type: ClassVar[str]
+    params: ClassVar[int] = 0
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return (_elements(shape),)
+
+    def macs(self, out: Shape) -> int:
+        return 0
+
+    def other_ops(self, shape: Shape, out: Shape) -> int:
+        return 0
+
+
 # Merges: computed by a block's own forward between its modules, from several inputs.
 @op_type("add", "residual add", "residual add", module=False, merge=True)
 @dataclass(frozen=True)
@@ -447,7 +466,7 @@ class Scale:
 
 
 Leaf = Union[Conv, BatchNorm, GroupNorm, ReLU, MaxPool, AvgPool, GlobalAvgPool, Linear, ShortcutA, Squeeze,
-             ChannelConv, Sigmoid]
+             ChannelConv, Sigmoid, Flatten]
 Merge = Union[Add, PathSum, Concat, Scale]
 
 
@@ -495,11 +514,14 @@ Op = Union[Leaf, Projection, Paths, Gate]
 
 @dataclass(frozen=True)
 class BlockPlan:
-    """One residual block: ``post(main(x) + shortcut(x))``.
+    """One residual block: ``post(main(pre(x)) + shortcut)``, the shortcut ``x`` itself or a projection of
+    ``pre(x)``.
 
     ``main`` is in forward order (the block's one ReLU module appears where it is applied); ``shortcut`` is
-    ``None`` for the identity; ``residual`` is False in a plain network; ``post`` follows the add (the
-    block's last ReLU). ``width`` is the channels of its 3×3 convs (C × d in a ResNeXt bottleneck).
+    ``None`` for the identity; ``residual`` is False in a plain network; ``pre`` is a pre-activation block's
+    first norm and ReLU, shared by its main branch and its projection; ``post`` follows the add (a
+    post-activation block's last ReLU). ``width`` is the channels of its 3×3 convs (C × d in a ResNeXt
+    bottleneck).
     """
 
     name: str
@@ -514,6 +536,7 @@ class BlockPlan:
     shortcut: Projection | ShortcutA | None
     residual: bool
     post: tuple[Leaf, ...] = field(default=())
+    pre: tuple[Leaf, ...] = field(default=())
 
     @property
     def add(self) -> Add:
@@ -533,7 +556,7 @@ class NetworkPlan:
 
     @property
     def stage_names(self) -> tuple[str, ...]:
-        return tuple(f"layer{s + 1}" for s in range(len(self.stages)))
+        return tuple(stage_name(self.spec, s) for s in range(len(self.stages)))
 
 
 # --- the one walk over the dataflow -------------------------------------------------------------------------
@@ -573,9 +596,10 @@ class Walk(Generic[V]):
         return x
 
     def block(self, b: BlockPlan, x: V) -> V:
-        out = self.seq(b.main, x)
+        xp = self.seq(b.pre, x)
+        out = self.seq(b.main, xp)
         if b.residual:
-            short = x if b.shortcut is None else self.op(b.shortcut, x)
+            short = x if b.shortcut is None else self.op(b.shortcut, xp)
             out = self.v.merge(b.add, [out, short])
         return self.seq(b.post, out)
 
@@ -595,7 +619,8 @@ def walk(plan: NetworkPlan, visitor: Visitor[V], x: V) -> V:
 
 def walk_block(block: BlockPlan, visitor: Visitor[V], x: V) -> V:
     """Run ``visitor`` over one block on its own (single-block studies such as ResNeXt Fig. 3)."""
-    visitor.enter(f"layer{block.stage + 1}", block.name, x)
+    stage = block.name.rsplit(".", 1)[0].removesuffix(".blocks") if "." in block.name else f"layer{block.stage + 1}"
+    visitor.enter(stage, block.name, x)
     return Walk(visitor).block(block, x)
 
 
@@ -709,8 +734,51 @@ def register_block(kind: BlockKind) -> BlockKind:
     return kind
 
 
-register_block(BlockKind("basic", basic_main, lambda spec, stage: spec.widths[stage]))
-register_block(BlockKind("bottleneck", _bottleneck_main, lambda spec, stage: spec.group_width(stage)))
+def preact_basic_main(spec: ArchSpec, a: BlockArgs) -> tuple[Op, ...]:
+    """Pre-activation basic block after its shared ``norm1`` + ReLU: 3×3 conv → BN → ReLU → 3×3 conv."""
+    n = f"{a.name}."
+    return (Conv(f"{n}conv1", a.c_in, a.planes, 3, a.stride), norm(spec.norm, f"{n}norm2", a.planes),
+            ReLU(f"{n}relu"), Conv(f"{n}conv2", a.planes, a.c_out, 3))
+
+
+def preact_bottleneck_main(spec: ArchSpec, a: BlockArgs) -> tuple[Op, ...]:
+    """Pre-activation bottleneck (timm's PreActBottleneck) after its shared ``norm1`` + ReLU: 1×1 → BN → ReLU →
+    3×3 (grouped, strided) → BN → ReLU → 1×1."""
+    n = f"{a.name}."
+    s1, s2 = split_stride(a.stride, spec.downsample_on)
+    relu = ReLU(f"{n}relu")
+    return (Conv(f"{n}conv1", a.c_in, a.width, 1, s1), norm(spec.norm, f"{n}norm2", a.width), relu,
+            Conv(f"{n}conv2", a.width, a.width, 3, s2, spec.cardinality), norm(spec.norm, f"{n}norm3", a.width), relu,
+            Conv(f"{n}conv3", a.width, a.c_out, 1))
+
+
+def _basic_width(spec: ArchSpec, stage: int) -> int:
+    return spec.widths[stage]
+
+
+def _bottleneck_width(spec: ArchSpec, stage: int) -> int:
+    return spec.group_width(stage)
+
+
+register_block(BlockKind("basic", basic_main, _basic_width))
+register_block(BlockKind("bottleneck", _bottleneck_main, _bottleneck_width))
+register_block(BlockKind("preact_basic", preact_basic_main, _basic_width))
+register_block(BlockKind("preact_bottleneck", preact_bottleneck_main, _bottleneck_width))
+
+
+def block_kind(spec: ArchSpec) -> str:
+    """The registered kind of a spec's blocks: its ``block``, with ``preact_`` in front for pre-activation."""
+    return f"preact_{spec.block}" if spec.order == "pre" else spec.block
+
+
+def stage_name(spec: ArchSpec, stage: int) -> str:
+    """The module path of a stage: torchvision's ``layer1`` …, or ResNetV2's ``stages.0`` … for pre-activation."""
+    return f"stages.{stage}" if spec.order == "pre" else f"layer{stage + 1}"
+
+
+def block_name(spec: ArchSpec, stage: int, index: int) -> str:
+    """The module path of a block: ``layer1.0``, or ResNetV2's ``stages.0.blocks.0``."""
+    return f"{stage_name(spec, stage)}{'.blocks' if spec.order == 'pre' else ''}.{index}"
 
 
 def attention_plan(spec: ArchSpec, name: str, channels: int) -> tuple[Gate, ...]:
@@ -731,6 +799,18 @@ def changes_shape(stride: int, c_in: int, c_out: int) -> bool:
     return stride != 1 or c_in != c_out
 
 
+def preact_shortcut_plan(kind: str, name: str, c_in: int, c_out: int, stride: int) -> Projection | ShortcutA | None:
+    """A pre-activation block's shortcut (timm's DownsampleConv / DownsampleAvg with preact): a 1×1 conv without a
+    norm (its input is already normalized), after a 2×2 average pool for D."""
+    d = f"{name}.downsample"
+    if kind == "C" or kind in ("B", "D") and changes_shape(stride, c_in, c_out):
+        pool: tuple[Op, ...] = (AvgPool(f"{d}.pool", 2, stride, ceil=True),) if kind == "D" and stride > 1 else ()
+        return Projection(d, (*pool, Conv(f"{d}.conv", c_in, c_out, 1, 1 if pool else stride)))
+    if kind == "A" and changes_shape(stride, c_in, c_out):
+        return ShortcutA(d, c_in, c_out, stride)
+    return None
+
+
 def shortcut_plan(kind: str, name: str, c_in: int, c_out: int, stride: int,
                   norm_kind: str = "bn") -> Projection | ShortcutA | None:
     """The shortcut of a block (ResNet §3.3), or None for the identity: B projects where the shape changes, C on
@@ -749,21 +829,48 @@ def shortcut_plan(kind: str, name: str, c_in: int, c_out: int, stride: int,
 
 
 def _block(spec: ArchSpec, stage: int, index: int, c_in: int) -> BlockPlan:
-    kind = BLOCK_KINDS[spec.block]
-    name = f"layer{stage + 1}.{index}"
+    kind = BLOCK_KINDS[block_kind(spec)]
+    name = block_name(spec, stage, index)
     planes = spec.widths[stage]
     a = BlockArgs(name, stage, c_in, planes, kind.width(spec, stage), planes * spec.expansion,
                   spec.strides[stage] if index == 0 else 1)
+    main = kind.main(spec, a) + attention_plan(spec, name, a.c_out)
+    if spec.order == "pre":  # norm1 + ReLU first, shared with the projection; nothing after the add
+        return BlockPlan(name, spec.block, spec.form, stage, c_in, a.width, a.c_out, a.stride, main,
+                         preact_shortcut_plan(spec.shortcut, name, c_in, a.c_out, a.stride), spec.shortcut != "none",
+                         pre=(norm(spec.norm, f"{name}.norm1", c_in), ReLU(f"{name}.relu")))
     return BlockPlan(
-        name, spec.block, spec.form, stage, c_in, a.width, a.c_out, a.stride,
-        kind.main(spec, a) + attention_plan(spec, name, a.c_out),
+        name, spec.block, spec.form, stage, c_in, a.width, a.c_out, a.stride, main,
         shortcut_plan(spec.shortcut, name, c_in, a.c_out, a.stride, spec.norm), spec.shortcut != "none",
         (ReLU(f"{name}.relu"),),
     )
 
 
+def preact_stem_plan(spec: ArchSpec) -> tuple[Leaf, ...]:
+    """A pre-activation stem (timm's ``create_resnetv2_stem``): its conv(s), then its pool; no norm after the last
+    conv (the first block's ``norm1`` normalizes it)."""
+    c_in, w, k = spec.input_size[0], spec.stem_width, spec.norm
+    if spec.stem in ("deep", "tiered"):
+        w1, w2 = deep_stem_widths(spec.stem, w)
+        convs: tuple[Leaf, ...] = (
+            Conv("stem.conv1", c_in, w1, 3, 2), norm(k, "stem.norm1", w1), ReLU("stem.relu"),
+            Conv("stem.conv2", w1, w2, 3), norm(k, "stem.norm2", w2), ReLU("stem.relu"), Conv("stem.conv3", w2, w, 3),
+        )
+    else:
+        convs = (Conv("stem.conv", c_in, w, 7, 2) if spec.stem == "imagenet" else Conv("stem.conv", c_in, w, 3, 1),)
+    pool: tuple[Leaf, ...] = {
+        "max": (MaxPool("stem.pool", 3, 2, 1),),
+        "conv": (Conv("stem.pool.0", w, w, 3, 2), norm(k, "stem.pool.1", w), ReLU("stem.pool.2")),
+        "avg": (AvgPool("stem.pool", 2, 2),),
+        "none": (),
+    }[spec.stem_pool]
+    return (*convs, *pool)
+
+
 def stem_plan(spec: ArchSpec) -> tuple[Leaf, ...]:
     """The stem's ops: its conv(s) with their norms and ReLUs, then its pool (``stem_pool``)."""
+    if spec.order == "pre":
+        return preact_stem_plan(spec)
     c_in, w, k = spec.input_size[0], spec.stem_width, spec.norm
     if spec.stem in ("deep", "tiered"):  # timm's conv1 = Sequential(conv, norm, act, conv, norm, act, conv)
         w1, w2 = deep_stem_widths(spec.stem, w)
@@ -795,13 +902,17 @@ def make_plan(spec: ArchSpec) -> NetworkPlan:
             blocks.append(_block(spec, s, i, c))
             c = blocks[-1].c_out
         stages.append(tuple(blocks))
-    head = (GlobalAvgPool("avgpool"), Linear("fc", c, spec.num_classes))
+    if spec.order == "pre":  # the final BN + ReLU, then timm's ClassifierHead with a 1×1 conv as the fc
+        head: tuple[Leaf, ...] = (norm(spec.norm, "norm", c), ReLU("relu"), GlobalAvgPool("head.global_pool"),
+                                  Conv("head.fc", c, spec.num_classes, 1, bias=True), Flatten("head.flatten"))
+    else:
+        head = (GlobalAvgPool("avgpool"), Linear("fc", c, spec.num_classes))
     return NetworkPlan(spec, stem_plan(spec), tuple(stages), head)
 
 
 __all__ = [
     "BLOCK_KINDS", "OPS", "Add", "AvgPool", "BatchNorm", "BlockArgs", "BlockKind", "BlockPlan", "ChannelConv",
-    "Concat", "Conv", "Gate", "GlobalAvgPool", "GroupNorm", "Linear", "MaxPool", "NetworkPlan", "OpType", "Path",
+    "Concat", "Conv", "Flatten", "Gate", "block_kind", "preact_shortcut_plan", "stage_name", "GlobalAvgPool", "GroupNorm", "Linear", "MaxPool", "NetworkPlan", "OpType", "Path",
     "PathSum", "Paths", "Projection", "ReLU", "Scale", "ShortcutA", "Sigmoid", "SpecError", "Squeeze", "Visitor",
     "Walk", "attention_plan", "bottleneck_main", "changes_shape", "conv_bn", "conv_out", "make_plan", "norm",
     "op_type", "register_block", "shortcut_plan", "split_stride", "stem_plan", "walk", "walk_block",

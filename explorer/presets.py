@@ -24,6 +24,23 @@ def _timm(name: str, depths: tuple[int, ...], *, block: str = "bottleneck", **fi
 _D = {"stem": "deep", "shortcut": "D"}  # ResNet-D (Bag of Tricks §4.3): the deep stem and the pooled shortcut
 
 
+def _preact_cifar(depth: int) -> ArchSpec:
+    """Identity Mappings (He et al. 2016) on CIFAR-10: pre-activation, three stages at 16/32/64 planes; basic blocks
+    (6n+2 layers) below 164 layers, bottlenecks (9n+2) from 164 on; projection shortcuts."""
+    bottleneck = depth >= 164
+    n = (depth - 2) // (9 if bottleneck else 6)
+    return ArchSpec(name=f"preact_resnet{depth}", block="bottleneck" if bottleneck else "basic", depths=(n, n, n),
+                    widths=(16, 32, 64), stem="cifar", order="pre", num_classes=10)
+
+
+def _wide(depth: int, k: int) -> ArchSpec:
+    """Wide ResNet WRN-depth-k (Zagoruyko & Komodakis 2016): pre-activation basic blocks, (depth − 4) / 6 per stage,
+    16k/32k/64k wide after a 16-channel 3×3 stem; 1×1 projections where the width changes."""
+    n = (depth - 4) // 6
+    return ArchSpec(name=f"wrn_{depth}_{k}", block="basic", depths=(n, n, n), widths=(16 * k, 32 * k, 64 * k),
+                    stem="cifar", order="pre", num_classes=10)
+
+
 def _cifar(n: int) -> ArchSpec:
     """ResNet §4.2: 6n+2 layers, three stages of n basic blocks at 16/32/64 filters, option A."""
     return ArchSpec(
@@ -77,13 +94,18 @@ _PRESETS: dict[str, ArchSpec] = {
         _timm("resnetrs50", _R50, stem_pool="conv", attention="se", se_reduction=4, **_D),
         _timm("resnet50_gn", _R50, norm="gn"),
         _timm("resnetaa50d", _R50, aa=True, stem_pool="avg", **_D),
+        _timm("resnetv2_50", _R50, order="pre"),
+        _timm("resnetv2_50d", _R50, order="pre", **_D),
+        # pre-activation CIFAR nets of Identity Mappings, and Wide ResNets
+        *(_preact_cifar(d) for d in (110, 164, 1001)),
+        *(_wide(d, k) for d, k in ((16, 8), (28, 10), (40, 4))),
     ]
 }
 
 TIMM_PRESETS = (
     "resnet18d", "resnet34d", "resnet26", "resnet26d", "resnet50c", "resnet50d", "resnet50s", "resnet50t",
     "resnet101d", "resnext50d_32x4d", "seresnet50", "seresnext50_32x4d", "seresnext101_32x4d", "ecaresnet50d",
-    "resnetrs50", "resnet50_gn", "resnetaa50d",
+    "resnetrs50", "resnet50_gn", "resnetaa50d", "resnetv2_50", "resnetv2_50d",
 )
 TORCHVISION_PRESETS = (
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",

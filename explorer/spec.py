@@ -29,6 +29,7 @@ DOWNSAMPLE_ON = ("3x3", "1x1")
 SHORTCUTS = ("B", "A", "C", "D", "none")
 FORMS = ("c", "a", "b")
 ATTENTIONS = ("none", "se", "eca")
+ORDERS = ("post", "pre")
 NORMS = ("bn", "gn")
 GN_GROUPS = 32  # timm's GroupNorm (resnet50_gn) and Wu & He 2018
 
@@ -79,6 +80,10 @@ SPEC_FIELDS: dict[str, Field] = {f.key: f for f in (
           "plain network)", "choice", choices=SHORTCUTS,
           choice_labels=("B — projection where needed", "A — zero-pad (CIFAR)", "C — projection everywhere",
                          "D — average pool + projection", "none — plain network")),
+    Field("order", "Block order", "post: conv → BN → ReLU, the add, then a ReLU (ResNet, 2015); pre: BN → ReLU → "
+          "conv, nothing after the add, so the shortcut is a clean identity path, and one BN + ReLU before the head "
+          "(He et al. 2016, Identity Mappings; timm's ResNetV2, in its layout: stem, stages.N.blocks.M, head.fc)",
+          "choice", choices=ORDERS, choice_labels=("post-activation (ResNet v1)", "pre-activation (ResNet v2)")),
     Field("attention", "Attention", "a channel gate at the end of each residual branch, before the add: SE "
           "(squeeze-and-excitation, Hu et al. 2018: global pool → 1×1 down → ReLU → 1×1 up → sigmoid, times the "
           "branch) or ECA (Wang et al. 2020: one 1-D conv across the channels instead of the two 1×1s)", "choice",
@@ -181,6 +186,9 @@ class ArchSpec:
             parameter-free subsampling + zero padding; ``"C"`` projection on every block;
             ``"D"`` a 2×2 average pool, then a 1×1 projection, where the shape changes (ResNet-D);
             ``"none"`` no shortcut (a plain network).
+        order: ``"post"`` (post-activation, ResNet v1) or ``"pre"`` (pre-activation, ResNet v2: BN → ReLU →
+            conv, a projection shortcut from the pre-activated input and without a norm, a final BN + ReLU; named
+            in timm's ResNetV2 layout).
         attention: ``"none"``, ``"se"`` (squeeze-and-excitation with ``se_reduction`` and ``se_divisor``, as
             timm rounds it) or ``"eca"``, at the end of each residual branch.
         aa: anti-aliasing: a strided 3×3 runs at stride 1 and a 2×2/2 average pool follows it.
@@ -205,6 +213,7 @@ class ArchSpec:
     stem_pool: str | None = None
     downsample_on: str = "3x3"
     shortcut: str = "B"
+    order: str = "post"
     attention: str = "none"
     se_reduction: int = 16
     se_divisor: int = 8
@@ -217,7 +226,7 @@ class ArchSpec:
     def __post_init__(self) -> None:
         f = SPEC_FIELDS
         for key in ("name", "block", "form", "stem", "downsample_on", "shortcut", "cardinality", "base_width",
-                    "num_classes", "attention", "se_reduction", "se_divisor", "aa", "norm", "zero_init"):
+                    "num_classes", "order", "attention", "se_reduction", "se_divisor", "aa", "norm", "zero_init"):
             f[key].check(getattr(self, key))
         depths = f["depths"].check_list(self.depths)
         if not 1 <= len(depths) <= MAX_STAGES:
@@ -305,6 +314,8 @@ def _check_combination(spec: ArchSpec, widths: tuple[int, ...], expansion: int, 
                             "gives a wide dense module, ResNeXt Fig. 4); choose the bottleneck block for ResNeXt")
         if spec.form != "c":
             raise SpecError("form", "forms a and b exist only for bottleneck blocks")
+    if spec.order == "pre" and (spec.form != "c" or spec.aa):
+        raise SpecError("order", "pre-activation blocks are planned for form c without anti-aliasing")
     if spec.form != "c" and (spec.aa or spec.norm == "gn"):
         what = "anti-aliasing" if spec.aa else "group norm"
         raise SpecError("form", f"forms a and b split the grouped 3×3 and its batch norms into paths; {what} is "
@@ -414,7 +425,7 @@ def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
 
 
 __all__ = [
-    "ATTENTIONS", "BLOCKS", "DOWNSAMPLE_ON", "FORMS", "GN_GROUPS", "NORMS", "SHORTCUTS", "SPEC_FIELDS", "STEMS",
+    "ATTENTIONS", "ORDERS", "BLOCKS", "DOWNSAMPLE_ON", "FORMS", "GN_GROUPS", "NORMS", "SHORTCUTS", "SPEC_FIELDS", "STEMS",
     "STEM_POOLS", "ArchSpec", "SpecError", "check_input_size", "deep_stem_widths", "default_expansion",
     "default_input_size", "default_stem_pool", "default_stem_width", "default_strides", "eca_kernel", "edit_data",
     "group_width", "make_divisible", "resize_stages", "se_channels",

@@ -93,7 +93,10 @@ def test_flops_are_twice_macs_and_rollups_add_up(name: str) -> None:
         assert sum(r.other_ops for r in rollups) == a.other_ops
         assert sum(r.activations for r in rollups) == a.activations
         assert all(r.flops == 2 * r.macs for r in rollups)
-    assert [s.name for s in a.stages] == ["stem"] + [f"layer{i + 1}" for i in range(len(a.spec.depths))] + ["head"]
+    stage = "stages.{}" if a.spec.order == "pre" else "layer{}"  # timm's ResNetV2 layout, or torchvision's
+    first = 0 if a.spec.order == "pre" else 1
+    assert [s.name for s in a.stages] == ["stem"] + [stage.format(i + first) for i in range(len(a.spec.depths))] + [
+        "head"]
     assert len(a.blocks) == sum(a.spec.depths) + 2
     # activations: outputs of every conv (ECA's 1-D conv too) and linear layer
     assert a.activations == sum(math.prod(r.out_shape) for r in a.layers if r.type in ("conv", "conv1d", "linear"))
