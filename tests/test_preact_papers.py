@@ -46,6 +46,27 @@ def preact_cifar_params(
     return total + (2 * c if norms else 0) + c * classes + classes  # final BN, fc weight and bias
 
 
+def preact_cifar_macs(block: str, n: int, widths: tuple[int, ...], classes: int, *, projection: bool,
+                      side: int = 32, stem: int = 16) -> int:
+    """Multiply-adds at side × side: a conv's are its output positions × c_out × c_in × k²; the stride of a
+    stage's first block sits on its (first) 3×3, so a bottleneck's first 1×1 runs at the stage's input size."""
+    total = side * side * stem * 3 * 9
+    c, r = stem, side
+    for i, w in enumerate(widths):
+        c_out = w if block == "basic" else 4 * w
+        for j in range(n):
+            stride = 2 if i > 0 and j == 0 else 1
+            r_in, r = r, -(-r // stride)
+            if block == "basic":
+                total += r * r * (9 * c * w + 9 * w * w)
+            else:
+                total += r_in * r_in * c * w + r * r * (9 * w * w + w * c_out)
+            if projection and (stride != 1 or c != c_out):
+                total += r * r * c * c_out
+            c = c_out
+    return total + c * classes
+
+
 # name: (block, blocks per stage, stage widths (a bottleneck's 3×3 width), the paper's figure in millions)
 PAPERS = {
     "preact_resnet110": ("basic", 18, (16, 32, 64), 1.7),
@@ -94,3 +115,5 @@ def test_preset_params_equal_the_hand_count(name: str) -> None:
     assert spec.shortcut in ("A", "B") and (spec.shortcut == "B" or not name.startswith("wrn"))
     expected = preact_cifar_params(block, n, widths, spec.num_classes, projection=spec.shortcut == "B")
     assert analyze(spec).params == expected
+    macs = preact_cifar_macs(block, n, widths, spec.num_classes, projection=spec.shortcut == "B")
+    assert analyze(spec).macs == macs
