@@ -9,9 +9,6 @@ never runs the module or any code it carries. It reads torchvision's ``ResNet`` 
 says what was met and where. The spec it returns builds a network with the same parameters and state_dict
 keys, so the original's weights load with ``strict=True`` and give the same outputs.
 
-Fields the spec does not have yet (the timm variants of issue 17: stem_pool, order, attention, aa, norm, …) are
-left out when the model uses their default; a model that needs one is refused, naming the field.
-
 This module imports neither torch nor timm nor torchvision when it is imported (``import explorer`` stays
 light); a module handed to ``from_model`` has brought torch along already.
 """
@@ -590,42 +587,14 @@ def _timm_resnetv2(m: Any) -> dict[str, Any]:
     return data
 
 
-# Fields of the variant space (issue 17) and the value that reproduces today's networks: a model using that
-# value reads back even before the field exists in the spec.
-_VARIANT_DEFAULTS: dict[str, Any] = {
-    "stem_pool": None,  # derived from the stem: "max" for imagenet, "none" for cifar
-    "order": "post", "attention": "none", "se_reduction": 16, "se_divisor": 8, "aa": False, "norm": "bn",
-}
-# How a network was initialized is not in its structure: the library's default is taken (timm's ResNet
-# zero-inits each block's last BN, torchvision and timm's ResNetV2 do not), and dropped where the spec lacks it.
-_INIT_ONLY = ("zero_init",)
-
-
 def _spec(data: dict[str, Any]) -> ArchSpec:
-    """The ArchSpec of the fields read, named after the preset it is, if any; a field the spec lacks is
-    dropped when it has its default and refused otherwise."""
-    out = {}
-    for key, value in data.items():
-        if key in SPEC_FIELDS:
-            choices = SPEC_FIELDS[key].choices
-            if choices and value not in choices:
-                raise SpecError(FIELD, f"needs {key} = {value!r}, which this version of the explorer does not have "
-                                f"yet (it has {', '.join(map(repr, choices))})")
-            out[key] = value
-            continue
-        if key in _INIT_ONLY:
-            continue
-        default = _VARIANT_DEFAULTS[key]
-        if key == "stem_pool":
-            default = "none" if data.get("stem") == "cifar" else "max"
-        if key in ("se_reduction", "se_divisor") and data.get("attention") != "se":
-            continue
-        if value != default:
-            raise SpecError(FIELD, f"needs the spec field {key} = {value!r}, which this version of the explorer does "
-                            "not have yet")
-    if "attention" in SPEC_FIELDS and out.get("attention", "none") != "se":
-        out.pop("se_reduction", None)
-        out.pop("se_divisor", None)
+    """The ArchSpec of the fields read, named after the preset it is, if any.
+
+    Initialization is not structure: ``zero_init`` is the library's default (timm's ResNet zero-inits each
+    block's last BN, torchvision and timm's ResNetV2 do not), and a preset's structure initialized the other
+    way reads back as that preset.
+    """
+    out = {k: v for k, v in data.items() if k not in ("se_reduction", "se_divisor") or data["attention"] == "se"}
     try:
         spec = ArchSpec.from_dict({**out, "name": "custom"})
     except SpecError as e:
@@ -633,7 +602,7 @@ def _spec(data: dict[str, Any]) -> ArchSpec:
     from .presets import get_preset, preset_of  # presets import the spec module; keep this module's import light
 
     match = preset_of(spec)
-    if match is None and "zero_init" in SPEC_FIELDS:  # the structure of a preset initialized the other way
+    if match is None:
         match = preset_of(ArchSpec.from_dict({**spec.to_dict(), "zero_init": not spec.zero_init}))
         if match is not None:
             return get_preset(match)

@@ -18,7 +18,7 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from explorer import TORCHVISION_PRESETS, ArchSpec, SpecError, build_model, get_preset
-from explorer.spec import SPEC_FIELDS, eca_kernel, se_channels
+from explorer.spec import eca_kernel, se_channels
 from explorer.from_model import from_model, spec_from_name, torchvision_resnets
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -198,13 +198,18 @@ def test_a_changed_classifier_is_refused() -> None:
         from_model(model)
 
 
-def test_groupnorm_needs_the_norm_field() -> None:
-    model = _on_meta(ResNet, Bottleneck, [1, 1, 1, 1], norm_layer=lambda c: nn.GroupNorm(32, c))
-    if "norm" in SPEC_FIELDS:
-        assert from_model(model).norm == "gn"
-    else:
-        with pytest.raises(SpecError, match=r"^model: needs the spec field norm = 'gn'"):
-            from_model(model)
+def test_torchvision_with_group_norm_reads_as_norm_gn() -> None:
+    torch.manual_seed(0)
+    original = ResNet(Bottleneck, [1, 1, 1, 1], num_classes=10, norm_layer=lambda c: nn.GroupNorm(32, c))
+    spec = from_model(original)
+    assert spec.norm == "gn"
+    assert_same_network(original, spec)
+
+
+def test_group_norm_of_other_groups_is_refused() -> None:
+    model = _on_meta(ResNet, Bottleneck, [1, 1, 1, 1], norm_layer=lambda c: nn.GroupNorm(16, c))
+    with pytest.raises(SpecError, match=r"^model: bn1: a GroupNorm with 16 groups"):
+        from_model(model)
 
 
 @pytest.mark.parametrize(
@@ -251,18 +256,12 @@ def test_the_spec_eca_kernel_is_timms() -> None:
 
 
 # --- timm ---------------------------------------------------------------------------------------
-def _timm_or_pending(make: Any) -> tuple[nn.Module, ArchSpec]:
-    """A timm model and its spec; skipped (not failed) while the spec lacks a field the model needs."""
+def _timm_and_spec(make: Any) -> tuple[nn.Module, ArchSpec]:
+    """A timm model (built by ``make(timm)`` under a fixed seed) and the spec read from it."""
     timm = pytest.importorskip("timm")
     torch.manual_seed(0)
     model = make(timm)
-    try:
-        spec = from_model(model)
-    except SpecError as e:
-        if "does not have yet" in str(e):
-            pytest.skip(f"pending the issue-17 spec fields: {e}")
-        raise
-    return model, spec
+    return model, from_model(model)
 
 
 TIMM_NAMES = ["resnet18", "resnet26", "resnet50", "resnext50_32x4d", "resnet18d", "resnet26d", "resnet50c",
@@ -272,7 +271,7 @@ TIMM_NAMES = ["resnet18", "resnet26", "resnet50", "resnext50_32x4d", "resnet18d"
 
 @pytest.mark.parametrize("name", TIMM_NAMES)
 def test_timm_models_round_trip(name: str) -> None:
-    model, spec = _timm_or_pending(lambda timm: timm.create_model(name, pretrained=False))
+    model, spec = _timm_and_spec(lambda timm: timm.create_model(name, pretrained=False))
     assert spec.num_classes == 1000
     assert_same_network(model, spec, size=(64, 64))
 
@@ -324,7 +323,7 @@ def test_random_timm_resnets_round_trip(config: dict[str, Any]) -> None:
             kw["aa_layer"] = nn.AvgPool2d
         return tr.ResNet(block, kw.pop("layers"), block_args={"attn_layer": attn} if attn else None, **kw)
 
-    model, spec = _timm_or_pending(make)
+    model, spec = _timm_and_spec(make)
     assert list(spec.depths) == config["layers"] and spec.num_classes == config["num_classes"]
     assert_same_network(model, spec, size=(64, 64))
 
@@ -388,7 +387,7 @@ def test_random_timm_resnetv2s_round_trip(config: dict[str, Any]) -> None:
         return ResNetV2(kw.pop("layers"), channels=channels, basic=basic, bottle_ratio=1.0 if basic else 0.25,
                         conv_layer=create_conv2d, norm_layer=BatchNormAct2d, **kw)
 
-    model, spec = _timm_or_pending(make)
+    model, spec = _timm_and_spec(make)
     assert spec.order == "pre" and list(spec.depths) == config["layers"]
     assert_same_network(model, spec, size=(64, 64))
 

@@ -105,13 +105,10 @@ def test_hand_counts_pinned() -> None:
 
 @pytest.mark.parametrize("name", PAPERS)
 def test_preset_params_equal_the_hand_count(name: str) -> None:
-    if name not in list_presets():
-        pytest.skip(f"preset {name} not in the registry yet (issue 17)")
+    assert name in list_presets()
     block, n, widths, _ = PAPERS[name]
     spec = get_preset(name)
-    assert (spec.block, tuple(spec.depths), spec.input_size) == (block, (n, n, n), (3, 32, 32))
-    if getattr(spec, "order", "pre") != "pre":
-        pytest.fail(f"{name} is not pre-activation (order={spec.order!r})")
+    assert (spec.block, tuple(spec.depths), spec.input_size, spec.order) == (block, (n, n, n), (3, 32, 32), "pre")
     assert spec.shortcut in ("A", "B") and (spec.shortcut == "B" or not name.startswith("wrn"))
     expected = preact_cifar_params(block, n, widths, spec.num_classes, projection=spec.shortcut == "B")
     assert analyze(spec).params == expected
