@@ -50,12 +50,14 @@ class LayerRow:
         return self.output_elements if self.type in MAC_TYPES else 0
 
 
-def kind_of(op_type: str, block: str, kernel: int | None, groups: int | None) -> str:
+def kind_of(op_type: str, block: str, kernel: int | None, groups: int | None, name: str = "") -> str:
     """The kind of work a layer does, for time and cost per kind: 'dense 3×3 conv', 'grouped 3×3 conv', 'BN', …"""
     if op_type == "conv":
         k = f"{kernel}×{kernel}"
         if block == "stem":
             return f"stem {k} conv"
+        if ".se." in name:  # SE's two 1×1 convs on the channel means: fully connected layers in effect
+            return f"SE {k} fc"
         return f"{'grouped' if groups and groups > 1 else 'dense'} {k} conv"
     return P.OPS[op_type].label
 
@@ -188,7 +190,7 @@ class _Rows:
             name=op.name, type=op.type, stage=self.stage, block=self.block, in_shape=shape, out_shape=out,
             kernel=kernel, stride=getattr(op, "stride", None), groups=groups, params=op.params, macs=op.macs(out),
             output_elements=math.prod(out), other_ops=op.other_ops(shape, out),
-            kind=kind_of(op.type, self.block, kernel, groups),
+            kind=kind_of(op.type, self.block, kernel, groups, op.name),
         ))
         return out
 

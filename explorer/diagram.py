@@ -52,11 +52,11 @@ def _block_label(b: P.BlockPlan) -> str:
 
 
 def _gate_words(gate: P.Gate) -> str:
-    """'SE, 16 channels' or 'ECA, 1-D kernel 5'."""
-    conv = gate.ops[1]
+    """'SE, 16 channels', 'ECA, 1-D kernel 5', or 'channel gate' for another kind of gate."""
+    conv = next((op for op in gate.ops if isinstance(op, (P.Conv, P.ChannelConv))), None)
     if isinstance(conv, P.ChannelConv):
         return f"ECA, 1-D kernel {conv.kernel}"
-    return f"SE, {conv.c_out} channels"
+    return "channel gate" if conv is None else f"SE, {conv.c_out} channels"
 
 
 def _shortcut_label(b: P.BlockPlan) -> str | None:

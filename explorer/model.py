@@ -22,7 +22,7 @@ from .spec import ArchSpec
 
 def _attention(b: P.BlockPlan) -> tuple[str, int] | None:
     """A block's channel gate as ``nets`` takes it: ('se', its bottleneck's channels), ('eca', its kernel), None."""
-    gate = next((op for op in b.main if isinstance(op, P.Gate)), None)
+    gate = next((op for op in b.main if isinstance(op, P.Gate) and op.name == f"{b.name}.se"), None)
     if gate is None:
         return None
     conv = gate.ops[1]

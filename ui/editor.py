@@ -98,7 +98,7 @@ def editor(error: SpecError | None) -> None:
     message(error, "form")
     choice("shortcut", st.selectbox)
     message(error, "shortcut")
-    choice("stem")
+    choice("stem", st.selectbox)
     with st.container(key="build_editor_2"):
         c1, c2 = st.columns(2)
         with c1:
@@ -112,6 +112,40 @@ def editor(error: SpecError | None) -> None:
             with col:
                 number("input_size", text, i)
         message(error, "input_size", "spec")
+    variants(data, error)
+
+
+VARIANTS = ("stem_pool", "order", "attention", "se_reduction", "se_divisor", "norm", "aa", "zero_init")
+
+
+def variants(data: dict[str, Any], error: SpecError | None) -> None:
+    """The knobs of the variants practitioners compare (timm's ResNet-D, SE, ECA, ResNetV2, GN, anti-aliasing),
+    folded away until a spec uses one: each one's help says what it changes and why people use it."""
+    defaults = ArchSpec(stem=data.get("stem") if data.get("stem") in F["stem"].choices else "imagenet").to_dict()
+    used = [k for k in VARIANTS if k in data and data[k] != defaults[k]]
+    label = "Variants" + (f" — {', '.join(F[k].label.lower() for k in used)}" if used else
+                          " — stem pool, pre-activation, SE / ECA, group norm, anti-aliasing")
+    with st.expander(label, expanded=bool(used)):
+        c1, c2 = st.columns(2)
+        with c1:
+            choice("stem_pool", st.selectbox)
+        with c2:
+            choice("order", st.selectbox)
+        c1, c2 = st.columns(2)
+        with c1:
+            choice("attention", st.selectbox)
+        with c2:
+            choice("norm", st.selectbox)
+        if data.get("attention") == "se":
+            with st.container(key="build_editor_3"):
+                c1, c2 = st.columns(2)
+                with c1:
+                    number("se_reduction")
+                with c2:
+                    number("se_divisor")
+        for name in ("aa", "zero_init"):
+            st.toggle(F[name].label, key=widget_key(name), on_change=_change, args=(name,), help=F[name].help)
+        message(error, *VARIANTS)
 
 
 def load_upload(file: Any) -> str | None:

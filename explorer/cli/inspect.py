@@ -159,6 +159,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print("\n".join(table(header, lines, "llrrrrrrr")))
     for a in c.analyses[1:]:
         print(f"\n{c.headline(a)}".replace("×", "x"))
+        print(f"  {c.where(a, metric)}".replace("×", "x"))
         for sentence in c.why(a):
             print(f"  {sentence}".replace("×", "x"))
     print(f"\nvs first: this - {rows[0]['name']} (relative change). {CONVENTION_ASCII}")
