@@ -125,7 +125,7 @@ def test_the_fields_that_follow_an_edit_follow_it() -> None:
     assert at.text_input(key="build.widths").value == "64, 128, 256"
     a = analyze(get_preset("resnet34").edit(depths=(3, 4, 6)))
     assert _metrics(at)["Parameters"][1] == exact(a.params)
-    at.button_group(key="build.stem").set_value("cifar").run()
+    at.selectbox(key="build.stem").select("cifar").run()
     assert (at.number_input(key="build.stem_width").value, at.number_input(key="build.input_size.1").value) == (64, 32)
 
 
@@ -389,10 +389,12 @@ def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name
             read[key] = [int(v) for v in at.text_input(key=f"build.{key}").value.split(", ")]
         elif key in ("name",):
             read[key] = at.text_input(key="build.name").value
-        elif key in ("form", "shortcut"):
+        elif key in ("form", "shortcut", "stem", "stem_pool", "order", "attention", "norm"):
             read[key] = at.selectbox(key=f"build.{key}").value
         elif f.kind == "choice":
             read[key] = at.button_group(key=f"build.{key}").value
+        elif f.kind == "bool":
+            read[key] = at.toggle(key=f"build.{key}").value
         else:
             read[key] = at.number_input(key=f"build.{key}").value
     assert ArchSpec.from_dict(read) == get_preset(name)

@@ -136,13 +136,13 @@ def variants(data: dict[str, Any], error: SpecError | None) -> None:
             choice("attention", st.selectbox)
         with c2:
             choice("norm", st.selectbox)
-        if data.get("attention") == "se":
-            with st.container(key="build_editor_3"):
-                c1, c2 = st.columns(2)
-                with c1:
-                    number("se_reduction")
-                with c2:
-                    number("se_divisor")
+        with st.container(key="build_editor_3"):
+            c1, c2 = st.columns(2)
+            se = data.get("attention") == "se"
+            with c1:
+                number("se_reduction", disabled=not se)
+            with c2:
+                number("se_divisor", disabled=not se)
         for name in ("aa", "zero_init"):
             st.toggle(F[name].label, key=widget_key(name), on_change=_change, args=(name,), help=F[name].help)
         message(error, *VARIANTS)
