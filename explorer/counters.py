@@ -48,15 +48,16 @@ class Tool:
 TOOLS: tuple[Tool, ...] = (
     Tool("fvcore", "fvcore FlopCountAnalysis", "fvcore", "0.1.5.post20221221", "flops (1 per multiply-add)",
          "fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS; jit_handles.py conv_flop_jit, linear_flop_jit, "
-         "batchnorm_flop_jit, elementwise_flop_counter; jit_analysis.py _IGNORED_OPS; activation_count.py"),
+         "batchnorm_flop_jit, norm_flop_counter, elementwise_flop_counter; jit_analysis.py _IGNORED_OPS; "
+         "activation_count.py"),
     Tool("ptflops_pytorch", "ptflops (pytorch backend)", "ptflops", "0.7.5", "Mac",
-         "ptflops/pytorch_ops.py MODULES_MAPPING, FUNCTIONAL_MAPPING; pytorch_engine.py patch_functional, "
-         "patch_tensor_ops; utils.py flops_to_string"),
+         "ptflops/pytorch_ops.py MODULES_MAPPING, FUNCTIONAL_MAPPING, TENSOR_OPS_MAPPING; pytorch_engine.py "
+         "patch_functional, patch_tensor_ops; utils.py flops_to_string"),
     Tool("ptflops_aten", "ptflops (aten backend)", "ptflops", "0.7.5", "Mac",
          "ptflops/aten_ops.py ATEN_OPS_MAPPING (conv_flop, addmm_flop); aten_engine.py FlopCounterMode"),
     Tool("thop", "thop profile", "thop", "0.1.1.post2209072238", "MACs",
          "thop/profile.py register_hooks; vision/basic_hooks.py count_convNd, count_normalization, "
-         "count_adap_avgpool, count_linear, zero_ops; vision/calc_func.py"),
+         "count_avgpool, count_adap_avgpool, count_linear, zero_ops; vision/calc_func.py"),
     Tool("torchinfo", "torchinfo summary", "torchinfo", "1.8.0", "mult-adds",
          "torchinfo/layer_info.py LayerInfo.calculate_macs; model_statistics.py ModelStatistics "
          "(total_mult_adds, total_output_bytes, total_param_bytes, format_output_num)"),
@@ -65,7 +66,7 @@ TOOLS: tuple[Tool, ...] = (
          "convert_num_with_suffix"),
     Tool("pycls", "pycls complexity", "facebookresearch/pycls", "5719de641657c251f807c20a1fcf8ef6f4b60144",
          "flops (multiply-adds)",
-         "pycls/models/blocks.py conv2d_cx, norm2d_cx, pool2d_cx, gap2d_cx, linear_cx; "
+         "pycls/models/blocks.py conv2d_cx, norm2d_cx, pool2d_cx, gap2d_cx, linear_cx, SE.complexity; "
          "pycls/models/resnet.py complexity; core/logging.py dump_log_data; dev/model_complexity.json"),
     Tool("timm", "timm benchmark (GMACs)", "huggingface/pytorch-image-models",
          "aa4b5850c1543fa488abf260f18390eda46cf85d", "GMACs",
@@ -158,6 +159,7 @@ class _Ops:
     macs: int = 0
     elements_in: int = 0
     elements_out: int = 0
+    other_ops: int = 0  # a conv's are its bias adds (output elements), 0 without a bias
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ class _Facts:
     first_conv_macs: int  # the stem conv: its input (the image) needs no gradient
     grouped_extra_macs: int  # sum of (groups − 1) × MACs over grouped convs
     params: int
+    param_out: int  # output elements of the layers with parameters (convs, norms, fc)
 
     @property
     def has(self) -> frozenset[str]:
@@ -178,8 +181,8 @@ class _Facts:
         return dict(self.ops).get(op_type, _Ops())
 
     @property
-    def conv_macs(self) -> int:
-        return self.of("conv").macs
+    def conv_macs(self) -> int:  # every convolution: the 2-D ones and ECA's 1-D one (all aten convolution)
+        return self.of("conv").macs + self.of("conv1d").macs
 
     @property
     def linear_macs(self) -> int:
@@ -195,7 +198,7 @@ class _Facts:
 
     @property
     def conv_out(self) -> int:
-        return self.of("conv").elements_out
+        return self.of("conv").elements_out + self.of("conv1d").elements_out
 
     @property
     def bn_elements(self) -> int:
@@ -216,13 +219,14 @@ def _facts(a: Analysis) -> _Facts:
     for r in a.layers:
         o = ops.get(r.type, _Ops())
         ops[r.type] = _Ops(o.count + 1, o.params + r.params, o.macs + r.macs, o.elements_in + math.prod(r.in_shape),
-                           o.elements_out + r.output_elements)
+                           o.elements_out + r.output_elements, o.other_ops + r.other_ops)
     convs = [r for r in a.layers if r.type == "conv"]
     return _Facts(
         ops=tuple(ops.items()),
         first_conv_macs=convs[0].macs,
         grouped_extra_macs=sum((r.groups - 1) * r.macs for r in convs if r.groups and r.groups > 1),
         params=a.params,
+        param_out=sum(r.output_elements for r in a.layers if r.params),
     )
 
 
@@ -243,6 +247,11 @@ def _zero(rule: str) -> Handler:
 def _both(*handlers: Handler) -> Handler:
     """Several terms for one op type (ptflops counts a ReLU module and the F.relu inside it)."""
     return lambda op_type, o: [t for h in handlers for t in h(op_type, o)]
+
+
+def _with_bias(macs: Handler, rule: str) -> Handler:
+    """A conv's MACs, and a "conv bias" term where some conv has a bias (SE's fc1 and fc2) and the tool counts it."""
+    return lambda op_type, o: macs(op_type, o) + ([Term("conv bias", o.other_ops, rule)] if o.other_ops else [])
 
 
 def _terms(f: _Facts, rules: dict[str, Handler], batch: int) -> list[Term]:
@@ -267,19 +276,28 @@ def _fvcore_rules(via: str = "") -> dict[str, Handler]:
     """fvcore's handles, shared with timm (whose benchmark counts with fvcore)."""
     return {
         "conv": _count("conv MACs", f"{via}aten::_convolution: 1 flop per multiply-add, batch × prod(weight shape) × "
-                       "output H×W (conv_flop_jit)", _macs),
+                       "output H×W (conv_flop_jit); a bias is not counted", _macs),
+        "conv1d": _count("conv1d MACs", f"{via}aten::_convolution (nn.Conv1d too): batch × prod(weight shape) × "
+                         "output length (conv_flop_jit)", _macs),
         "linear": _count("linear MACs", f"{via}aten::linear: batch × in × out, bias not counted (linear_flop_jit)",
                          _macs),
         "bn": _count("batch norm", f"{via}aten::batch_norm in eval mode: 2 per element with affine "
                      "(batchnorm_flop_jit; 5 in train mode)", lambda o: 2 * o.elements_out),
+        "gn": _count("group norm", f"{via}aten::group_norm: 5 per element with affine, in eval mode too "
+                     "(norm_flop_counter(2), 'a rough estimate')", lambda o: 5 * o.elements_out),
         "avgpool": _count("average pool", f"{via}aten::adaptive_avg_pool2d: 1 per input element "
                           "(elementwise_flop_counter(1, 0))", _in),
+        "avgpool2d": _zero(f"{via}aten::avg_pool2d has no handle: unsupported, 0 with a warning"),
+        "squeeze": _zero(f"{via}x.mean is aten::mean, which has no handle: unsupported, 0 with a warning"),
+        "sigmoid": _zero(f"{via}aten::sigmoid has no handle: unsupported, 0 with a warning"),
+        "scale": _zero(f"{via}`x * gate` is aten::mul, which has no handle: unsupported, 0 with a warning"),
         "relu": _zero(f"{via}aten::relu_ is in fvcore's _IGNORED_OPS: 0, silently"),
         "maxpool": _zero(f"{via}aten::max_pool2d has no handle: unsupported, 0 with a warning"),
         "add": _zero(f"{via}aten::add has no handle: unsupported, 0 with a warning"),
         "sum": _zero(f"{via}aten::add has no handle: unsupported, 0 with a warning"),
         "concat": _zero(f"{via}aten::cat is in _IGNORED_OPS: 0"),
         "shortcut_a": _zero(f"{via}slicing and aten::constant_pad_nd move data: not counted"),
+        "flatten": _zero(f"{via}aten::flatten is in _IGNORED_OPS: 0"),
     }
 
 
@@ -294,12 +312,17 @@ def _module_and_functional(name: str, module: str, functional: str, per_image: C
 RULES: dict[str, dict[str, Handler]] = {
     "fvcore": _fvcore_rules(),
     "ptflops_pytorch": {
-        "conv": _count("conv MACs", "nn.Conv2d hook: k×k × c_in × c_out / groups per output position "
-                       "(conv_flops_counter_hook); our convs have no bias", _macs),
+        "conv": _with_bias(_count("conv MACs", "nn.Conv2d hook: k×k × c_in × c_out / groups per output position "
+                                  "(conv_flops_counter_hook)", _macs),
+                           "nn.Conv2d hook: + output elements when the conv has a bias"),
+        "conv1d": _count("conv1d MACs", "nn.Conv1d hook: k × 1 × 1 per output position (conv_flops_counter_hook); no "
+                         "bias", _macs),
         "linear": _both(_count("linear MACs", "nn.Linear hook: in × out per row (linear_flops_counter_hook)", _macs),
                         _count("fc bias", "nn.Linear hook: + out_features for the bias", _out)),
         "bn": _count("batch norm", "nn.BatchNorm2d hook: input elements × 2 with affine (bn_flops_counter_hook)",
                      lambda o: 2 * o.elements_out),
+        "gn": _count("group norm", "nn.GroupNorm → bn_flops_counter_hook: input elements × 2 with affine; "
+                     "F.group_norm is not patched", lambda o: 2 * o.elements_out),
         "relu": _both(_count("ReLU module", "nn.ReLU hook: output elements, per call (relu_flops_counter_hook)", _out),
                       _count("ReLU functional", "F.relu is patched while counting and nn.ReLU.forward calls it: "
                              "input elements again (a double count)", _out)),
@@ -307,61 +330,99 @@ RULES: dict[str, dict[str, Handler]] = {
                                           "input elements (pool_flops_counter_hook)"),
         "avgpool": _module_and_functional("average pool", "nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", _in,
                                           "input elements (pool_flops_counter_hook)"),
+        "avgpool2d": _module_and_functional("strided average pool", "nn.AvgPool2d", "F.avg_pool2d", _in,
+                                            "input elements (pool_flops_counter_hook)"),
+        "squeeze": _zero("x.mean is Tensor.mean, which ptflops does not patch: 0"),
+        "sigmoid": _zero("nn.Sigmoid has no hook and torch.sigmoid is not patched: 0"),
+        "scale": _zero("`x * gate` is Tensor.__mul__, which ptflops does not patch (only torch.mul, Tensor.mul): 0"),
         "add": _zero("`out + identity` is Tensor.__add__, which ptflops does not patch (only torch.add, Tensor.add): "
                      "0"),
         "sum": _zero("`out + path(x)` is Tensor.__add__, not patched: 0"),
         "concat": _zero("torch.cat is not patched: 0"),
         "shortcut_a": _zero("slicing and F.pad are not patched: 0"),
+        "flatten": _zero("nn.Flatten has no hook and torch.flatten is not patched: 0"),
     },
     "ptflops_aten": {
-        "conv": _count("conv MACs", "aten.convolution: batch × prod(weight shape) × output H×W (conv_flop)", _macs),
+        "conv": _with_bias(_count("conv MACs", "aten.convolution: batch × prod(weight shape) × output H×W "
+                                  "(conv_flop)", _macs),
+                           "aten.convolution: + batch × output elements when a bias is given (conv_flop_count)"),
+        "conv1d": _count("conv1d MACs", "aten.convolution: batch × prod(weight shape) × output length (conv_flop)",
+                         _macs),
         "linear": _both(_count("linear MACs", "aten.addmm: batch × in × out (addmm_flop)", _macs),
                         _count("fc bias", "aten.addmm: + batch × out when a bias is given", _out)),
         **{k: _zero("only mm, matmul, addmm, bmm and convolution are in ATEN_OPS_MAPPING: 0")
-           for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum", "concat", "shortcut_a")},
+           for k in ("bn", "gn", "relu", "maxpool", "avgpool", "avgpool2d", "squeeze", "sigmoid", "add", "sum",
+                     "concat", "scale", "shortcut_a", "flatten")},
     },
     "thop": {
-        "conv": _count("conv MACs", "count_convNd: output elements × c_in / groups × k×k (calculate_conv2d_flops)",
-                       _macs),
+        "conv": _count("conv MACs", "count_convNd: output elements × c_in / groups × k×k (calculate_conv2d_flops); "
+                       "a bias is not counted", _macs),
+        "conv1d": _count("conv1d MACs", "nn.Conv1d → count_convNd: output elements × c_in / groups × k", _macs),
         "linear": _count("linear MACs", "count_linear: in_features × output elements; bias not counted", _macs),
         "bn": _count("batch norm", "count_normalization: calculate_norm gives 2 per input element, then × 2 again "
                      "for affine: 4 per element (a double count)", lambda o: 4 * o.elements_out),
+        "gn": _zero("nn.GroupNorm is not in register_hooks: no rule, 0"),
         "avgpool": _count("average pool", "count_adap_avgpool: (window H×W + 1) × output elements (the adds plus "
                           "one division)", lambda o: o.elements_in + o.elements_out),
+        "avgpool2d": _count("strided average pool", "nn.AvgPool2d → count_avgpool: 1 per output element "
+                            "(calculate_avgpool)", _out),
         "relu": _zero("nn.ReLU → zero_ops: 0"),
         "maxpool": _zero("nn.MaxPool2d → zero_ops: 0"),
+        "sigmoid": _zero("nn.Sigmoid is not in register_hooks: no rule, 0"),
         "add": _zero("not a module, so no hook: 0"),
         "sum": _zero("not a module: 0"),
         "concat": _zero("not a module: 0"),
+        "squeeze": _zero("x.mean is not a module: 0"),
+        "scale": _zero("`x * gate` is not a module: 0"),
         "shortcut_a": _zero("no rule for the module: 0"),
+        "flatten": _zero("nn.Flatten is not in register_hooks: no rule, 0"),
     },
     "torchinfo": {
-        "conv": _count("conv MACs", "Conv layers: weight elements × batch × output H×W (LayerInfo.calculate_macs)",
-                       _macs),
+        "conv": _with_bias(_count("conv MACs", "Conv layers: weight elements × batch × output H×W "
+                                  "(LayerInfo.calculate_macs)", _macs),
+                           "Conv layers: the bias's c_out parameters × batch × output H×W: output elements"),
+        "conv1d": _count("conv1d MACs", "Conv layers (Conv1d too): k weights × batch × output length", _macs),
         "linear": _both(_count("linear MACs", "other layers: batch × parameter count, so the fc weight gives "
                                "batch × in × out", _macs),
                         _count("fc bias", "other layers: batch × parameter count, so the bias adds batch × out",
                                _out)),
         "bn": _count("batch norm", "BN: batch × its 2·C parameters (the same parameter rule), not per element",
                      lambda o: o.params),
-        **{k: _zero("no parameters: no mult-adds") for k in ("relu", "maxpool", "avgpool", "shortcut_a")},
-        **{k: _zero("not a module: not counted") for k in ("add", "sum", "concat")},
+        "gn": _count("group norm", "GroupNorm: batch × its 2·C parameters (the same parameter rule), not per element",
+                     lambda o: o.params),
+        **{k: _zero("no parameters: no mult-adds")
+           for k in ("relu", "maxpool", "avgpool", "avgpool2d", "sigmoid", "shortcut_a", "flatten")},
+        **{k: _zero("not a module: not counted") for k in ("add", "sum", "concat", "squeeze", "scale")},
     },
     "torch_flop_counter": {
-        "conv": _count("conv", "aten.convolution: 2 per multiply-add (conv_flop_count)", lambda o: 2 * o.macs),
+        "conv": _count("conv", "aten.convolution: 2 per multiply-add, bias not counted (conv_flop_count)",
+                       lambda o: 2 * o.macs),
+        "conv1d": _count("conv1d", "aten.convolution (nn.Conv1d too): 2 per multiply-add (conv_flop_count)",
+                         lambda o: 2 * o.macs),
         "linear": _count("linear", "aten.addmm: 2·m·n·k, bias not counted (addmm_flop → mm_flop)",
                          lambda o: 2 * o.macs),
         **{k: _zero("no formula in flop_registry: 0")
-           for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum", "concat", "shortcut_a")},
+           for k in ("bn", "gn", "relu", "maxpool", "avgpool", "avgpool2d", "squeeze", "sigmoid", "add", "sum",
+                     "concat", "scale", "shortcut_a", "flatten")},
     },
     "pycls": {
-        "conv": _count("conv MACs", "conv2d_cx: k·k·w_in·w_out·h·w // groups", _macs),
+        "conv": _with_bias(_count("conv MACs", "conv2d_cx: k·k·w_in·w_out·h·w // groups", _macs),
+                           "SE.complexity: conv2d_cx(bias=True) adds w_out once per conv; SE's fc1 and fc2 run at "
+                           "1×1, so that is their output elements"),
+        "conv1d": _count("conv1d MACs", "pycls has no ECA: counted as conv2d_cx counts a conv, k·w_in·w_out·length "
+                         "(k · C), its C outputs activations", _macs),
         "linear": _both(_count("linear MACs", "linear_cx: w_in·w_out", _macs),
                         _count("fc bias", "ResHead uses linear_cx(bias=True): + w_out", _out)),
         "bn": _zero("norm2d_cx adds parameters only: 0 flops"),
+        "gn": _zero("norm2d_cx (pycls' one norm cx) adds parameters only: 0 flops"),
         "maxpool": _zero("pool2d_cx adds activations only: 0"),
+        "avgpool2d": _zero("pycls has no average pool: as pool2d_cx, its one pooling cx, it adds its outputs to "
+                           "activations only: 0 flops"),
         "avgpool": _zero("gap2d_cx: 0"),
-        **{k: _zero("no cx function: 0") for k in ("relu", "add", "sum", "concat", "shortcut_a")},
+        "squeeze": _zero("SE.complexity starts with gap2d_cx: 0"),
+        **{k: _zero("no cx function (SE.complexity counts only its pool and two convs): 0")
+           for k in ("sigmoid", "scale")},
+        **{k: _zero("no cx function: 0") for k in ("relu", "add", "sum", "concat", "shortcut_a", "flatten")},
     },
     "timm": _fvcore_rules(via="fvcore "),
 }
@@ -369,7 +430,7 @@ RULES: dict[str, dict[str, Handler]] = {
 
 def _sentence(intro: str, terms: list[Term], value: int, baseline: str) -> str:
     """``intro: baseline + extra terms = value``; the conv and linear terms form the baseline."""
-    extra = [f"{t.name} {t.count:,}" for t in terms if t.count and not t.name.startswith(("conv", "linear"))]
+    extra = [f"{t.name} {t.count:,}" for t in terms if t.count and t.name not in MAC_TERMS]
     return f"{intro}: {' + '.join([baseline, *extra])} = {value:,}."
 
 
@@ -415,13 +476,25 @@ def flop_counter_string(flops: int) -> str:
 
 
 # --- one function per tool: its rules' terms, its own printing, and the sentence that explains it ---------
+def _norms(f: _Facts, bn: str, gn: str) -> str:
+    """The network's norms in a sentence: ``bn``, ``gn`` or both (BN when it has neither)."""
+    return " and ".join(w for t, w in (("bn", bn), ("gn", gn)) if t in f.has) or bn
+
+
+def _if(f: _Facts, op_type: str, clause: str) -> str:
+    """A clause of a sentence that only networks with this op type need."""
+    return clause if op_type in f.has else ""
+
+
 def _fvcore(f: _Facts, batch: int) -> ToolCount:
     terms = _terms(f, RULES["fvcore"], batch)
     value = sum(t.count for t in terms)
     sentence = _sentence(
-        "fvcore counts one multiply-add as one flop, so its conv and linear counts are our MACs; it adds BN "
-        "(2 per element in eval mode) and adaptive average pooling (1 per input element), ignores ReLU and "
-        "counts max pool and the residual add as unsupported (0)", terms, value, f"our MACs {batch * f.macs:,}")
+        "fvcore counts one multiply-add as one flop, so its conv and linear counts are our MACs; it adds "
+        f"{_norms(f, 'BN (2 per element in eval mode)', 'group norm (5 per element, in eval mode too)')} and "
+        "adaptive average pooling (1 per input element), ignores ReLU and counts max pool"
+        f"{_if(f, 'avgpool2d', ', the strided average pools')}{_if(f, 'squeeze', ', the gates (mean, sigmoid, mul)')}"
+        " and the residual add as unsupported (0)", terms, value, f"our MACs {batch * f.macs:,}")
     return _make("fvcore", terms, str(value), sentence, activations=batch * (f.conv_out + f.fc_out))
 
 
@@ -429,8 +502,10 @@ def _ptflops_pytorch(f: _Facts, batch: int) -> ToolCount:
     terms = _terms(f, RULES["ptflops_pytorch"], batch)
     per_image = sum(t.count for t in terms) // batch
     sentence = _sentence(
-        "ptflops' pytorch backend adds the fc bias, BN at 2 per element, and counts ReLU and pooling twice, once "
-        "for the module and once for the functional call inside it", terms, batch * per_image,
+        f"ptflops' pytorch backend adds the fc bias{' and the conv biases' if f.of('conv').other_ops else ''}, "
+        f"{_norms(f, 'BN', 'group norm')} at 2 per element, and counts ReLU and pooling twice, once for the module "
+        f"and once for the functional call inside it{_if(f, 'squeeze', '; the gates (mean, sigmoid, mul) not at all')}",
+        terms, batch * per_image,
         f"our MACs {batch * f.macs:,}") + _per_image("ptflops", batch, per_image)
     return _make("ptflops_pytorch", terms, ptflops_string(per_image), sentence)
 
@@ -438,8 +513,9 @@ def _ptflops_pytorch(f: _Facts, batch: int) -> ToolCount:
 def _ptflops_aten(f: _Facts, batch: int) -> ToolCount:
     terms = _terms(f, RULES["ptflops_aten"], batch)
     per_image = sum(t.count for t in terms) // batch
-    sentence = _sentence("ptflops' aten backend counts only convolutions and matrix products, with the fc bias",
-                         terms, batch * per_image, f"our MACs {batch * f.macs:,}") + _per_image(
+    biases = " and the conv biases" if f.of("conv").other_ops else ""
+    sentence = _sentence("ptflops' aten backend counts only convolutions and matrix products, with the fc "
+                         f"bias{biases}", terms, batch * per_image, f"our MACs {batch * f.macs:,}") + _per_image(
         "ptflops", batch, per_image)
     return _make("ptflops_aten", terms, ptflops_string(per_image), sentence)
 
@@ -447,8 +523,11 @@ def _ptflops_aten(f: _Facts, batch: int) -> ToolCount:
 def _thop(f: _Facts, batch: int) -> ToolCount:
     terms = _terms(f, RULES["thop"], batch)
     value = sum(t.count for t in terms)
-    sentence = _sentence("thop counts BN at 4 per element (2, doubled again for the affine scale and shift) and "
-                         "adaptive average pooling at (H×W + 1) per output, and no ReLU, max pool or add",
+    bn = "BN at 4 per element (2, doubled again for the affine scale and shift)" if "bn" in f.has or "gn" not in f.has \
+        else ""
+    sentence = _sentence(f"thop counts {bn}{' and ' if bn else ''}adaptive average pooling at (H×W + 1) per output"
+                         f"{_if(f, 'avgpool2d', ', strided average pools at 1 per output')}, and no ReLU, max pool"
+                         f"{_if(f, 'gn', ', group norm')}{_if(f, 'squeeze', ', gate')} or add",
                          terms, value, f"our MACs {batch * f.macs:,}")
     return _make("thop", terms, repr(float(value)), sentence)
 
@@ -456,12 +535,14 @@ def _thop(f: _Facts, batch: int) -> ToolCount:
 def _torchinfo(f: _Facts, batch: int) -> ToolCount:
     terms = _terms(f, RULES["torchinfo"], batch)
     value = sum(t.count for t in terms)
-    fb_bytes = 2 * 4 * batch * (f.conv_out + f.bn_elements + f.fc_out)
+    fb_bytes = 2 * 4 * batch * f.param_out
+    norm = _norms(f, "BN", "GN")
+    biases = ", the conv biases once per output element" if f.of("conv").other_ops else ""
     sentence = _sentence(
-        "torchinfo multiplies each non-conv layer's parameter count by the batch, so it adds the fc bias and 2 per "
-        "BN channel instead of per element", terms, value, f"our MACs {batch * f.macs:,}") + (
+        "torchinfo multiplies each non-conv layer's parameter count by the batch, so it adds the fc bias"
+        f"{biases} and 2 per {norm} channel instead of per element", terms, value, f"our MACs {batch * f.macs:,}") + (
         f" Its forward/backward pass size is 2 × 4 bytes × the {fb_bytes // 8:,} output elements of the layers "
-        f"with parameters (conv, BN, fc) = {fb_bytes / 1e6:.2f} MB: float32 outputs, × 2 for their gradients.")
+        f"with parameters (conv, {norm}, fc) = {fb_bytes / 1e6:.2f} MB: float32 outputs, × 2 for their gradients.")
     return _make("torchinfo", terms, f"Total mult-adds{torchinfo_number(value)}", sentence,
                  forward_backward_bytes=fb_bytes, params_bytes=4 * f.params)
 
@@ -499,9 +580,10 @@ def _flop_counter(f: _Facts, batch: int) -> ToolCount:
 def _pycls(f: _Facts, batch: int) -> ToolCount:
     terms = _terms(f, RULES["pycls"], batch)
     per_image = sum(t.count for t in terms) // batch
-    acts = f.conv_out + f.maxpool_out + f.fc_out
-    pool = ", the max pool" if "maxpool" in f.has else ""
-    sentence = _sentence("pycls counts multiply-adds with the fc bias, and its activations are the outputs of "
+    acts = f.conv_out + f.maxpool_out + f.of("avgpool2d").elements_out + f.fc_out
+    pool = _if(f, "maxpool", ", the max pool") + _if(f, "avgpool2d", ", the strided average pools")
+    biases = " and SE's conv biases" if f.of("conv").other_ops else ""
+    sentence = _sentence(f"pycls counts multiply-adds with the fc bias{biases}, and its activations are the outputs of "
                          f"every conv{pool} and the fc ({acts:,} per image)", terms, batch * per_image,
                          f"our MACs {batch * f.macs:,}") + _per_image("pycls", batch, per_image)
     # trainer.setup_model logs dump_log_data(net.complexity(model), "complexity"): sorted-key JSON after a tag
@@ -648,14 +730,15 @@ def paper_figures(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -
     return out
 
 
-MAC_TERMS = ("conv MACs", "linear MACs")
+MAC_TERMS = ("conv MACs", "conv1d MACs", "linear MACs")
 # What a term adds, grouped for one picture: a term name's first matching word decides.
-CATEGORIES = (("batch norm", "batch norm"), ("ReLU", "ReLU"), ("pool", "pooling"), ("bias", "fc bias"),
-              ("add", "residual add"))
+CATEGORIES = (("batch norm", "batch norm"), ("ReLU", "ReLU"), ("pool", "pooling"), ("conv bias", "conv bias"),
+              ("bias", "fc bias"), ("add", "residual add"))
 
 
 def category(term: str) -> str:
-    """The group of an extra term: 'batch norm', 'ReLU', 'pooling', 'fc bias', 'residual add' or the term itself."""
+    """The group of an extra term: 'batch norm', 'ReLU', 'pooling', 'conv bias', 'fc bias', 'residual add' or the
+    term itself ('group norm')."""
     return next((group for word, group in CATEGORIES if word in term), term)
 
 

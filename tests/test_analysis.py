@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import explorer
 from explorer import ArchSpec, SpecError, analyze, build_model, get_preset, list_presets
+from explorer.analysis import MAC_TYPES
 
 # ../shared/REFERENCE.md: torchvision 0.29.1, 224×224, batch 1; MACs = conv + linear multiply-adds.
 TORCHVISION = {
@@ -231,7 +232,7 @@ def test_smallest_input_still_analyses_and_runs(leaf_calls) -> None:
 # --- fvcore cross-check -------------------------------------------------------------------------
 def _profile_size(spec: ArchSpec) -> tuple[int, int, int]:
     """A reduced input for ImageNet-stem networks keeps the traces fast; CIFAR nets use their natural 32×32."""
-    return (3, 64, 64) if spec.stem == "imagenet" else spec.input_size
+    return spec.input_size if spec.stem == "cifar" else (3, 64, 64)
 
 
 def _traceable(spec: ArchSpec) -> ArchSpec:
@@ -248,18 +249,20 @@ def test_fvcore_agrees_per_layer_for_every_preset(name: str) -> None:
     spec = _traceable(get_preset(name))
     p = explorer.profile(spec, _profile_size(spec))
     a = analyze(spec, _profile_size(spec))
-    compared = [r for r in a.layers if r.type in ("conv", "conv1d", "linear", "bn", "gn", "avgpool")]
+    compared = [r for r in a.layers if r.type in FVCORE_COUNTS]
     assert [r.name for r in p.rows] == [r.name for r in compared]
     assert p.disagreements == ()
     assert p.mac_rows_agree
-    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "conv1d", "linear")) == a.macs
-    # fvcore's total = our MACs + BN (2 per element) + GN (5 per element) + adaptive average pool (1 per input
-    # element), nothing else: the 2×2 average pool, SE's mean, sigmoid and product are unsupported (0)
-    bn_pool = sum(r.other_ops for r in a.layers if r.type in ("bn", "gn", "avgpool"))
-    assert p.fvcore_total == a.macs + bn_pool
+    assert sum(r.fvcore for r in p.rows if r.type in MAC_TYPES) == a.macs
+    # fvcore's total = our MACs + BN (2 per element) + GN (5 per element) + average pool (1 per input element),
+    # nothing else
+    norm_pool = sum(r.other_ops for r in a.layers if r.type in ("bn", "gn", "avgpool"))
+    assert p.fvcore_total == a.macs + norm_pool
+    assert all(t["ours"] == t["fvcore"] for t in p.by_type)
     assert p.analytic_macs == a.macs
 
 
+FVCORE_COUNTS = ("conv", "conv1d", "linear", "bn", "gn", "avgpool")  # what fvcore counts that we count
 FVCORE_VARIANTS = {
     "form a": variant("resnext50_4x24d", form="a", depths=(1, 1, 1, 1)),
     "form b, 1x1": variant("resnext50_4x24d", form="b", downsample_on="1x1", depths=(1, 2, 1, 1)),
@@ -268,6 +271,9 @@ FVCORE_VARIANTS = {
     "shortcut none": variant("resnet50", shortcut="none", depths=(1, 1, 1, 1)),
     "cifar stem, strides 1-3-2": variant("resnext50_32x4d", stem="cifar", stem_width=None, input_size=None,
                                          depths=(1, 1, 1), widths=(16, 32, 64), strides=(1, 3, 2)),
+    "SE, deep stem, shortcut D": variant("seresnet50", stem="deep", shortcut="D", depths=(1, 1, 1, 1)),
+    "ECA, conv stem pool": variant("ecaresnet50d", stem_pool="conv", depths=(1, 1, 1, 1)),
+    "GN, deep stem": variant("resnet50_gn", stem="deep", depths=(1, 1, 1, 1)),
 }
 
 
@@ -277,8 +283,8 @@ def test_fvcore_agrees_per_layer_for_variants_at_an_odd_size(spec: ArchSpec) -> 
     p = explorer.profile(spec, (3, 33, 47))
     a = analyze(spec, (3, 33, 47))
     assert p.disagreements == ()
-    assert len(p.rows) == sum(1 for r in a.layers if r.type in ("conv", "linear", "bn", "avgpool"))
-    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "linear")) == a.macs
+    assert len(p.rows) == sum(1 for r in a.layers if r.type in FVCORE_COUNTS)
+    assert sum(r.fvcore for r in p.rows if r.type in MAC_TYPES) == a.macs
     adds = 0 if spec.shortcut == "none" else sum(spec.depths)
     if spec.form == "a":  # form (a) also sums its C paths: C - 1 adds per block
         adds += sum(spec.depths) * (spec.cardinality - 1)
@@ -363,4 +369,4 @@ def test_random_specs_agree_with_fvcore(case) -> None:
     torch.manual_seed(0)
     p = explorer.profile(spec, size)
     assert p.disagreements == ()
-    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "linear")) == analyze(spec, size).macs
+    assert sum(r.fvcore for r in p.rows if r.type in MAC_TYPES) == analyze(spec, size).macs
