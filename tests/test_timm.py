@@ -29,7 +29,6 @@ ODD_SIZE = (3, 97, 131)
 # cannot run 97×131 (width 131 → 66 → 33 at layer2); 97×97 keeps every downsampled side even.
 ODD_FALLBACK = (3, 97, 97)
 BIG = 40_000_000  # parameters above which a CPU build and forward is marked slow (seconds each on one core)
-BIG_FVCORE = 30_000_000  # the same for fvcore's trace, which repeats the op types of the smaller nets
 
 
 @lru_cache(maxsize=4)
@@ -132,9 +131,9 @@ def randomize_norms(model: nn.Module, seed: int = 0) -> None:
                 m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
 
 
-def _output_params(big: int = BIG) -> list:
+def _output_params() -> list:
     """Every timm preset; the big ones marked slow (they take seconds to initialize on one core)."""
-    return [pytest.param(n, marks=pytest.mark.slow) if analyze(get_preset(n)).params > big else n
+    return [pytest.param(n, marks=pytest.mark.slow) if analyze(get_preset(n)).params > BIG else n
             for n in TIMM_PRESETS]
 
 
@@ -164,27 +163,7 @@ def _fvcore_total(model: nn.Module, size: tuple[int, int, int]) -> int:
     return int(flops.total())
 
 
-# Known gaps in the explorer's fvcore/timm rules (explorer/counters.py), not in the oracle: fvcore counts ECA's
-# Conv1d (aten::_convolution, C·k per block: 87,808 for ecaresnet50d at any size) and GroupNorm at 5 per element
-# (4,536,320 for resnet50_gn at 64×64; 55,569,920 at 224); the plan-derived figure has neither term.
-FVCORE_GAPS = {
-    "ecaresnet50d": "counters' fvcore rules lack ECA's Conv1d (C·k MACs per block)",
-    "resnet50_gn": "counters' fvcore rules lack group_norm (5 per element)",
-}
-
-
-def _prints_params() -> list:
-    out = []
-    for p in _output_params(BIG_FVCORE):
-        name = p if isinstance(p, str) else p.values[0]
-        if name in FVCORE_GAPS:
-            marks = [*getattr(p, "marks", ()), pytest.mark.xfail(strict=True, reason=FVCORE_GAPS[name])]
-            p = pytest.param(name, marks=marks)
-        out.append(p)
-    return out
-
-
-@pytest.mark.parametrize("name", _prints_params())
+@pytest.mark.parametrize("name", _output_params())
 def test_what_timm_prints_is_fvcore_on_timms_model(name: str) -> None:
     """timm's benchmark publishes fvcore's total on its own model (eval, one image) / 1e9 as GMACs; the
     explorer's "timm" figure, derived from the plan with fvcore's rules, is that total (at 3×64×64 to keep it
