@@ -141,8 +141,10 @@ def make_divisible(v: float, divisor: int, round_limit: float = 0.0) -> int:
 
 
 def se_channels(channels: int, reduction: int, divisor: int) -> int:
-    """Channels of the SE bottleneck of a ``channels``-channel block: timm's ``make_divisible(channels / r, d)``."""
-    return make_divisible(channels / reduction, divisor)
+    """Channels of the SE bottleneck of a ``channels``-channel block: timm's ``make_divisible(channels * rd_ratio,
+    d)`` with ``rd_ratio = 1 / r``, in its float arithmetic (``C * (1 / r)`` and ``C / r`` round apart, e.g. at
+    C = 588, r = 49)."""
+    return make_divisible(channels * (1 / reduction), divisor)
 
 
 def eca_kernel(channels: int, gamma: int = 2, beta: int = 1) -> int:
