@@ -442,3 +442,18 @@ def test_the_server_freezes_its_heap_once_per_wave_of_imports(monkeypatch: pytes
         assert collects == [1, 1]
     finally:
         gc.unfreeze()
+
+
+def test_the_editor_starts_from_a_timm_or_torchvision_model() -> None:
+    """A model name fills every field from the model's modules; what cannot be read says what it met, and the last
+    valid architecture stays."""
+    at = _build()
+    at.text_input(key="build.from").input("timm:resnetrs50").run()
+    _ok(at)
+    assert at.title[0].value == "Build — resnetrs50"
+    assert _metrics(at)["Parameters"][1] == "35,691,912"  # timm's own count of resnetrs50
+    assert at.selectbox(key="build.stem_pool").value == "conv" and at.selectbox(key="build.attention").value == "se"
+    at.text_input(key="build.from").input("timm:vit_tiny_patch16_224").run()
+    _ok(at)
+    assert any("Start from a model" in e.value and "VisionTransformer" in e.value for e in at.error)
+    assert at.title[0].value == "Build — resnetrs50"

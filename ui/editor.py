@@ -37,6 +37,24 @@ def _change(name: str) -> None:
     set_draft(edit_data(before, {name: value}))
 
 
+FROM_BOX, FROM_ERROR = "build.from", "build.from_error"
+
+
+def _start_from() -> None:
+    """Read a torchvision or timm ResNet into the editor (built without weights: nothing is downloaded)."""
+    from explorer.from_model import spec_from_name
+
+    ss = st.session_state
+    source = (ss.get(FROM_BOX) or "").strip()
+    ss[FROM_ERROR] = None
+    if not source:
+        return
+    try:
+        load_spec(spec_from_name(source))
+    except SpecError as e:
+        ss[FROM_ERROR] = e.reason
+
+
 def _choose_preset() -> None:
     name = st.session_state.get(PRESET_BOX)
     if name in list_presets():
@@ -71,6 +89,13 @@ def editor(error: SpecError | None) -> None:
                  placeholder="edited — pick a preset to start over",
                  help="Loads every field from a preset; then edit freely. The name follows: an edited preset "
                  "takes the name of the preset it becomes, or is marked as edited.")
+    st.text_input("Start from a model", key=FROM_BOX, on_change=_start_from, max_chars=120,
+                  placeholder="timm:resnet50d or torchvision:resnext50_32x4d",
+                  help="A torchvision or timm ResNet, read back into every field from its modules (built without "
+                  "weights: nothing is downloaded or run). timm's ResNet and ResNetV2 variants and torchvision's ten "
+                  "ResNets are read; anything else is refused with what was met.")
+    if st.session_state.get(FROM_ERROR):
+        st.error(f"**Start from a model** — {md_text(st.session_state[FROM_ERROR])}", icon=":material/error:")
     st.text_input(F["name"].label, key=widget_key("name"), on_change=_change, args=("name",), max_chars=100,
                   help=F["name"].help)
     message(error, "name")
