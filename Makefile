@@ -1,5 +1,6 @@
 # Two commands for a fresh machine (Python 3.11+): `make run` starts the app, `make test` runs the tests.
-# Both create or refresh .venv from requirements.txt, only when requirements.txt changed.
+# Both create or refresh .venv from requirements.txt, locked by constraints.txt (every transitive package at the
+# version CI tested), only when either changed.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,9 +9,9 @@ PORT ?= 8501
 
 .PHONY: run test quick bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade -r requirements.txt
+	$(PY) -m pip install --upgrade -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -47,3 +48,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# The GPU check (benchmarks/gpu_check.sh): makes .venv as above, then the CUDA tests and the GPU benchmarks
+# in about 8 minutes; results under $(OUT) (default benchmarks/gpu_out), never in benchmarks/README.md itself.
+# Without a CUDA device it says what it skipped and exits 0.
+.PHONY: gpu-check
+gpu-check:
+	bash benchmarks/gpu_check.sh

@@ -7,7 +7,8 @@ from ui import warm
 
 warm.start()  # torch, pandas, plotly load in the background from the first page anyone opens (ui/warm.py)
 
-st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
+# An emoji icon is drawn in the browser; a ":material/…:" page icon is fetched from fonts.gstatic.com.
+st.set_page_config(page_title="Architecture Explorer", page_icon="🧱", layout="wide")
 
 page = st.navigation(
     [
@@ -16,6 +17,7 @@ page = st.navigation(
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
         st.Page("views/fig3.py", title="Fig. 3 lab", icon=":material/call_split:", url_path="fig3"),
         st.Page("views/design.py", title="Design space", icon=":material/tune:", url_path="design"),
+        st.Page("views/residual_lab.py", title="Residual lab", icon=":material/timeline:", url_path="residual_lab"),
     ],
     position="top",
 )

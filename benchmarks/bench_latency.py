@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None,
                         help="minimum timed seconds per model in parts 1 and 2, a third of it in part 3 "
                         "(default 6 on a CPU, 3 on a GPU)")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="bound on each measurement's warm-up plus timed runs, in every part (default 6 × "
+                        "seconds + 60 in part 3, and more in parts 1 and 2, which time more networks)")
     add_threads(parser)
     parser.add_argument("--write", action="store_true", help="record the result in benchmarks/README.md")
     args = parser.parse_args(argv)
@@ -207,13 +210,15 @@ def main(argv: list[str] | None = None) -> int:
         set_threads(args.threads)
         if args.seconds is not None and args.seconds <= 0:
             raise SpecError("seconds", f"must be positive, got {args.seconds}")
+        if args.max_seconds is not None and args.max_seconds <= 0:
+            raise SpecError("max_seconds", f"must be positive, got {args.max_seconds}")
         names = [get_preset(n).name for n in args.models]
         gpu = info.kind != "cpu"
         seconds = args.seconds or (3.0 if gpu else 6.0)
         batches = args.batches or ([1, 32, 256] if gpu else [1, 8])
         dtypes = args.dtypes or [d for d in ("float32", "bfloat16") if d in info.dtypes]
         base = Settings(device=info.name, threads=args.threads, warmup=3, min_runs=10, min_seconds=seconds / 3,
-                        max_seconds=6 * seconds + 60)
+                        max_seconds=args.max_seconds or 6 * seconds + 60)
         for d in dtypes:
             base.edit(dtype=d)  # refuse an unsupported dtype before anything runs
         for b in batches:
@@ -225,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tv_names = [n for n in names if n in TORCHVISION_PRESETS]
     fidelity = base.edit(dtype="float32", batch_size=1, min_runs=20, min_seconds=seconds,
-                         max_seconds=2 * len(tv_names) * seconds * 3 + 60)  # ours and torchvision per name
+                         max_seconds=args.max_seconds or 2 * len(tv_names) * seconds * 3 + 60)  # ours and tv per name
     tv, timer = [], None
     if tv_names:
         print("1. ours vs torchvision", flush=True)
@@ -235,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"paired ratio {ci(r['paired'])}", flush=True)
         print("2. measure_latency vs torch.utils.benchmark.Timer", flush=True)
         timer = fidelity_timer(tv_names[0], fidelity.edit(warmup=2, min_runs=10, min_seconds=seconds / 2,
-                                                          max_seconds=3 * seconds + 30))
+                                                          max_seconds=args.max_seconds or 3 * seconds + 30))
         print(f"  ours {[round(v, 2) for v in timer['ours_ms']]}, Timer {[round(v, 2) for v in timer['timer_ms']]}, "
               f"ratio {timer['ratio']:.3f}, paired {timer['paired']:.3f}", flush=True)
     else:

@@ -2,6 +2,9 @@
 CPU, threads, load average at start and end, versions, date), the command that reproduces a run, the thread
 setting, the cell of a paired ratio with its interval, and the writer of ``benchmarks/README.md`` sections.
 
+``BENCH_README`` in the environment names another file to write them to (``benchmarks/gpu_check.py`` writes a copy
+under its output folder, so a GPU run never edits the repository's README in place).
+
 Importing it does not import torch (the browser benchmarks start the app's server through their own module,
 and the app's first screens never load torch); the functions that need torch import it.
 """
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
     from explorer.devices import DeviceInfo
     from explorer.latency import Ratio
 
-README = Path(__file__).with_name("README.md")
+README = Path(os.environ.get("BENCH_README") or Path(__file__).with_name("README.md"))
 
 
 def device_info(device: str) -> DeviceInfo:

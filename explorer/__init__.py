@@ -14,6 +14,7 @@ from .plan import make_plan
 from .presets import TORCHVISION_PRESETS, get_preset, list_presets
 from .errors import DeviceError, ExplorerError, ResourceError, SpecError
 from .spec import ArchSpec
+from .from_model import from_model, spec_from_name  # torch-free at import; the name from_model is the function
 
 # name → module that defines it, imported on first access (torch takes seconds to import).
 _LAZY = {
@@ -45,6 +46,7 @@ __all__ = [
     "CONVENTIONS", "Analysis", "ArchSpec", "DeviceError", "ExplorerError", "LayerRow", "ResourceError", "Rollup",
     "SpecError", "TORCHVISION_PRESETS",
     "analyze", "get_preset", "list_presets", "make_plan", *_LAZY,
+    "from_model", "spec_from_name",
 ]
 
 

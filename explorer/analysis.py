@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Any
 
 from . import plan as P
+from .bounds import ANALYSIS_ROW_BYTES, sized_cache
 from .errors import SpecError
 from .spec import ArchSpec, check_input_size
 from .vocab import METRICS
 
-MAC_TYPES = ("conv", "linear")
+MAC_TYPES = tuple(t for t, info in P.OPS.items() if info.mac)  # conv, ECA's 1-D conv and linear
+ANALYSIS_CACHE_BYTES = 128 * 2**20  # ResNet-50 is 30 KB, the largest analysis the work bound allows 20 MB
 
 
 @dataclass(frozen=True)
 class LayerRow:
-    """One op in forward order. ``name`` is the module path in ``model.named_modules()``."""
+    """One op in forward order. ``name`` is the module path in ``model.named_modules()``.
+
+    ``output_elements`` is the op's own output size; the network's *activations* are the output elements of
+    its conv and linear layers only (:attr:`Analysis.activations`), so the column of every row does not sum
+    to that headline.
+    """
 
     name: str
     type: str
@@ -35,23 +41,26 @@ class LayerRow:
     groups: int | None
     params: int
     macs: int
-    activations: int
+    output_elements: int
     other_ops: int
     kind: str = ""
 
+    @property
+    def activations(self) -> int:
+        """Its contribution to the network's activations: its output elements if it is a conv or linear."""
+        return self.output_elements if self.type in MAC_TYPES else 0
 
-def kind_of(op_type: str, name: str, kernel: int | None, groups: int | None) -> str:
+
+def kind_of(op_type: str, block: str, kernel: int | None, groups: int | None, name: str = "") -> str:
     """The kind of work a layer does, for time and cost per kind: 'dense 3×3 conv', 'grouped 3×3 conv', 'BN', …"""
     if op_type == "conv":
         k = f"{kernel}×{kernel}"
-        if "." not in name:  # the stem's conv1
+        if block == "stem":
             return f"stem {k} conv"
+        if ".se." in name:  # SE's two 1×1 convs on the channel means: fully connected layers in effect
+            return f"SE {k} fc"
         return f"{'grouped' if groups and groups > 1 else 'dense'} {k} conv"
-    return KIND_NAMES.get(op_type, op_type)
-
-
-KIND_NAMES = {"linear": "fc", "bn": "BN", "relu": "ReLU", "maxpool": "max pool", "avgpool": "avg pool",
-              "add": "residual add", "sum": "path sum", "concat": "path concat", "shortcut_a": "shortcut A"}
+    return P.OPS[op_type].label
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ class Analysis:
 
     @property
     def activations(self) -> int:
-        return sum(r.activations for r in self.layers if r.type in MAC_TYPES)
+        return sum(r.activations for r in self.layers)
 
     @property
     def other_ops(self) -> int:
@@ -120,11 +129,12 @@ class Analysis:
         out: dict[str, dict[str, int]] = {}
         for r in self.layers:
             t = out.setdefault(getattr(r, attr), {"count": 0, "params": 0, "macs": 0, "activations": 0,
-                                                  "other_ops": 0})
+                                                  "output_elements": 0, "other_ops": 0})
             t["count"] += 1
             t["params"] += r.params
             t["macs"] += r.macs
             t["activations"] += r.activations
+            t["output_elements"] += r.output_elements
             t["other_ops"] += r.other_ops
         return out
 
@@ -146,7 +156,8 @@ class Analysis:
             "spec": self.spec.to_dict(),
             "by_type": self.by_type(),
             "layers": [
-                {**asdict(r), "in_shape": list(r.in_shape), "out_shape": list(r.out_shape)} for r in self.layers
+                {**asdict(r), "in_shape": list(r.in_shape), "out_shape": list(r.out_shape),
+                 "activations": r.activations} for r in self.layers
             ],
             "blocks": [rollup(b) for b in self.blocks],
             "stages": [rollup(s) for s in self.stages],
@@ -156,104 +167,67 @@ class Analysis:
 CONVENTIONS = {k: METRICS[k].meaning for k in ("macs", "flops", "other_ops", "activations")}
 
 
-class _Walker:
-    """Follows the plan's dataflow, one row per op, checking every shape on the way."""
+class _Rows:
+    """The analysis as a visitor of the plan's walk: one row per op, every shape checked on the way."""
 
     def __init__(self) -> None:
         self.rows: list[LayerRow] = []
         self.stage = self.block = ""
 
-    def leaf(self, op: P.Leaf, shape: P.Shape, name: str | None = None) -> P.Shape:
-        if isinstance(op, P.Linear):
-            shape = (math.prod(shape),)  # torch.flatten before fc
+    def enter(self, stage: str, block: str, shape: P.Shape) -> None:
+        self.stage, self.block = stage, block
+
+    def leaf(self, op: P.Leaf, shape: P.Shape) -> P.Shape:
+        view = getattr(op, "view", None)
+        if view is not None:
+            shape = view(shape)  # torch.flatten before fc; ECA's view of the channels as one sequence
         out = op.out_shape(shape)
         if min(out) < 1:
             raise SpecError(
                 "input_size", f"too small for this network: {op.name} would output {'x'.join(map(str, out))}"
             )
-        self.rows.append(
-            LayerRow(
-                name=name or op.name, type=op.type, stage=self.stage, block=self.block,
-                in_shape=shape, out_shape=out,
-                kernel=getattr(op, "kernel", None), stride=getattr(op, "stride", None),
-                groups=getattr(op, "groups", None),
-                params=op.params, macs=op.macs(out), activations=math.prod(out), other_ops=op.other_ops(shape, out),
-                kind=kind_of(op.type, name or op.name, getattr(op, "kernel", None), getattr(op, "groups", None)),
-            )
-        )
+        kernel, groups = getattr(op, "kernel", None), getattr(op, "groups", None)
+        self.rows.append(LayerRow(
+            name=op.name, type=op.type, stage=self.stage, block=self.block, in_shape=shape, out_shape=out,
+            kernel=kernel, stride=getattr(op, "stride", None), groups=groups, params=op.params, macs=op.macs(out),
+            output_elements=math.prod(out), other_ops=op.other_ops(shape, out),
+            kind=kind_of(op.type, self.block, kernel, groups, op.name),
+        ))
         return out
 
-    def op(self, op: P.Op, shape: P.Shape) -> P.Shape:
-        if isinstance(op, P.Projection):
-            return self.seq(op.ops, shape)
-        if isinstance(op, P.Paths):
-            outs = [self.seq(path.ops, shape) for path in op.paths]
-            if op.merge == "sum":  # C−1 element-wise adds, computed by the block itself
-                out = outs[0]
-                self.rows.append(
-                    LayerRow(op.name.rsplit(".", 1)[0], "sum", self.stage, self.block, out, out, None, None, None,
-                             0, 0, math.prod(out), (len(outs) - 1) * math.prod(out), KIND_NAMES["sum"])
-                )
-                return out
-            out = (sum(o[0] for o in outs), *outs[0][1:])
-            self.rows.append(
-                LayerRow(op.name.rsplit(".", 1)[0], "concat", self.stage, self.block, outs[0], out,
-                         None, None, None, 0, 0, math.prod(out), 0, KIND_NAMES["concat"])
-            )
-            return out
-        return self.leaf(op, shape)
-
-    def seq(self, ops: tuple[P.Op, ...], shape: P.Shape) -> P.Shape:
-        for op in ops:
-            shape = self.op(op, shape)
-        return shape
-
-    def block_(self, b: P.BlockPlan, shape: P.Shape) -> P.Shape:
-        out = self.seq(b.main, shape)
-        if b.residual:
-            short = shape if b.shortcut is None else self.op(b.shortcut, shape)
-            if short != out:  # cannot happen for a valid spec; guards the plan itself
-                raise SpecError("input_size", f"{b.name} shortcut {short} does not match {out}")
-            out = self.leaf(P.Add(b.name), out)
-        return self.leaf(b.relu, out)
+    def merge(self, op: P.Merge, shapes: list[P.Shape]) -> P.Shape:
+        out = op.out_shape(shapes)
+        self.rows.append(LayerRow(op.name, op.type, self.stage, self.block, shapes[0], out, None, None, None, 0, 0,
+                                  math.prod(out), op.other_ops(shapes, out), P.OPS[op.type].label))
+        return out
 
 
 def analyze_block(block: P.BlockPlan, in_shape: P.Shape) -> tuple[LayerRow, ...]:
     """The rows of one block on its own (used for single-block studies such as ResNeXt Fig. 3)."""
-    w = _Walker()
-    w.stage, w.block = f"layer{block.stage + 1}", block.name
-    w.block_(block, in_shape)
-    return tuple(w.rows)
+    v = _Rows()
+    P.walk_block(block, v, in_shape)
+    return tuple(v.rows)
 
 
 def _rollup(name: str, rows: list[LayerRow]) -> Rollup:
     return Rollup(
         name, rows[-1].out_shape, sum(r.params for r in rows), sum(r.macs for r in rows),
-        sum(r.activations for r in rows if r.type in MAC_TYPES), sum(r.other_ops for r in rows),
+        sum(r.activations for r in rows), sum(r.other_ops for r in rows),
     )
 
 
-@lru_cache(maxsize=128)
+@sized_cache(ANALYSIS_CACHE_BYTES, lambda a: len(a.layers) * ANALYSIS_ROW_BYTES)  # bytes, not entries
 def _analyze(spec: ArchSpec, input_size: tuple[int, int, int]) -> Analysis:
-    plan = P.make_plan(spec)
-    w = _Walker()
-    w.stage = w.block = "stem"
-    shape = w.seq(plan.stem, input_size)
-    for s, blocks in enumerate(plan.stages):
-        w.stage = f"layer{s + 1}"
-        for b in blocks:
-            w.block = b.name
-            shape = w.block_(b, shape)
-    w.stage = w.block = "head"
-    w.seq(plan.head, shape)
+    v = _Rows()
+    P.walk(P.make_plan(spec), v, input_size)
 
     def groups(key: str) -> tuple[Rollup, ...]:
         grouped: dict[str, list[LayerRow]] = {}
-        for r in w.rows:
+        for r in v.rows:
             grouped.setdefault(getattr(r, key), []).append(r)
-        return tuple(_rollup(k, v) for k, v in grouped.items())
+        return tuple(_rollup(k, rows) for k, rows in grouped.items())
 
-    return Analysis(spec, input_size, tuple(w.rows), groups("block"), groups("stage"))
+    return Analysis(spec, input_size, tuple(v.rows), groups("block"), groups("stage"))
 
 
 def analyze(spec: ArchSpec, input_size: Any = None) -> Analysis:

@@ -1,5 +1,9 @@
 """Plotly figures for the app: every chart has a title, axis labels with units (SI ticks, e.g. "1.5G"), exact
-hover values, and error bars wherever a value was measured."""
+hover values, and error bars wherever a value was measured.
+
+User text (a network's name, a title a page passes) goes through ``vocab.html_text`` before Plotly sees it:
+Plotly renders ``<a href>``, ``<b>``, ``<br>`` and entities in titles, legends, tick labels and hover text, so a
+name is escaped to show as it is written, never as markup."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import plotly.graph_objects as go
 
 from .analysis import Analysis
 from .comparison import Comparison
-from .vocab import METRICS, multiply_adds
+from .vocab import METRICS, html_text, multiply_adds
 
 _HEIGHT = 360
 
@@ -31,7 +35,8 @@ def _hover(key: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=x, yaxis={"title": y, "tickformat": "~s", "rangemode": "tozero"},
+    fig.update_layout(title=html_text(title), xaxis_title=x,
+                      yaxis={"title": y, "tickformat": "~s", "rangemode": "tozero"},
                       margin={"t": 60, "b": 40, "l": 60, "r": 20}, height=_HEIGHT, separators=".,", **extra)
     return fig
 
@@ -39,7 +44,8 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figu
 def rollup_bars(analysis: Analysis, key: str, level: str = "stages") -> go.Figure:
     """One count (params, macs, flops, activations) per stage or per block."""
     rollups = analysis.stages if level == "stages" else analysis.blocks
-    fig = go.Figure(go.Bar(x=[r.name for r in rollups], y=[_value(r, key) for r in rollups], name=analysis.name,
+    fig = go.Figure(go.Bar(x=[r.name for r in rollups], y=[_value(r, key) for r in rollups],
+                           name=html_text(analysis.name),
                            hovertemplate=_hover(key)))
     return _layout(fig, f"{METRICS[key].name} per {level[:-1]} — {analysis.name}", level[:-1], _label(key))
 
@@ -48,7 +54,8 @@ def compare_bars(c: Comparison, key: str) -> go.Figure:
     """Grouped bars: one count per stage, one bar per configuration."""
     fig = go.Figure()
     for i, a in enumerate(c.analyses):
-        fig.add_bar(x=[s.name for s in a.stages], y=[_value(s, key) for s in a.stages], name=f"{i + 1}. {a.name}",
+        fig.add_bar(x=[s.name for s in a.stages], y=[_value(s, key) for s in a.stages],
+                    name=html_text(f"{i + 1}. {a.name}"),
                     hovertemplate=_hover(key))
     return _layout(fig, f"{METRICS[key].name} per stage", "stage", _label(key), barmode="group",
                    legend={"orientation": "h", "y": -0.2})
@@ -84,7 +91,7 @@ def error_chart(rows: Sequence[dict], title: str, errors: Sequence[str] = ("top-
             customdata=[[r["params"], multiply_adds(r["macs"], key), e] for r, e in zip(rows, extra)],
             hovertemplate="%{x}<br>" + err + " %{y} (paper)<br>%{customdata[0]:,} parameters<br>%{customdata[1]:,} "
             + METRICS[key].unit + "<br>latency %{customdata[2]}<extra></extra>")
-    fig.update_layout(title=title, xaxis_title="network", yaxis_title="ImageNet error, % (paper)", height=_HEIGHT,
+    fig.update_layout(title=html_text(title), xaxis_title="network", yaxis_title="ImageNet error, % (paper)", height=_HEIGHT,
                       margin={"t": 60, "b": 40}, legend={"orientation": "h", "y": -0.25})
     return fig
 
@@ -92,14 +99,14 @@ def error_chart(rows: Sequence[dict], title: str, errors: Sequence[str] = ("top-
 def latency_bars(results: Sequence[Any], title: str) -> go.Figure:
     """Median latency per configuration with p10–p90 whiskers (ms)."""
     fig = go.Figure(go.Bar(
-        x=[r.name for r in results], y=[r.median_ms for r in results],
+        x=[html_text(r.name) for r in results], y=[r.median_ms for r in results],
         error_y={"type": "data", "symmetric": False, "array": [r.p90_ms - r.median_ms for r in results],
                  "arrayminus": [r.median_ms - r.p10_ms for r in results]},
         customdata=[[r.p10_ms, r.p90_ms, r.runs] for r in results],
         hovertemplate="%{x}<br>median %{y:,.2f} ms<br>p10 %{customdata[0]:,.2f} ms · p90 %{customdata[1]:,.2f} ms"
         "<br>%{customdata[2]} runs<extra></extra>",
     ))
-    fig.update_layout(title=title, xaxis_title="configuration", yaxis_title="latency per forward pass (ms)",
+    fig.update_layout(title=html_text(title), xaxis_title="configuration", yaxis_title="latency per forward pass (ms)",
                       height=_HEIGHT, margin={"t": 60, "b": 40})
     return fig
 
@@ -112,7 +119,8 @@ def latency_histogram(result: Any) -> go.Figure:
         fig.add_vline(x=value, line_dash="dot" if label != "median" else "solid",
                       annotation_text=f"{label} {value:,.2f} ms")
     fig.update_layout(
-        title=f"{result.runs} timed runs — {result.name}, batch {result.batch_size}, {result.dtype}, {result.device}",
+        title=html_text(f"{result.runs} timed runs — {result.name}, batch {result.batch_size}, {result.dtype}, "
+                        f"{result.device}"),
         xaxis_title="latency per forward pass (ms)", yaxis_title="runs", height=_HEIGHT - 20, margin={"t": 60},
         showlegend=False)
     return fig
@@ -131,7 +139,7 @@ def sweep_chart(sweep: Any) -> go.Figure:
         hovertemplate="batch %{x}<br>%{y:,.1f} images/s<br>median %{customdata[0]:,.2f} ms, %{customdata[1]} runs"
         "<extra></extra>"))
     fig.update_layout(
-        title=f"Throughput vs batch size — {rs[0].name if rs else ''} on {rs[0].device if rs else ''}",
+        title=html_text(f"Throughput vs batch size — {rs[0].name if rs else ''} on {rs[0].device if rs else ''}"),
         xaxis={"title": "batch size", "type": "log", "tickvals": sizes, "ticktext": [str(s) for s in sizes]},
         yaxis={"title": "throughput (images/s)", "rangemode": "tozero"}, height=_HEIGHT, margin={"t": 60})
     return fig
@@ -140,7 +148,7 @@ def sweep_chart(sweep: Any) -> go.Figure:
 def ratio_chart(c: Comparison, ratios: Sequence[Any], key: str = "macs") -> go.Figure:
     """Relative to the first configuration: the counted work (exact) and the measured time (median of the paired
     rounds, with its confidence interval as whiskers)."""
-    names = [f"{i + 1}. {a.name}" for i, a in enumerate(c.analyses)]
+    names = [html_text(f"{i + 1}. {a.name}") for i, a in enumerate(c.analyses)]
     fig = go.Figure()
     work = [c.ratio(a, "macs") for a in c.analyses]
     fig.add_bar(x=names, y=work, name=f"{METRICS[key].unit} (exact)", text=[f"{v:.3g}×" for v in work],
@@ -158,8 +166,8 @@ def ratio_chart(c: Comparison, ratios: Sequence[Any], key: str = "macs") -> go.F
                 hovertemplate="%{x}<br>%{y:.3f}× the first<br>95% CI %{customdata[0]:.3f}–%{customdata[1]:.3f}×"
                 "<extra></extra>")
     fig.add_hline(y=1, line_dash="dot")
-    fig.update_layout(barmode="group", title=f"{METRICS[key].unit} are not speed: both relative to "
-                      f"{c.base.name}", xaxis_title="configuration",
+    fig.update_layout(barmode="group", title=html_text(f"{METRICS[key].unit} are not speed: both relative to "
+                      f"{c.base.name}"), xaxis_title="configuration",
                       yaxis={"title": "× the first configuration", "range": [0, _headroom(work + highs)]},
                       height=_HEIGHT + 20, margin={"t": 60}, legend={"orientation": "h", "y": -0.2})
     return fig
@@ -177,7 +185,8 @@ def relative_chart(c: Comparison, measured: Any | None = None, key: str = "macs"
     labels = ["Parameters", METRICS[key].unit, "Activations"]
     values = [c.ratio(a, "params"), c.ratio(a, "macs"), c.ratio(a, "activations")]
     fig = go.Figure(go.Bar(x=labels, y=values, name="counted (exact)", text=[f"{v:.3g}×" for v in values],
-                           textposition="outside", hovertemplate="%{x}: %{y:.4f}× " + c.base.name + "<extra></extra>"))
+                           textposition="outside",
+                           hovertemplate="%{x}: %{y:.4f}× " + html_text(c.base.name) + "<extra></extra>"))
     if measured is not None:
         fig.add_bar(x=["Latency (measured)"], y=[measured.median], name="measured, 95% CI",
                     text=[f"{measured.median:.3g}×"], textposition="outside",
@@ -185,9 +194,11 @@ def relative_chart(c: Comparison, measured: Any | None = None, key: str = "macs"
                              "arrayminus": [measured.median - measured.low]},
                     hovertemplate="latency: %{y:.3f}× (CI " + f"{measured.low:.3f}–{measured.high:.3f})<extra></extra>")
     fig.add_hline(y=1, line_dash="dot")
-    fig.add_annotation(x=1, xref="paper", xanchor="left", y=1, text=f"= {c.base.name}", showarrow=False)  # beside the plot
+    fig.add_annotation(x=1, xref="paper", xanchor="left", y=1, text=html_text(f"= {c.base.name}"),
+                       showarrow=False)  # beside the plot
     tops = values + ([measured.high] if measured is not None else [])
-    fig.update_layout(title=f"{a.name} relative to {c.base.name}", yaxis={"title": f"× {c.base.name}",
+    fig.update_layout(title=html_text(f"{a.name} relative to {c.base.name}"),
+                      yaxis={"title": html_text(f"× {c.base.name}"),
                       "range": [0, _headroom(tops)]}, height=_HEIGHT, margin={"t": 60, "b": 40, "r": 110},
                       showlegend=False)
     return fig
@@ -210,7 +221,7 @@ def differences_chart(rows: Sequence[Any], macs: int, title: str, key: str = "ma
                     customdata=[r.printed for r in rows][::-1], hovertemplate="%{y} prints %{customdata}<extra></extra>")
     fig.add_vline(x=0, line_color="#555", annotation_text=f"our {METRICS[key].unit}: {macs:,}",
                   annotation_position="top")
-    fig.update_layout(barmode="relative", title=title, height=110 + 30 * len(rows),
+    fig.update_layout(barmode="relative", title=html_text(title), height=110 + 30 * len(rows),
                       xaxis={"title": "difference from our MACs", "tickformat": "~s", "range": [lo, hi * 1.9]},
                       margin={"t": 70, "b": 40, "l": 10, "r": 10}, legend={"title": "what makes the difference"})
     return fig
@@ -224,7 +235,7 @@ def share_stack(rows: Sequence[tuple[str, Sequence[tuple[str, int]]]], title: st
         values = [dict(parts).get(name, 0) for _, parts in rows][::-1]
         fig.add_bar(y=labels, x=values, name=name, orientation="h",
                     hovertemplate="%{y}<br>" + name + ": %{x:,}<extra></extra>")
-    fig.update_layout(barmode="stack", title=title, xaxis={"title": x_title, "tickformat": "~s"},
+    fig.update_layout(barmode="stack", title=html_text(title), xaxis={"title": x_title, "tickformat": "~s"},
                       height=150 + 40 * len(rows), margin={"t": 60, "b": 40, "l": 10, "r": 10},
                       legend={"orientation": "h", "y": -0.4})
     return fig
@@ -241,7 +252,7 @@ def share_bars(groups: Sequence[Any], title: str, x_title: str) -> go.Figure:
                 customdata=[[g.median_ms, g.achieved_macs_per_s / 1e9] for g in groups],
                 hovertemplate="%{x}<br>%{y:.1f}% of the time<br>%{customdata[0]:,.3g} ms, %{customdata[1]:,.1f} GMAC/s"
                 "<extra></extra>")
-    fig.update_layout(barmode="group", title=title, xaxis_title=x_title, yaxis={"title": "% of the network",
+    fig.update_layout(barmode="group", title=html_text(title), xaxis_title=x_title, yaxis={"title": "% of the network",
                       "rangemode": "tozero"}, height=_HEIGHT, margin={"t": 60, "b": 40},
                       legend={"orientation": "h", "y": -0.3})
     return fig
@@ -266,8 +277,8 @@ def roofline_chart(profile: Any) -> go.Figure:
         xs = [lo, min(max(ridge, lo), hi), hi]
         fig.add_scatter(x=xs, y=[min(peak, x * bw) / 1e9 for x in xs], mode="lines", name="roofline",
                         line={"color": "#555", "dash": "dash"}, hoverinfo="skip")
-    fig.update_layout(title=f"Layers on the roofline — {profile.name} ({profile.end_to_end.device}, "
-                      f"{profile.end_to_end.dtype}, batch {profile.end_to_end.batch_size})",
+    fig.update_layout(title=html_text(f"Layers on the roofline — {profile.name} ({profile.end_to_end.device}, "
+                                      f"{profile.end_to_end.dtype}, batch {profile.end_to_end.batch_size})"),
                       xaxis={"title": "arithmetic intensity (MACs per byte moved)", "type": "log"},
                       yaxis={"title": "achieved GMAC/s", "type": "log"}, height=_HEIGHT + 60, margin={"t": 60})
     return fig

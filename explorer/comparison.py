@@ -137,4 +137,59 @@ class Comparison:
         return reasons
 
 
-__all__ = ["FAMILIES", "TOTALS", "Comparison"]
+    def parts(self, a: Analysis) -> dict[str, tuple[int, int]]:
+        """(parameters, MACs) of ``a`` minus the baseline's, per part of the network (:data:`PARTS`), in order."""
+        def totals(x: Analysis) -> dict[str, tuple[int, int]]:
+            out = {p: (0, 0) for p, _ in PARTS}
+            for r in x.layers:
+                part = next(p for p, test in PARTS if test(r.block, r.name))
+                params, macs = out[part]
+                out[part] = (params + r.params, macs + r.macs)
+            return out
+
+        mine, base = totals(a), totals(self.base)
+        return {p: (mine[p][0] - base[p][0], mine[p][1] - base[p][1]) for p, _ in PARTS}
+
+    def where(self, a: Analysis, metric: str = "macs") -> str:
+        """Where a variant's cost goes, from the numbers: 'resnet50d vs resnet50: +19,232 parameters and
+        +239,640,576 MACs, all in the stem: three 3×3 convs at 112×112 instead of one 7×7 at 112×112.'"""
+        from .vocab import METRICS, multiply_adds
+
+        unit = METRICS[metric].unit
+        parts = {p: d for p, d in self.parts(a).items() if d != (0, 0)}
+        dp, dm = self.delta(a, "params"), self.delta(a, "macs")
+        head = f"{a.name} vs {self.base.name}: {dp:+,} parameters and {multiply_adds(dm, metric):+,} {unit}"
+        if not parts:
+            other = self.delta(a, "other_ops")
+            rest = f"; {other:+,} other ops (work that is not a multiply-add)" if other else ""
+            return f"{head}: the same convs and fc{rest}."
+        if len(parts) == 1:
+            part = next(iter(parts))
+            detail = f": {_stem_words(a)} instead of {_stem_words(self.base)}" if part == "stem" else ""
+            return f"{head}, all in the {part}{detail}."
+        spread = "; ".join(f"{p} {d[0]:+,} parameters, {multiply_adds(d[1], metric):+,} {unit}"
+                           for p, d in parts.items())
+        return f"{head}: {spread}."
+
+
+def _stem_words(a: Analysis) -> str:
+    """'three 3×3 convs at 112×112' or 'one 7×7 conv at 112×112': the stem's convs, by kernel, at their output."""
+    convs = [r for r in a.layers if r.block == "stem" and r.type == "conv" and "pool" not in r.name]
+    kernels = {f"{r.kernel}×{r.kernel}" for r in convs}
+    count = {1: "one", 2: "two", 3: "three"}.get(len(convs), str(len(convs)))
+    h, w = convs[0].out_shape[1:]
+    kind = next(iter(kernels)) if len(kernels) == 1 else "/".join(sorted(kernels))
+    return f"{count} {kind} conv{'s' if len(convs) > 1 else ''} at {h}×{w}"
+
+
+# The parts a variant changes, each a test on a row's (block, name): the first that matches claims the row.
+PARTS: tuple[tuple[str, Any], ...] = (
+    ("stem", lambda block, name: block == "stem"),
+    ("head", lambda block, name: block == "head"),
+    ("shortcuts", lambda block, name: ".downsample" in name),
+    ("SE/ECA gates", lambda block, name: ".se" in name),
+    ("residual branches", lambda block, name: True),
+)
+
+
+__all__ = ["FAMILIES", "PARTS", "TOTALS", "Comparison"]

@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from .analysis import Analysis, LayerRow, analyze
+from . import plan as P
+from .analysis import Analysis, analyze
 from .reference import RESNET_PAPER, RESNEXT_PAPER
 from .schema import COUNTED_BATCH, MAX_COUNTED_BATCH
 from .spec import ArchSpec
@@ -47,15 +48,16 @@ class Tool:
 TOOLS: tuple[Tool, ...] = (
     Tool("fvcore", "fvcore FlopCountAnalysis", "fvcore", "0.1.5.post20221221", "flops (1 per multiply-add)",
          "fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS; jit_handles.py conv_flop_jit, linear_flop_jit, "
-         "batchnorm_flop_jit, elementwise_flop_counter; jit_analysis.py _IGNORED_OPS; activation_count.py"),
+         "batchnorm_flop_jit, norm_flop_counter, elementwise_flop_counter; jit_analysis.py _IGNORED_OPS; "
+         "activation_count.py"),
     Tool("ptflops_pytorch", "ptflops (pytorch backend)", "ptflops", "0.7.5", "Mac",
-         "ptflops/pytorch_ops.py MODULES_MAPPING, FUNCTIONAL_MAPPING; pytorch_engine.py patch_functional, "
-         "patch_tensor_ops; utils.py flops_to_string"),
+         "ptflops/pytorch_ops.py MODULES_MAPPING, FUNCTIONAL_MAPPING, TENSOR_OPS_MAPPING; pytorch_engine.py "
+         "patch_functional, patch_tensor_ops; utils.py flops_to_string"),
     Tool("ptflops_aten", "ptflops (aten backend)", "ptflops", "0.7.5", "Mac",
          "ptflops/aten_ops.py ATEN_OPS_MAPPING (conv_flop, addmm_flop); aten_engine.py FlopCounterMode"),
     Tool("thop", "thop profile", "thop", "0.1.1.post2209072238", "MACs",
          "thop/profile.py register_hooks; vision/basic_hooks.py count_convNd, count_normalization, "
-         "count_adap_avgpool, count_linear, zero_ops; vision/calc_func.py"),
+         "count_avgpool, count_adap_avgpool, count_linear, zero_ops; vision/calc_func.py"),
     Tool("torchinfo", "torchinfo summary", "torchinfo", "1.8.0", "mult-adds",
          "torchinfo/layer_info.py LayerInfo.calculate_macs; model_statistics.py ModelStatistics "
          "(total_mult_adds, total_output_bytes, total_param_bytes, format_output_num)"),
@@ -64,7 +66,7 @@ TOOLS: tuple[Tool, ...] = (
          "convert_num_with_suffix"),
     Tool("pycls", "pycls complexity", "facebookresearch/pycls", "5719de641657c251f807c20a1fcf8ef6f4b60144",
          "flops (multiply-adds)",
-         "pycls/models/blocks.py conv2d_cx, norm2d_cx, pool2d_cx, gap2d_cx, linear_cx; "
+         "pycls/models/blocks.py conv2d_cx, norm2d_cx, pool2d_cx, gap2d_cx, linear_cx, SE.complexity; "
          "pycls/models/resnet.py complexity; core/logging.py dump_log_data; dev/model_complexity.json"),
     Tool("timm", "timm benchmark (GMACs)", "huggingface/pytorch-image-models",
          "aa4b5850c1543fa488abf260f18390eda46cf85d", "GMACs",
@@ -149,78 +151,286 @@ class ToolCount:
 
 # --- what the tools need to know about the network, per image, from the analysis rows ------------
 @dataclass(frozen=True)
-class _Facts:
-    """Per-image totals by op kind; ``has`` lists the op types the network runs."""
+class _Ops:
+    """Per-image totals of one op type over the network (a ReLU module used three times counts three times)."""
 
-    has: frozenset[str]
-    conv_macs: int
-    linear_macs: int
-    fc_out: int  # the fc's output features: its bias adds
-    conv_out: int  # output elements of all convs
-    bn_elements: int
-    bn_params: int
-    relu_elements: int  # summed over calls (a ReLU module used three times counts three times)
-    maxpool_in: int
-    maxpool_out: int
-    avgpool_in: int
-    avgpool_out: int
+    count: int = 0
+    params: int = 0
+    macs: int = 0
+    elements_in: int = 0
+    elements_out: int = 0
+    other_ops: int = 0  # a conv's are its bias adds (output elements), 0 without a bias
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """Per-image totals by op type (``ops``), and the few whole-network facts the tools' rules need."""
+
+    ops: tuple[tuple[str, _Ops], ...]
     first_conv_macs: int  # the stem conv: its input (the image) needs no gradient
     grouped_extra_macs: int  # sum of (groups − 1) × MACs over grouped convs
     params: int
+    param_out: int  # output elements of the layers with parameters (convs, norms, fc)
+
+    @property
+    def has(self) -> frozenset[str]:
+        """The op types the network runs."""
+        return frozenset(t for t, _ in self.ops)
+
+    def of(self, op_type: str) -> _Ops:
+        return dict(self.ops).get(op_type, _Ops())
+
+    @property
+    def conv_macs(self) -> int:  # every convolution: the 2-D ones and ECA's 1-D one (all aten convolution)
+        return self.of("conv").macs + self.of("conv1d").macs
+
+    @property
+    def linear_macs(self) -> int:
+        return self.of("linear").macs
 
     @property
     def macs(self) -> int:
         return self.conv_macs + self.linear_macs
 
+    @property
+    def fc_out(self) -> int:  # the fc's output features: its bias adds
+        return self.of("linear").elements_out
+
+    @property
+    def conv_out(self) -> int:
+        return self.of("conv").elements_out + self.of("conv1d").elements_out
+
+    @property
+    def bn_elements(self) -> int:
+        return self.of("bn").elements_out
+
+    @property
+    def maxpool_out(self) -> int:
+        return self.of("maxpool").elements_out
+
+    @property
+    def avgpool_in(self) -> int:
+        return self.of("avgpool").elements_in
+
 
 def _facts(a: Analysis) -> _Facts:
-    """Sum the analysis rows by op type (per image; the ReLU rows are one per call)."""
-
-    def total(kind: str, get: Callable[[LayerRow], int]) -> int:
-        return sum(get(r) for r in a.layers if r.type == kind)
-
+    """Sum the analysis rows by op type (per image)."""
+    ops: dict[str, _Ops] = {}
+    for r in a.layers:
+        o = ops.get(r.type, _Ops())
+        ops[r.type] = _Ops(o.count + 1, o.params + r.params, o.macs + r.macs, o.elements_in + math.prod(r.in_shape),
+                           o.elements_out + r.output_elements, o.other_ops + r.other_ops)
     convs = [r for r in a.layers if r.type == "conv"]
     return _Facts(
-        has=frozenset(r.type for r in a.layers),
-        conv_macs=total("conv", lambda r: r.macs),
-        linear_macs=total("linear", lambda r: r.macs),
-        fc_out=total("linear", lambda r: r.out_shape[0]),
-        conv_out=total("conv", lambda r: r.activations),
-        bn_elements=total("bn", lambda r: r.activations),
-        bn_params=total("bn", lambda r: r.params),
-        relu_elements=total("relu", lambda r: r.activations),
-        maxpool_in=total("maxpool", lambda r: math.prod(r.in_shape)),
-        maxpool_out=total("maxpool", lambda r: r.activations),
-        avgpool_in=total("avgpool", lambda r: math.prod(r.in_shape)),
-        avgpool_out=total("avgpool", lambda r: r.activations),
+        ops=tuple(ops.items()),
         first_conv_macs=convs[0].macs,
         grouped_extra_macs=sum((r.groups - 1) * r.macs for r in convs if r.groups and r.groups > 1),
         params=a.params,
+        param_out=sum(r.output_elements for r in a.layers if r.params),
     )
 
 
-# Zero terms name the ops a tool sees but does not count, so nothing vanishes silently.
-_UNCOUNTED = {
-    "relu": "ReLU", "maxpool": "max pool", "avgpool": "average pool", "add": "residual add",
-    "sum": "sum of the paths (form a)", "concat": "concatenation (form b)", "shortcut_a": "shortcut A",
-    "bn": "batch norm",
+# --- each tool's rules: one handler per op type (fvcore's design), every type of explorer.plan.OPS ---------
+Handler = Callable[[str, _Ops], list[Term]]  # (op type, its per-image totals) → the tool's terms for it
+
+
+def _count(name: str, rule: str, per_image: Callable[[_Ops], int]) -> Handler:
+    """One term: the tool counts ``per_image(totals)`` for this op type."""
+    return lambda op_type, o: [Term(name, per_image(o), rule)]
+
+
+def _zero(rule: str) -> Handler:
+    """The tool sees the op but counts nothing for it: a zero term, so nothing vanishes silently."""
+    return lambda op_type, o: [Term(P.OPS[op_type].words, 0, rule)]
+
+
+def _both(*handlers: Handler) -> Handler:
+    """Several terms for one op type (ptflops counts a ReLU module and the F.relu inside it)."""
+    return lambda op_type, o: [t for h in handlers for t in h(op_type, o)]
+
+
+def _with_bias(macs: Handler, rule: str) -> Handler:
+    """A conv's MACs, and a "conv bias" term where some conv has a bias (SE's fc1 and fc2) and the tool counts it."""
+    return lambda op_type, o: macs(op_type, o) + ([Term("conv bias", o.other_ops, rule)] if o.other_ops else [])
+
+
+def _terms(f: _Facts, rules: dict[str, Handler], batch: int) -> list[Term]:
+    """A tool's terms for the whole batch, in its table's order, for the op types the network runs."""
+    return [replace(t, count=batch * t.count) for op_type, h in rules.items() if op_type in f.has
+            for t in h(op_type, f.of(op_type))]
+
+
+def _macs(o: _Ops) -> int:
+    return o.macs
+
+
+def _out(o: _Ops) -> int:
+    return o.elements_out
+
+
+def _in(o: _Ops) -> int:
+    return o.elements_in
+
+
+def _fvcore_rules(via: str = "") -> dict[str, Handler]:
+    """fvcore's handles, shared with timm (whose benchmark counts with fvcore)."""
+    return {
+        "conv": _count("conv MACs", f"{via}aten::_convolution: 1 flop per multiply-add, batch × prod(weight shape) × "
+                       "output H×W (conv_flop_jit); a bias is not counted", _macs),
+        "conv1d": _count("conv1d MACs", f"{via}aten::_convolution (nn.Conv1d too): batch × prod(weight shape) × "
+                         "output length (conv_flop_jit)", _macs),
+        "linear": _count("linear MACs", f"{via}aten::linear: batch × in × out, bias not counted (linear_flop_jit)",
+                         _macs),
+        "bn": _count("batch norm", f"{via}aten::batch_norm in eval mode: 2 per element with affine "
+                     "(batchnorm_flop_jit; 5 in train mode)", lambda o: 2 * o.elements_out),
+        "gn": _count("group norm", f"{via}aten::group_norm: 5 per element with affine, in eval mode too "
+                     "(norm_flop_counter(2), 'a rough estimate')", lambda o: 5 * o.elements_out),
+        "avgpool": _count("average pool", f"{via}aten::adaptive_avg_pool2d: 1 per input element "
+                          "(elementwise_flop_counter(1, 0))", _in),
+        "avgpool2d": _zero(f"{via}aten::avg_pool2d has no handle: unsupported, 0 with a warning"),
+        "squeeze": _zero(f"{via}x.mean is aten::mean, which has no handle: unsupported, 0 with a warning"),
+        "sigmoid": _zero(f"{via}aten::sigmoid has no handle: unsupported, 0 with a warning"),
+        "scale": _zero(f"{via}`x * gate` is aten::mul, which has no handle: unsupported, 0 with a warning"),
+        "relu": _zero(f"{via}aten::relu_ is in fvcore's _IGNORED_OPS: 0, silently"),
+        "maxpool": _zero(f"{via}aten::max_pool2d has no handle: unsupported, 0 with a warning"),
+        "add": _zero(f"{via}aten::add has no handle: unsupported, 0 with a warning"),
+        "sum": _zero(f"{via}aten::add has no handle: unsupported, 0 with a warning"),
+        "concat": _zero(f"{via}aten::cat is in _IGNORED_OPS: 0"),
+        "shortcut_a": _zero(f"{via}slicing and aten::constant_pad_nd move data: not counted"),
+        "flatten": _zero(f"{via}aten::flatten is in _IGNORED_OPS: 0"),
+    }
+
+
+def _module_and_functional(name: str, module: str, functional: str, per_image: Callable[[_Ops], int],
+                           what: str) -> Handler:
+    """ptflops' pytorch backend: a module hook, and the patched functional that the module's forward calls."""
+    return _both(_count(f"{name} module", f"{module} hook: {what}", per_image),
+                 _count(f"{name} functional", f"{functional} is patched and {module}.forward calls it: {what} "
+                        "again (a double count)", per_image))
+
+
+RULES: dict[str, dict[str, Handler]] = {
+    "fvcore": _fvcore_rules(),
+    "ptflops_pytorch": {
+        "conv": _with_bias(_count("conv MACs", "nn.Conv2d hook: k×k × c_in × c_out / groups per output position "
+                                  "(conv_flops_counter_hook)", _macs),
+                           "nn.Conv2d hook: + output elements when the conv has a bias"),
+        "conv1d": _count("conv1d MACs", "nn.Conv1d hook: k × 1 × 1 per output position (conv_flops_counter_hook); no "
+                         "bias", _macs),
+        "linear": _both(_count("linear MACs", "nn.Linear hook: in × out per row (linear_flops_counter_hook)", _macs),
+                        _count("fc bias", "nn.Linear hook: + out_features for the bias", _out)),
+        "bn": _count("batch norm", "nn.BatchNorm2d hook: input elements × 2 with affine (bn_flops_counter_hook)",
+                     lambda o: 2 * o.elements_out),
+        "gn": _count("group norm", "nn.GroupNorm → bn_flops_counter_hook: input elements × 2 with affine; "
+                     "F.group_norm is not patched", lambda o: 2 * o.elements_out),
+        "relu": _both(_count("ReLU module", "nn.ReLU hook: output elements, per call (relu_flops_counter_hook)", _out),
+                      _count("ReLU functional", "F.relu is patched while counting and nn.ReLU.forward calls it: "
+                             "input elements again (a double count)", _out)),
+        "maxpool": _module_and_functional("max pool", "nn.MaxPool2d", "F.max_pool2d", _in,
+                                          "input elements (pool_flops_counter_hook)"),
+        "avgpool": _module_and_functional("average pool", "nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d", _in,
+                                          "input elements (pool_flops_counter_hook)"),
+        "avgpool2d": _module_and_functional("strided average pool", "nn.AvgPool2d", "F.avg_pool2d", _in,
+                                            "input elements (pool_flops_counter_hook)"),
+        "squeeze": _zero("x.mean is Tensor.mean, which ptflops does not patch: 0"),
+        "sigmoid": _zero("nn.Sigmoid has no hook and torch.sigmoid is not patched: 0"),
+        "scale": _zero("`x * gate` is Tensor.__mul__, which ptflops does not patch (only torch.mul, Tensor.mul): 0"),
+        "add": _zero("`out + identity` is Tensor.__add__, which ptflops does not patch (only torch.add, Tensor.add): "
+                     "0"),
+        "sum": _zero("`out + path(x)` is Tensor.__add__, not patched: 0"),
+        "concat": _zero("torch.cat is not patched: 0"),
+        "shortcut_a": _zero("slicing and F.pad are not patched: 0"),
+        "flatten": _zero("nn.Flatten has no hook and torch.flatten is not patched: 0"),
+    },
+    "ptflops_aten": {
+        "conv": _with_bias(_count("conv MACs", "aten.convolution: batch × prod(weight shape) × output H×W "
+                                  "(conv_flop)", _macs),
+                           "aten.convolution: + batch × output elements when a bias is given (conv_flop_count)"),
+        "conv1d": _count("conv1d MACs", "aten.convolution: batch × prod(weight shape) × output length (conv_flop)",
+                         _macs),
+        "linear": _both(_count("linear MACs", "aten.addmm: batch × in × out (addmm_flop)", _macs),
+                        _count("fc bias", "aten.addmm: + batch × out when a bias is given", _out)),
+        **{k: _zero("only mm, matmul, addmm, bmm and convolution are in ATEN_OPS_MAPPING: 0")
+           for k in ("bn", "gn", "relu", "maxpool", "avgpool", "avgpool2d", "squeeze", "sigmoid", "add", "sum",
+                     "concat", "scale", "shortcut_a", "flatten")},
+    },
+    "thop": {
+        "conv": _count("conv MACs", "count_convNd: output elements × c_in / groups × k×k (calculate_conv2d_flops); "
+                       "a bias is not counted", _macs),
+        "conv1d": _count("conv1d MACs", "nn.Conv1d → count_convNd: output elements × c_in / groups × k", _macs),
+        "linear": _count("linear MACs", "count_linear: in_features × output elements; bias not counted", _macs),
+        "bn": _count("batch norm", "count_normalization: calculate_norm gives 2 per input element, then × 2 again "
+                     "for affine: 4 per element (a double count)", lambda o: 4 * o.elements_out),
+        "gn": _zero("nn.GroupNorm is not in register_hooks: no rule, 0"),
+        "avgpool": _count("average pool", "count_adap_avgpool: (window H×W + 1) × output elements (the adds plus "
+                          "one division)", lambda o: o.elements_in + o.elements_out),
+        "avgpool2d": _count("strided average pool", "nn.AvgPool2d → count_avgpool: 1 per output element "
+                            "(calculate_avgpool)", _out),
+        "relu": _zero("nn.ReLU → zero_ops: 0"),
+        "maxpool": _zero("nn.MaxPool2d → zero_ops: 0"),
+        "sigmoid": _zero("nn.Sigmoid is not in register_hooks: no rule, 0"),
+        "add": _zero("not a module, so no hook: 0"),
+        "sum": _zero("not a module: 0"),
+        "concat": _zero("not a module: 0"),
+        "squeeze": _zero("x.mean is not a module: 0"),
+        "scale": _zero("`x * gate` is not a module: 0"),
+        "shortcut_a": _zero("no rule for the module: 0"),
+        "flatten": _zero("nn.Flatten is not in register_hooks: no rule, 0"),
+    },
+    "torchinfo": {
+        "conv": _with_bias(_count("conv MACs", "Conv layers: weight elements × batch × output H×W "
+                                  "(LayerInfo.calculate_macs)", _macs),
+                           "Conv layers: the bias's c_out parameters × batch × output H×W: output elements"),
+        "conv1d": _count("conv1d MACs", "Conv layers (Conv1d too): k weights × batch × output length", _macs),
+        "linear": _both(_count("linear MACs", "other layers: batch × parameter count, so the fc weight gives "
+                               "batch × in × out", _macs),
+                        _count("fc bias", "other layers: batch × parameter count, so the bias adds batch × out",
+                               _out)),
+        "bn": _count("batch norm", "BN: batch × its 2·C parameters (the same parameter rule), not per element",
+                     lambda o: o.params),
+        "gn": _count("group norm", "GroupNorm: batch × its 2·C parameters (the same parameter rule), not per element",
+                     lambda o: o.params),
+        **{k: _zero("no parameters: no mult-adds")
+           for k in ("relu", "maxpool", "avgpool", "avgpool2d", "sigmoid", "shortcut_a", "flatten")},
+        **{k: _zero("not a module: not counted") for k in ("add", "sum", "concat", "squeeze", "scale")},
+    },
+    "torch_flop_counter": {
+        "conv": _count("conv", "aten.convolution: 2 per multiply-add, bias not counted (conv_flop_count)",
+                       lambda o: 2 * o.macs),
+        "conv1d": _count("conv1d", "aten.convolution (nn.Conv1d too): 2 per multiply-add (conv_flop_count)",
+                         lambda o: 2 * o.macs),
+        "linear": _count("linear", "aten.addmm: 2·m·n·k, bias not counted (addmm_flop → mm_flop)",
+                         lambda o: 2 * o.macs),
+        **{k: _zero("no formula in flop_registry: 0")
+           for k in ("bn", "gn", "relu", "maxpool", "avgpool", "avgpool2d", "squeeze", "sigmoid", "add", "sum",
+                     "concat", "scale", "shortcut_a", "flatten")},
+    },
+    "pycls": {
+        "conv": _with_bias(_count("conv MACs", "conv2d_cx: k·k·w_in·w_out·h·w // groups", _macs),
+                           "SE.complexity: conv2d_cx(bias=True) adds w_out once per conv; SE's fc1 and fc2 run at "
+                           "1×1, so that is their output elements"),
+        "conv1d": _count("conv1d MACs", "pycls has no ECA: counted as conv2d_cx counts a conv, k·w_in·w_out·length "
+                         "(k · C), its C outputs activations", _macs),
+        "linear": _both(_count("linear MACs", "linear_cx: w_in·w_out", _macs),
+                        _count("fc bias", "ResHead uses linear_cx(bias=True): + w_out", _out)),
+        "bn": _zero("norm2d_cx adds parameters only: 0 flops"),
+        "gn": _zero("norm2d_cx (pycls' one norm cx) adds parameters only: 0 flops"),
+        "maxpool": _zero("pool2d_cx adds activations only: 0"),
+        "avgpool2d": _zero("pycls has no average pool: as pool2d_cx, its one pooling cx, it adds its outputs to "
+                           "activations only: 0 flops"),
+        "avgpool": _zero("gap2d_cx: 0"),
+        "squeeze": _zero("SE.complexity starts with gap2d_cx: 0"),
+        **{k: _zero("no cx function (SE.complexity counts only its pool and two convs): 0")
+           for k in ("sigmoid", "scale")},
+        **{k: _zero("no cx function: 0") for k in ("relu", "add", "sum", "concat", "shortcut_a", "flatten")},
+    },
+    "timm": _fvcore_rules(via="fvcore "),
 }
-
-
-def _zeros(f: _Facts, rules: dict[str, str]) -> list[Term]:
-    """A zero term for each op kind in ``rules`` that the network runs."""
-    return [Term(_UNCOUNTED[kind], 0, rule) for kind, rule in rules.items() if kind in f.has]
-
-
-def _mac_terms(f: _Facts, batch: int, conv_rule: str, linear_rule: str, scale: int = 1) -> list[Term]:
-    """The conv and linear multiply-adds (× ``scale`` for tools that count 2 per multiply-add)."""
-    return [Term("conv MACs" if scale == 1 else "conv", scale * batch * f.conv_macs, conv_rule),
-            Term("linear MACs" if scale == 1 else "linear", scale * batch * f.linear_macs, linear_rule)]
 
 
 def _sentence(intro: str, terms: list[Term], value: int, baseline: str) -> str:
     """``intro: baseline + extra terms = value``; the conv and linear terms form the baseline."""
-    extra = [f"{t.name} {t.count:,}" for t in terms if t.count and not t.name.startswith(("conv", "linear"))]
+    extra = [f"{t.name} {t.count:,}" for t in terms if t.count and t.name not in MAC_TERMS]
     return f"{intro}: {' + '.join([baseline, *extra])} = {value:,}."
 
 
@@ -265,135 +475,80 @@ def flop_counter_string(flops: int) -> str:
     return f"{flops / 1000**index:.3f}{suffixes[index]}"
 
 
-# --- one function per tool ---------------------------------------------------------------------------
-def _fvcore_terms(f: _Facts, batch: int, via: str = "") -> list[Term]:
-    """fvcore's handles, shared with timm (whose benchmark counts with fvcore)."""
-    return [
-        *_mac_terms(f, batch, f"{via}aten::_convolution: 1 flop per multiply-add, batch × prod(weight shape) × "
-                    "output H×W (conv_flop_jit)",
-                    f"{via}aten::linear: batch × in × out, bias not counted (linear_flop_jit)"),
-        Term("batch norm", 2 * batch * f.bn_elements,
-             f"{via}aten::batch_norm in eval mode: 2 per element with affine (batchnorm_flop_jit; 5 in train mode)"),
-        *([Term("average pool", batch * f.avgpool_in,
-                f"{via}aten::adaptive_avg_pool2d: 1 per input element (elementwise_flop_counter(1, 0))")]
-          if "avgpool" in f.has else []),
-        *_zeros(f, {
-            "relu": f"{via}aten::relu_ is in fvcore's _IGNORED_OPS: 0, silently",
-            "maxpool": f"{via}aten::max_pool2d has no handle: unsupported, 0 with a warning",
-            "add": f"{via}aten::add has no handle: unsupported, 0 with a warning",
-            "sum": f"{via}aten::add has no handle: unsupported, 0 with a warning",
-            "concat": f"{via}aten::cat is in _IGNORED_OPS: 0",
-            "shortcut_a": f"{via}slicing and aten::constant_pad_nd move data: not counted",
-        }),
-    ]
+# --- one function per tool: its rules' terms, its own printing, and the sentence that explains it ---------
+def _norms(f: _Facts, bn: str, gn: str) -> str:
+    """The network's norms in a sentence: ``bn``, ``gn`` or both (BN when it has neither)."""
+    return " and ".join(w for t, w in (("bn", bn), ("gn", gn)) if t in f.has) or bn
+
+
+def _if(f: _Facts, op_type: str, clause: str) -> str:
+    """A clause of a sentence that only networks with this op type need."""
+    return clause if op_type in f.has else ""
 
 
 def _fvcore(f: _Facts, batch: int) -> ToolCount:
-    terms = _fvcore_terms(f, batch)
+    terms = _terms(f, RULES["fvcore"], batch)
     value = sum(t.count for t in terms)
     sentence = _sentence(
-        "fvcore counts one multiply-add as one flop, so its conv and linear counts are our MACs; it adds BN "
-        "(2 per element in eval mode) and adaptive average pooling (1 per input element), ignores ReLU and "
-        "counts max pool and the residual add as unsupported (0)", terms, value, f"our MACs {batch * f.macs:,}")
+        "fvcore counts one multiply-add as one flop, so its conv and linear counts are our MACs; it adds "
+        f"{_norms(f, 'BN (2 per element in eval mode)', 'group norm (5 per element, in eval mode too)')} and "
+        "adaptive average pooling (1 per input element), ignores ReLU and counts max pool"
+        f"{_if(f, 'avgpool2d', ', the strided average pools')}{_if(f, 'squeeze', ', the gates (mean, sigmoid, mul)')}"
+        " and the residual add as unsupported (0)", terms, value, f"our MACs {batch * f.macs:,}")
     return _make("fvcore", terms, str(value), sentence, activations=batch * (f.conv_out + f.fc_out))
 
 
 def _ptflops_pytorch(f: _Facts, batch: int) -> ToolCount:
-    one = [
-        *_mac_terms(f, 1, "nn.Conv2d hook: k×k × c_in × c_out / groups per output position "
-                    "(conv_flops_counter_hook); our convs have no bias",
-                    "nn.Linear hook: in × out per row (linear_flops_counter_hook)"),
-        Term("fc bias", f.fc_out, "nn.Linear hook: + out_features for the bias"),
-        Term("batch norm", 2 * f.bn_elements, "nn.BatchNorm2d hook: input elements × 2 with affine "
-             "(bn_flops_counter_hook)"),
-        Term("ReLU module", f.relu_elements, "nn.ReLU hook: output elements, per call (relu_flops_counter_hook)"),
-        Term("ReLU functional", f.relu_elements, "F.relu is patched while counting and nn.ReLU.forward calls it: "
-             "input elements again (a double count)"),
-    ]
-    for kind, name, mod, fn in (("maxpool", "max pool", "nn.MaxPool2d", "F.max_pool2d"),
-                                ("avgpool", "average pool", "nn.AdaptiveAvgPool2d", "F.adaptive_avg_pool2d")):
-        if kind in f.has:
-            n = f.maxpool_in if kind == "maxpool" else f.avgpool_in
-            one += [Term(f"{name} module", n, f"{mod} hook: input elements (pool_flops_counter_hook)"),
-                    Term(f"{name} functional", n, f"{fn} is patched and {mod}.forward calls it: input elements "
-                         "again (a double count)")]
-    one += _zeros(f, {
-        "add": "`out + identity` is Tensor.__add__, which ptflops does not patch (only torch.add, Tensor.add): 0",
-        "sum": "`out + path(x)` is Tensor.__add__, not patched: 0",
-        "concat": "torch.cat is not patched: 0",
-        "shortcut_a": "slicing and F.pad are not patched: 0",
-    })
-    per_image = sum(t.count for t in one)
-    terms = [replace(t, count=batch * t.count) for t in one]
+    terms = _terms(f, RULES["ptflops_pytorch"], batch)
+    per_image = sum(t.count for t in terms) // batch
     sentence = _sentence(
-        "ptflops' pytorch backend adds the fc bias, BN at 2 per element, and counts ReLU and pooling twice, once "
-        "for the module and once for the functional call inside it", terms, batch * per_image,
+        f"ptflops' pytorch backend adds the fc bias{' and the conv biases' if f.of('conv').other_ops else ''}, "
+        f"{_norms(f, 'BN', 'group norm')} at 2 per element, and counts ReLU and pooling twice, once for the module "
+        f"and once for the functional call inside it{_if(f, 'squeeze', '; the gates (mean, sigmoid, mul) not at all')}",
+        terms, batch * per_image,
         f"our MACs {batch * f.macs:,}") + _per_image("ptflops", batch, per_image)
     return _make("ptflops_pytorch", terms, ptflops_string(per_image), sentence)
 
 
 def _ptflops_aten(f: _Facts, batch: int) -> ToolCount:
-    one = [
-        *_mac_terms(f, 1, "aten.convolution: batch × prod(weight shape) × output H×W (conv_flop)",
-                    "aten.addmm: batch × in × out (addmm_flop)"),
-        Term("fc bias", f.fc_out, "aten.addmm: + batch × out when a bias is given"),
-        *_zeros(f, {k: "only mm, matmul, addmm, bmm and convolution are in ATEN_OPS_MAPPING: 0"
-                    for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum")}),
-    ]
-    per_image = sum(t.count for t in one)
-    terms = [replace(t, count=batch * t.count) for t in one]
-    sentence = _sentence("ptflops' aten backend counts only convolutions and matrix products, with the fc bias",
-                         terms, batch * per_image, f"our MACs {batch * f.macs:,}") + _per_image(
+    terms = _terms(f, RULES["ptflops_aten"], batch)
+    per_image = sum(t.count for t in terms) // batch
+    biases = " and the conv biases" if f.of("conv").other_ops else ""
+    sentence = _sentence("ptflops' aten backend counts only convolutions and matrix products, with the fc "
+                         f"bias{biases}", terms, batch * per_image, f"our MACs {batch * f.macs:,}") + _per_image(
         "ptflops", batch, per_image)
     return _make("ptflops_aten", terms, ptflops_string(per_image), sentence)
 
 
 def _thop(f: _Facts, batch: int) -> ToolCount:
-    terms = [
-        *_mac_terms(f, batch, "count_convNd: output elements × c_in / groups × k×k (calculate_conv2d_flops)",
-                    "count_linear: in_features × output elements; bias not counted"),
-        Term("batch norm", 4 * batch * f.bn_elements, "count_normalization: calculate_norm gives 2 per input "
-             "element, then × 2 again for affine: 4 per element (a double count)"),
-        *([Term("average pool", batch * (f.avgpool_in + f.avgpool_out), "count_adap_avgpool: (window H×W + 1) × "
-                "output elements (the adds plus one division)")] if "avgpool" in f.has else []),
-        *_zeros(f, {"relu": "nn.ReLU → zero_ops: 0", "maxpool": "nn.MaxPool2d → zero_ops: 0",
-                    "add": "not a module, so no hook: 0", "sum": "not a module: 0", "concat": "not a module: 0",
-                    "shortcut_a": "no rule for the module: 0"}),
-    ]
+    terms = _terms(f, RULES["thop"], batch)
     value = sum(t.count for t in terms)
-    sentence = _sentence("thop counts BN at 4 per element (2, doubled again for the affine scale and shift) and "
-                         "adaptive average pooling at (H×W + 1) per output, and no ReLU, max pool or add",
+    bn = "BN at 4 per element (2, doubled again for the affine scale and shift)" if "bn" in f.has or "gn" not in f.has \
+        else ""
+    sentence = _sentence(f"thop counts {bn}{' and ' if bn else ''}adaptive average pooling at (H×W + 1) per output"
+                         f"{_if(f, 'avgpool2d', ', strided average pools at 1 per output')}, and no ReLU, max pool"
+                         f"{_if(f, 'gn', ', group norm')}{_if(f, 'squeeze', ', gate')} or add",
                          terms, value, f"our MACs {batch * f.macs:,}")
     return _make("thop", terms, repr(float(value)), sentence)
 
 
 def _torchinfo(f: _Facts, batch: int) -> ToolCount:
-    terms = [
-        *_mac_terms(f, batch, "Conv layers: weight elements × batch × output H×W (LayerInfo.calculate_macs)",
-                    "other layers: batch × parameter count, so the fc weight gives batch × in × out"),
-        Term("fc bias", batch * f.fc_out, "other layers: batch × parameter count, so the bias adds batch × out"),
-        Term("batch norm", batch * f.bn_params, "BN: batch × its 2·C parameters (the same parameter rule), "
-             "not per element"),
-        *_zeros(f, {k: "no parameters: no mult-adds" for k in ("relu", "maxpool", "avgpool")}),
-        *_zeros(f, {k: "not a module: not counted" for k in ("add", "sum")}),
-    ]
+    terms = _terms(f, RULES["torchinfo"], batch)
     value = sum(t.count for t in terms)
-    fb_bytes = 2 * 4 * batch * (f.conv_out + f.bn_elements + f.fc_out)
+    fb_bytes = 2 * 4 * batch * f.param_out
+    norm = _norms(f, "BN", "GN")
+    biases = ", the conv biases once per output element" if f.of("conv").other_ops else ""
     sentence = _sentence(
-        "torchinfo multiplies each non-conv layer's parameter count by the batch, so it adds the fc bias and 2 per "
-        "BN channel instead of per element", terms, value, f"our MACs {batch * f.macs:,}") + (
+        "torchinfo multiplies each non-conv layer's parameter count by the batch, so it adds the fc bias"
+        f"{biases} and 2 per {norm} channel instead of per element", terms, value, f"our MACs {batch * f.macs:,}") + (
         f" Its forward/backward pass size is 2 × 4 bytes × the {fb_bytes // 8:,} output elements of the layers "
-        f"with parameters (conv, BN, fc) = {fb_bytes / 1e6:.2f} MB: float32 outputs, × 2 for their gradients.")
+        f"with parameters (conv, {norm}, fc) = {fb_bytes / 1e6:.2f} MB: float32 outputs, × 2 for their gradients.")
     return _make("torchinfo", terms, f"Total mult-adds{torchinfo_number(value)}", sentence,
                  forward_backward_bytes=fb_bytes, params_bytes=4 * f.params)
 
 
 def _flop_counter(f: _Facts, batch: int) -> ToolCount:
-    terms = [
-        *_mac_terms(f, batch, "aten.convolution: 2 per multiply-add (conv_flop_count)",
-                    "aten.addmm: 2·m·n·k, bias not counted (addmm_flop → mm_flop)", scale=2),
-        *_zeros(f, {k: "no formula in flop_registry: 0" for k in ("bn", "relu", "maxpool", "avgpool", "add", "sum")}),
-    ]
+    terms = _terms(f, RULES["torch_flop_counter"], batch)
     value = sum(t.count for t in terms)
     train = [
         Term("forward conv", 2 * batch * f.conv_macs, "2 per multiply-add, as in eval mode"),
@@ -423,18 +578,12 @@ def _flop_counter(f: _Facts, batch: int) -> ToolCount:
 
 
 def _pycls(f: _Facts, batch: int) -> ToolCount:
-    one = [
-        *_mac_terms(f, 1, "conv2d_cx: k·k·w_in·w_out·h·w // groups", "linear_cx: w_in·w_out"),
-        Term("fc bias", f.fc_out, "ResHead uses linear_cx(bias=True): + w_out"),
-        *_zeros(f, {"bn": "norm2d_cx adds parameters only: 0 flops", "maxpool": "pool2d_cx adds activations only: 0",
-                    "avgpool": "gap2d_cx: 0", "relu": "no cx function: 0", "add": "no cx function: 0",
-                    "sum": "no cx function: 0", "concat": "no cx function: 0"}),
-    ]
-    per_image = sum(t.count for t in one)
-    acts = f.conv_out + f.maxpool_out + f.fc_out
-    terms = [replace(t, count=batch * t.count) for t in one]
-    pool = ", the max pool" if "maxpool" in f.has else ""
-    sentence = _sentence("pycls counts multiply-adds with the fc bias, and its activations are the outputs of "
+    terms = _terms(f, RULES["pycls"], batch)
+    per_image = sum(t.count for t in terms) // batch
+    acts = f.conv_out + f.maxpool_out + f.of("avgpool2d").elements_out + f.fc_out
+    pool = _if(f, "maxpool", ", the max pool") + _if(f, "avgpool2d", ", the strided average pools")
+    biases = " and SE's conv biases" if f.of("conv").other_ops else ""
+    sentence = _sentence(f"pycls counts multiply-adds with the fc bias{biases}, and its activations are the outputs of "
                          f"every conv{pool} and the fc ({acts:,} per image)", terms, batch * per_image,
                          f"our MACs {batch * f.macs:,}") + _per_image("pycls", batch, per_image)
     # trainer.setup_model logs dump_log_data(net.complexity(model), "complexity"): sorted-key JSON after a tag
@@ -443,7 +592,7 @@ def _pycls(f: _Facts, batch: int) -> ToolCount:
 
 
 def _timm(f: _Facts, batch: int) -> ToolCount:
-    terms = _fvcore_terms(f, batch, via="fvcore ")
+    terms = _terms(f, RULES["timm"], batch)
     value = sum(t.count for t in terms)
     one, acts = value // batch, f.conv_out + f.fc_out
     sentence = _sentence(
@@ -559,7 +708,8 @@ def paper_figures(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -
     for key, paper, where, version in (("resnet_paper", RESNET_PAPER, "1x1", "v1"),
                                        ("resnext_paper", RESNEXT_PAPER, "3x3", "v1.5")):
         f = _facts(analyze(replace(spec, downsample_on=where), input_size))
-        terms = _mac_terms(f, batch, "conv multiply-adds (the papers' 'FLOPs')", "fc multiply-adds, bias not counted")
+        terms = [Term("conv MACs", batch * f.conv_macs, "conv multiply-adds (the papers' 'FLOPs')"),
+                 Term("linear MACs", batch * f.linear_macs, "fc multiply-adds, bias not counted")]
         value = sum(t.count for t in terms)
         if spec.block == "basic":
             how = "basic blocks put the stride on their first 3×3 in both papers"
@@ -580,14 +730,15 @@ def paper_figures(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -
     return out
 
 
-MAC_TERMS = ("conv MACs", "linear MACs")
+MAC_TERMS = ("conv MACs", "conv1d MACs", "linear MACs")
 # What a term adds, grouped for one picture: a term name's first matching word decides.
-CATEGORIES = (("batch norm", "batch norm"), ("ReLU", "ReLU"), ("pool", "pooling"), ("bias", "fc bias"),
-              ("add", "residual add"))
+CATEGORIES = (("batch norm", "batch norm"), ("ReLU", "ReLU"), ("pool", "pooling"), ("conv bias", "conv bias"),
+              ("bias", "fc bias"), ("add", "residual add"))
 
 
 def category(term: str) -> str:
-    """The group of an extra term: 'batch norm', 'ReLU', 'pooling', 'fc bias', 'residual add' or the term itself."""
+    """The group of an extra term: 'batch norm', 'ReLU', 'pooling', 'conv bias', 'fc bias', 'residual add' or the
+    term itself ('group norm')."""
     return next((group for word, group in CATEGORIES if word in term), term)
 
 

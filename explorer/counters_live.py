@@ -253,6 +253,7 @@ def measure(
     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
     train: bool = True,
     progress: Callable[[float, str], None] | None = None,
+    budget: float | None = None,
 ) -> dict[str, Measured]:
     """Run the installed tools on the built model and return their own numbers.
 
@@ -264,6 +265,8 @@ def measure(
         time_budget_s: once this many seconds are spent, the remaining tools are skipped.
         train: also count forward + backward with FlopCounterMode (``train_value``).
         progress: called as ``progress(fraction, text)`` before each tool runs.
+        budget: bytes the model, the batch and (with ``train``) the saved activations may take; default the
+            configured budget (``explorer.guard``); ``math.inf`` skips the check.
 
     Returns:
         One :class:`Measured` per requested tool, in :data:`explorer.counters.TOOL_IDS` order.
@@ -272,8 +275,11 @@ def measure(
         SpecError: bad input size, batch size, tool list or time budget.
         explorer.guard.ResourceError: the model and batch would not fit the memory budget.
     """
+    from .guard import resolve_budget
+
     batch = check_batch_size(batch_size)
-    wanted, budget = _check_tools(tools), _check_budget(time_budget_s)
+    wanted, seconds = _check_tools(tools), _check_budget(time_budget_s)
+    memory = resolve_budget(budget)  # bad budgets are refused before any tool runs
     analysis = analyze(spec, input_size)
     results: dict[str, Measured] = {}
     for tool_id in wanted:  # the ones that cannot run need no model
@@ -290,37 +296,37 @@ def measure(
         from .timing import LOCK  # also keeps a live count from overlapping a timing in another session
 
         with _LOCK, LOCK:
-            _measure_installed(spec, analysis, batch, wanted, budget, train, results, progress)
+            _measure_installed(spec, analysis, batch, wanted, seconds, memory, train, results, progress)
     if progress is not None:
         progress(1.0, "done")
     return {t: results[t] for t in wanted}
 
 
 def _measure_installed(spec: ArchSpec, analysis: Analysis, batch: int, wanted: tuple[str, ...], budget: float,
-                       train: bool, results: dict[str, Measured], progress: Callable | None = None) -> None:
+                       memory: float, train: bool, results: dict[str, Measured],
+                       progress: Callable | None = None) -> None:
     """Check the memory budget, then build once and run each tool on one CPU thread."""
     from .guard import check_memory
 
-    check_memory(analysis, batch_size=batch, dtype="float32", device="cpu")
+    check_memory(analysis, batch_size=batch, dtype="float32", device="cpu", budget=memory, what="counting")
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # see the module docstring: counts need no speed, and a busy CPU punishes threads
     try:
-        _run_each(spec, analysis, batch, wanted, budget, train, results, progress)
+        _run_each(spec, analysis, batch, wanted, budget, memory, train, results, progress)
     finally:
         torch.set_num_threads(threads)
 
 
 def _run_each(spec: ArchSpec, analysis: Analysis, batch: int, wanted: tuple[str, ...], budget: float,
-              train: bool, results: dict[str, Measured], progress: Callable | None = None) -> None:
+              memory: float, train: bool, results: dict[str, Measured], progress: Callable | None = None) -> None:
     import torch
 
-    from .guard import budget_bytes
     from .model import build_model
 
     start = time.monotonic()
-    model = build_model(spec).eval()
+    model = build_model(spec, budget=math.inf).eval()  # checked with the batch by the caller
     x = torch.randn(batch, *analysis.input_size)
     done: list[str] = []
     for i, tool_id in enumerate(wanted):
@@ -344,7 +350,7 @@ def _run_each(spec: ArchSpec, analysis: Analysis, batch: int, wanted: tuple[str,
             with _quiet():
                 figures = _RUNNERS[tool_id](model, x, analysis.input_size)
                 if tool_id == "torch_flop_counter" and train:
-                    figures["train_value"], note = _train_figure(model, x, analysis, batch, budget_bytes("cpu"))
+                    figures["train_value"], note = _train_figure(model, x, analysis, batch, memory)
         except Exception as e:  # a tool's own failure is reported, not raised: the others still run
             first = (str(e).strip().splitlines() or [""])[0][:300]
             results[tool_id] = Measured(tool_id, "failed", installed_version=version,
@@ -360,7 +366,7 @@ def _run_each(spec: ArchSpec, analysis: Analysis, batch: int, wanted: tuple[str,
         done.append(tool_id)
 
 
-def _train_figure(model: Any, x: Any, analysis: Analysis, batch: int, limit: int) -> tuple[int | None, str]:
+def _train_figure(model: Any, x: Any, analysis: Analysis, batch: int, limit: float) -> tuple[int | None, str]:
     """FlopCounterMode's forward + backward count, unless the saved activations would not fit the budget."""
     need = _train_bytes(analysis, batch)
     if need > limit:
@@ -400,6 +406,7 @@ def live_counts(
     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
     train: bool = True,
     progress: Callable[[float, str], None] | None = None,
+    budget: float | None = None,
 ) -> dict[str, LiveCount]:
     """The derived figure and the live output of each tool, side by side (arguments as :func:`measure`).
 
@@ -409,7 +416,7 @@ def live_counts(
     """
     derived = tool_counts(spec, input_size, batch_size)
     measured = measure(spec, input_size, batch_size, tools=tools, time_budget_s=time_budget_s, train=train,
-                       progress=progress)
+                       progress=progress, budget=budget)
     return {t: LiveCount(derived[t], m) for t, m in measured.items()}
 
 

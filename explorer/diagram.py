@@ -45,7 +45,18 @@ def _block_label(b: P.BlockPlan) -> str:
         first = [op for op in paths.paths[0].ops if isinstance(op, P.Conv)]
         body = f"{len(paths.paths)} paths of " + " → ".join(_conv(c) for c in first)
         body += ", summed" if paths.merge == "sum" else ", concatenated → 1×1"
-    return f"{b.kind} · {body}"
+    extras = [f"anti-aliased ({_words(op)})" for op in b.main if isinstance(op, P.AvgPool)]
+    extras += [_gate_words(op) for op in b.main if isinstance(op, P.Gate)]
+    kind = f"pre-activation {b.kind}" if b.pre else b.kind
+    return " · ".join([f"{kind} · {body}", *extras])
+
+
+def _gate_words(gate: P.Gate) -> str:
+    """'SE, 16 channels', 'ECA, 1-D kernel 5', or 'channel gate' for another kind of gate."""
+    conv = next((op for op in gate.ops if isinstance(op, (P.Conv, P.ChannelConv))), None)
+    if isinstance(conv, P.ChannelConv):
+        return f"ECA, 1-D kernel {conv.kernel}"
+    return "channel gate" if conv is None else f"SE, {conv.c_out} channels"
 
 
 def _shortcut_label(b: P.BlockPlan) -> str | None:
@@ -55,7 +66,9 @@ def _shortcut_label(b: P.BlockPlan) -> str | None:
         return "identity"
     if isinstance(b.shortcut, P.ShortcutA):
         return f"zero-pad to {b.shortcut.c_out}" + (f", /{b.shortcut.stride}" if b.shortcut.stride != 1 else "")
-    return f"projection {_conv(b.shortcut.conv)}"
+    steps = [_conv(op) if isinstance(op, P.Conv) else _words(op) for op in b.shortcut.ops
+             if not isinstance(op, P.BatchNorm)]
+    return "projection " + " → ".join(steps)
 
 
 MAX_DRAWN_BLOCKS = 150  # "every block" draws at most this many; deeper networks stay collapsed
@@ -80,8 +93,7 @@ def _count_line(params: int, macs: int, metric: str) -> str:
 def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> list[_Node]:
     plan = P.make_plan(spec)
     blocks = {b.name: b for b in analysis.blocks}
-    stem_ops = ["conv " + _conv(op) if isinstance(op, P.Conv) else _STEM_WORDS.get(op.type, op.type)
-                for op in plan.stem]
+    stem_ops = [_words(op) for op in plan.stem]
     stem = blocks["stem"]
     nodes = [_Node("stem", ("stem", " · ".join(stem_ops), _count_line(stem.params, stem.macs, metric)),
                    stem.out_shape, members=("stem",))]
@@ -94,15 +106,24 @@ def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> l
             params = sum(blocks[b.name].params for b in group)
             macs = sum(blocks[b.name].macs for b in group)
             nodes.append(_Node(first.name, (title, _block_label(first), _count_line(params, macs, metric)),
-                               blocks[last.name].out_shape, _shortcut_label(first), f"layer{s + 1}",
+                               blocks[last.name].out_shape, _shortcut_label(first), plan.stage_names[s],
                                tuple(b.name for b in group)))
     head = blocks["head"]
-    nodes.append(_Node("head", ("head", f"global avg pool → fc, {spec.num_classes}",
+    pre = "BN · ReLU → " if spec.order == "pre" else ""  # a pre-activation network normalizes once more
+    nodes.append(_Node("head", ("head", f"{pre}global avg pool → fc, {spec.num_classes}",
                                 _count_line(head.params, head.macs, metric)), head.out_shape, members=("head",)))
     return nodes
 
 
-_STEM_WORDS = {"bn": "BN", "relu": "ReLU", "maxpool": "max pool 3×3, /2"}
+def _words(op: P.Leaf) -> str:
+    """One op of the stem in a few words: 'conv 7×7, 64, /2', 'BN', 'max pool 3×3, /2'."""
+    if isinstance(op, P.Conv):
+        return "conv " + _conv(op)
+    if isinstance(op, (P.MaxPool, P.AvgPool)):
+        return f"{'max' if isinstance(op, P.MaxPool) else 'avg'} pool {op.kernel}×{op.kernel}, /{op.stride}"
+    return P.OPS[op.type].label
+
+
 # Geometry of the picture (px): one column of boxes, shortcuts to their right, shapes on the edges' left.
 _W, _X, _BOX_W, _LINE, _PAD, _GAP, _FONT = 600, 40, 400, 17, 8, 30, 13
 

@@ -336,7 +336,8 @@ def _block_plan(cardinality: int, d: int, channels: int, form: str) -> P.BlockPl
     width = cardinality * d
     main = P.bottleneck_main("block", channels, width, channels, 1, cardinality=cardinality, form=form,
                              downsample_on="3x3")
-    return P.BlockPlan("block", "bottleneck", form, 0, channels, width, channels, 1, main, None, True)
+    return P.BlockPlan("block", "bottleneck", form, 0, channels, width, channels, 1, main, None, True,
+                       (P.ReLU("block.relu"),))
 
 
 def _check_block_args(cardinality: int, d: int, c_in: int, c_out: int) -> None:

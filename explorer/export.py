@@ -29,6 +29,7 @@ def export_python(spec: ArchSpec) -> str:
 
     config = pprint.pformat(network_config(spec), sort_dicts=False, width=110)
     block = "\n".join([
+        *_registered_elsewhere(),
         f"# The network this file builds, exported by Architecture Explorer: {spec.name!r}.",
         f"# Its spec (python -m explorer summary --spec FILE reads it as JSON): {spec.to_json(indent=None)}",
         f"CONFIG = {config}",
@@ -36,6 +37,22 @@ def export_python(spec: ArchSpec) -> str:
     ])
     text = NETS.read_text()
     return _CONFIG_BLOCK.sub(lambda _: block, text, count=1)
+
+
+def _registered_elsewhere() -> list[str]:
+    """The source of block classes registered in ``nets.BLOCKS`` from another module (a kind added without
+    editing nets.py), and their registration, so the exported file builds them too."""
+    import inspect
+    import textwrap
+
+    from . import nets
+
+    out = []
+    for kind, cls in nets.BLOCKS.items():
+        if cls.__module__ != nets.__name__:
+            source = textwrap.dedent(inspect.getsource(cls)).rstrip()
+            out += [source, "", "", f"BLOCKS[{kind!r}] = {cls.__name__}", "", ""]
+    return out
 
 
 def onnx_available() -> bool:

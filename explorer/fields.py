@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,12 @@ from typing import Any
 from .errors import SpecError
 
 MAX_VALUE_CHARS = 200  # longer text in a link or a CLI argument is refused before it is parsed
+# Characters a text field refuses: control characters (NUL, newline, tab, escape, …: Cc), lone surrogates (Cs,
+# which no encoding can write), line and paragraph separators (Zl, Zp) and the bidirectional overrides that
+# make text read differently from what it holds.
+_REFUSED_CATEGORIES = {"Cc": "a control character", "Cs": "a lone surrogate", "Zl": "a line separator",
+                       "Zp": "a paragraph separator"}
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class Field:
                 raise SpecError(key, f"must be a string, got {describe(value)}")
             if not self.low <= len(value) <= self.high:
                 raise SpecError(key, f"must be {self.low:g} to {self.high:g} characters, got {len(value)}")
+            check_printable(value, key)
             return value
         if self.kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -96,7 +104,8 @@ class Field:
 
     def parse(self, text: str) -> Any:
         """A value typed as text (a link parameter, a CLI argument), checked; lists are comma-separated."""
-        text = text.strip()
+        if self.kind != "text":  # text is kept exactly (a name may end in a space); numbers and choices are not
+            text = text.strip()
         if len(text) > MAX_VALUE_CHARS:
             raise SpecError(self.key, f"too long ({len(text)} characters; at most {MAX_VALUE_CHARS})")
         if self.kind in ("choice", "text"):
@@ -113,8 +122,9 @@ class Field:
 def _num(x: float) -> str:
     """A bound or value in a message: integers as they are typed (16384; a huge one cut short), others short (0.5)."""
     if isinstance(x, int):
-        text = str(x)
-        return text if len(text) <= 20 else f"{text[:12]}…({len(text)} digits)"
+        if x.bit_length() > 64:  # str() of a huge integer is slow, and refused over 4,300 digits
+            return _short(x, 0)
+        return str(x)
     return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
@@ -126,10 +136,43 @@ def _parse_number(text: str, key: str, integer: bool) -> float:
     return int(text) if integer else float(text)
 
 
+def check_printable(text: str, key: str) -> str:
+    """``text`` if every character can be shown and written as it is, else a ``SpecError`` naming ``key``, the
+    character's position and its code point (``U+D800``)."""
+    for i, ch in enumerate(text):
+        what = _REFUSED_CATEGORIES.get(unicodedata.category(ch)) or (
+            "a bidirectional control" if ch in _BIDI_CONTROLS else None)
+        if what:
+            raise SpecError(key, f"must be printable text; character {i + 1} is {what} (U+{ord(ch):04X})")
+    return text
+
+
 def describe(value: Any) -> str:
-    """A short, safe rendering of a bad value for a message."""
-    text = repr(value)
+    """A short, safe rendering of a bad value for a message: never fails (huge integers, deep nesting,
+    surrogates) and never longer than about 60 characters; non-ASCII characters are escaped."""
+    text = _short(value, 3)
     return f"{type(value).__name__} {text[:40]}{'…' if len(text) > 40 else ''}"
+
+
+def _short(value: Any, depth: int) -> str:
+    """``ascii(value)``, but digits of a huge integer counted, containers cut at ``depth`` levels and 5 items."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"{'-' if value < 0 else ''}<a {int(value.bit_length() * math.log10(2)) + 1}-digit integer>"
+    if isinstance(value, (list, tuple, dict)):
+        if depth == 0:
+            return "[…]" if isinstance(value, list) else "(…)" if isinstance(value, tuple) else "{…}"
+        items = list(value.items() if isinstance(value, dict) else value)
+        parts = [f"{_short(k, 0)}: {_short(v, depth - 1)}" if isinstance(value, dict) else _short(v, depth - 1)
+                 for k, v in ((i if isinstance(value, dict) else (None, i)) for i in items[:5])]
+        if len(items) > 5:
+            parts.append("…")
+        inner = ", ".join(parts)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})" if isinstance(value, tuple) else f"{{{inner}}}"
+    if isinstance(value, str):
+        return ascii(value[:60])
+    if isinstance(value, (bool, float, type(None), int)):
+        return repr(value)
+    return f"<{type(value).__name__}>"
 
 
 def check_whole(value: Any, key: str) -> int:
@@ -157,4 +200,4 @@ def label_of(key: str | None, fields: Mapping[str, Field]) -> str:
     return f"{f.label} [{index}]"
 
 
-__all__ = ["Field", "MAX_VALUE_CHARS", "check_whole", "describe", "label_of"]
+__all__ = ["Field", "MAX_VALUE_CHARS", "check_printable", "check_whole", "describe", "label_of"]

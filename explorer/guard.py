@@ -52,7 +52,7 @@ def estimate_memory(analysis: Analysis, batch_size: int = 1, dtype: str = "float
     bn_channels = sum(r.params // 2 for r in analysis.layers if r.type == "bn")
     biggest_pair = max(math.prod(r.in_shape) + math.prod(r.out_shape) for r in analysis.layers)
     biggest_input = max(math.prod(r.in_shape) for r in analysis.layers)
-    biggest_output = max(r.activations for r in analysis.layers)
+    biggest_output = max(r.output_elements for r in analysis.layers)
     return MemoryEstimate(
         params_bytes=analysis.params * b,
         buffers_bytes=(2 * bn_channels) * b,
@@ -80,20 +80,52 @@ def available_bytes(device: str = "cpu") -> int:
 
 
 def budget_bytes(device: str = "cpu") -> int:
-    """The memory budget for building and running, from the environment (see module docstring)."""
-    fixed = os.environ.get("EXPLORER_MEMORY_BUDGET_MB")
+    """The memory budget for building and running, from the environment (see module docstring).
+
+    Raises:
+        SpecError: a variable is set but is not a finite positive number (the fraction: at most 1); the
+            message names the variable.
+    """
+    fixed = os.environ.get("EXPLORER_MEMORY_BUDGET_MB", "").strip()
     if fixed:
-        return int(float(fixed) * 2**20)
-    fraction = float(os.environ.get("EXPLORER_MEMORY_FRACTION", DEFAULT_FRACTION))
+        return int(_env_number("EXPLORER_MEMORY_BUDGET_MB", fixed, "a number of MiB above 0", high=2.0**40) * 2**20)
+    raw = os.environ.get("EXPLORER_MEMORY_FRACTION", "").strip()
+    fraction = _env_number("EXPLORER_MEMORY_FRACTION", raw, "a fraction above 0 and at most 1", high=1.0) \
+        if raw else DEFAULT_FRACTION
     return int(available_bytes(device) * fraction)
+
+
+def _env_number(name: str, text: str, what: str, high: float) -> float:
+    """The number an environment variable holds, or a ``SpecError`` naming the variable."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= high):
+        raise SpecError(name, f"must be {what}, got {text[:20]!r}")
+    return value
+
+
+def resolve_budget(budget: float | None, device: str = "cpu") -> float:
+    """The budget in bytes a caller gave (``math.inf`` = none), or the environment's; the one place a budget is
+    checked.
+
+    Raises:
+        SpecError: ``budget`` is not a number of bytes ≥ 0 or ``math.inf`` (NaN would turn every check off).
+    """
+    if budget is None:
+        return budget_bytes(device)
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or math.isnan(budget) or budget < 0:
+        raise SpecError("budget", f"must be a number of bytes (at least 0), or math.inf for none; got {budget!r}")
+    return budget
 
 
 def check_budget(need: int, *, what: str, device: str = "cpu", budget: float | None = None,
                  parts: str = "") -> None:
     """Raise ``ResourceError`` if ``need`` bytes exceed the budget (``math.inf`` never does)."""
-    if budget == math.inf:
+    limit = resolve_budget(budget, device)
+    if limit == math.inf:
         return
-    limit = budget_bytes(device) if budget is None else budget
     if need > limit:
         raise ResourceError("memory", f"{what} needs about {mib(need)}{f' ({parts})' if parts else ''}, over the "
                             f"{mib(limit)} budget on {device}; use a smaller batch, input or network "

@@ -25,15 +25,17 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import plan as P
 from .analysis import LayerRow, analyze
 from .errors import SpecError
+from .guard import check_memory
 from .latency import Prepared, prepare
 from .roofline import attainable, bandwidth_bytes_per_second, peak_macs_per_second
 from .spec import ArchSpec
 from .timing import LOCK, LatencyResult, Progress, Settings, ShouldStop, guarded, percentile, summarize, time_calls, \
     torch_state
 
-NON_MODULE = ("add", "sum", "concat")  # rows computed by a block's own forward, between its modules
+NON_MODULE = tuple(t for t, info in P.OPS.items() if not info.module)  # computed between modules (add, sum, …)
 BETWEEN = "between layers"
 COVERAGE_TOLERANCE = 0.15  # the layers must add up to the end-to-end median within this
 
@@ -331,6 +333,8 @@ def time_layers(specs: ArchSpec | Sequence[ArchSpec], settings: Settings | None 
     if not items or not all(isinstance(s, ArchSpec) for s in items):
         raise SpecError("specs", "must be an ArchSpec or a non-empty list of them")
     s = settings or Settings(min_runs=10, max_seconds=30)
+    for spec in items:  # before the roofline's speed probes, which allocate and take time too
+        check_memory(analyze(spec), batch_size=s.batch_size, dtype=s.dtype, device=s.device, budget=s.budget)
     with LOCK, torch_state(s):
         peak = peak_macs_per_second(s.edit(batch_size=1))
         bandwidth = bandwidth_bytes_per_second(s.edit(batch_size=1))

@@ -16,18 +16,33 @@ from . import plan as P
 from .analysis import analyze
 from .devices import resolve_device
 from .guard import check_memory
-from .nets import ResNet, Stage
+from .nets import ResNet, Stage, build
 from .spec import ArchSpec
+
+
+def _attention(b: P.BlockPlan) -> tuple[str, int] | None:
+    """A block's channel gate as ``nets`` takes it: ('se', its bottleneck's channels), ('eca', its kernel), None."""
+    gate = next((op for op in b.main if isinstance(op, P.Gate) and op.name == f"{b.name}.se"), None)
+    if gate is None:
+        return None
+    conv = gate.ops[1]
+    return ("eca", conv.kernel) if isinstance(conv, P.ChannelConv) else ("se", conv.c_out)
 
 
 def network_config(spec: ArchSpec) -> dict[str, Any]:
     """The keyword arguments of ``nets.ResNet`` for a spec, read from its layer plan."""
     plan = P.make_plan(spec)
-    stages = [Stage(len(blocks), blocks[0].width, blocks[0].c_out, blocks[0].stride) for blocks in plan.stages]
+    stages = [Stage(len(blocks), blocks[0].width, blocks[0].c_out, blocks[0].stride, _attention(blocks[0]))
+              for blocks in plan.stages]
+    stem_convs = [op for op in plan.stem if isinstance(op, P.Conv) and ".pool" not in op.name
+                  and not op.name.startswith("maxpool")]
     return {
         "block": spec.block, "stages": stages, "in_channels": spec.input_size[0], "stem": spec.stem,
-        "stem_width": spec.stem_width, "groups": spec.cardinality, "form": spec.form,
-        "stride_on": spec.downsample_on, "shortcut": spec.shortcut, "num_classes": spec.num_classes,
+        "stem_width": spec.stem_width,
+        "deep_widths": tuple(c.c_out for c in stem_convs[:-1]) if len(stem_convs) > 1 else None,
+        "stem_pool": spec.stem_pool, "groups": spec.cardinality, "form": spec.form, "stride_on": spec.downsample_on,
+        "shortcut": spec.shortcut, "norm": spec.norm, "aa": spec.aa, "zero_init": spec.zero_init,
+        "num_classes": spec.num_classes, "order": spec.order,
     }
 
 
@@ -48,4 +63,4 @@ def build_model(spec: ArchSpec, device: str | torch.device = "cpu", *, budget: f
     if dev.type != "meta" and budget != math.inf:
         check_memory(analyze(spec), batch_size=0, device=str(dev), budget=budget, what="building")
     with dev:
-        return ResNet(**network_config(spec))
+        return build(network_config(spec))

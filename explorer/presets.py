@@ -16,6 +16,31 @@ def _bottleneck(name: str, depths: tuple[int, ...], cardinality: int = 1, base_w
     return ArchSpec(name=name, block="bottleneck", depths=depths, cardinality=cardinality, base_width=base_width)
 
 
+def _timm(name: str, depths: tuple[int, ...], *, block: str = "bottleneck", **fields: Any) -> ArchSpec:
+    """A variant of timm's ``resnet.py`` under timm's own name (``tests/test_timm.py`` checks each against timm)."""
+    return ArchSpec(name=name, block=block, depths=depths, **fields)
+
+
+_D = {"stem": "deep", "shortcut": "D"}  # ResNet-D (Bag of Tricks §4.3): the deep stem and the pooled shortcut
+
+
+def _preact_cifar(depth: int) -> ArchSpec:
+    """Identity Mappings (He et al. 2016) on CIFAR-10: pre-activation, three stages at 16/32/64 planes; basic blocks
+    (6n+2 layers) below 164 layers, bottlenecks (9n+2) from 164 on; projection shortcuts."""
+    bottleneck = depth >= 164
+    n = (depth - 2) // (9 if bottleneck else 6)
+    return ArchSpec(name=f"preact_resnet{depth}", block="bottleneck" if bottleneck else "basic", depths=(n, n, n),
+                    widths=(16, 32, 64), stem="cifar", order="pre", num_classes=10)
+
+
+def _wide(depth: int, k: int) -> ArchSpec:
+    """Wide ResNet WRN-depth-k (Zagoruyko & Komodakis 2016): pre-activation basic blocks, (depth − 4) / 6 per stage,
+    16k/32k/64k wide after a 16-channel 3×3 stem; 1×1 projections where the width changes."""
+    n = (depth - 4) // 6
+    return ArchSpec(name=f"wrn_{depth}_{k}", block="basic", depths=(n, n, n), widths=(16 * k, 32 * k, 64 * k),
+                    stem="cifar", order="pre", num_classes=10)
+
+
 def _cifar(n: int) -> ArchSpec:
     """ResNet §4.2: 6n+2 layers, three stages of n basic blocks at 16/32/64 filters, option A."""
     return ArchSpec(
@@ -51,9 +76,37 @@ _PRESETS: dict[str, ArchSpec] = {
         # plain baselines of the degradation experiment (ResNet Fig. 4, Table 2)
         ArchSpec(name="plain18", block="basic", depths=_R18, shortcut="none"),
         ArchSpec(name="plain34", block="basic", depths=_R34, shortcut="none"),
+        # timm's variants, by timm's names: ResNet-C/D/S/T, SE, ECA, ResNet-RS, GroupNorm, anti-aliased
+        _timm("resnet18d", _R18, block="basic", **_D),
+        _timm("resnet34d", _R34, block="basic", **_D),
+        _timm("resnet26", (2, 2, 2, 2)),
+        _timm("resnet26d", (2, 2, 2, 2), **_D),
+        _timm("resnet50c", _R50, stem="deep"),
+        _timm("resnet50d", _R50, **_D),
+        _timm("resnet50s", _R50, stem="deep", stem_width=128),
+        _timm("resnet50t", _R50, stem="tiered", shortcut="D"),
+        _timm("resnet101d", _R101, **_D),
+        _timm("resnext50d_32x4d", _R50, cardinality=32, base_width=4, **_D),
+        _timm("seresnet50", _R50, attention="se"),
+        _timm("seresnext50_32x4d", _R50, cardinality=32, base_width=4, attention="se"),
+        _timm("seresnext101_32x4d", _R101, cardinality=32, base_width=4, attention="se"),
+        _timm("ecaresnet50d", _R50, attention="eca", **_D),
+        _timm("resnetrs50", _R50, stem_pool="conv", attention="se", se_reduction=4, **_D),
+        _timm("resnet50_gn", _R50, norm="gn"),
+        _timm("resnetaa50d", _R50, aa=True, stem_pool="avg", **_D),
+        _timm("resnetv2_50", _R50, order="pre"),
+        _timm("resnetv2_50d", _R50, order="pre", **_D),
+        # pre-activation CIFAR nets of Identity Mappings, and Wide ResNets
+        *(_preact_cifar(d) for d in (110, 164, 1001)),
+        *(_wide(d, k) for d, k in ((16, 8), (28, 10), (40, 4))),
     ]
 }
 
+TIMM_PRESETS = (
+    "resnet18d", "resnet34d", "resnet26", "resnet26d", "resnet50c", "resnet50d", "resnet50s", "resnet50t",
+    "resnet101d", "resnext50d_32x4d", "seresnet50", "seresnext50_32x4d", "seresnext101_32x4d", "ecaresnet50d",
+    "resnetrs50", "resnet50_gn", "resnetaa50d", "resnetv2_50", "resnetv2_50d",
+)
 TORCHVISION_PRESETS = (
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
     "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",

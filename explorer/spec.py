@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .fields import Field, describe
+from .fields import Field, check_printable, describe
 
 BLOCKS = ("basic", "bottleneck")
-STEMS = ("imagenet", "cifar")
+STEMS = ("imagenet", "cifar", "deep", "tiered")
+STEM_POOLS = ("max", "conv", "avg", "none")
 DOWNSAMPLE_ON = ("3x3", "1x1")
-SHORTCUTS = ("B", "A", "C", "none")
+SHORTCUTS = ("B", "A", "C", "D", "none")
 FORMS = ("c", "a", "b")
+ATTENTIONS = ("none", "se", "eca")
+ORDERS = ("post", "pre")
+NORMS = ("bn", "gn")
+GN_GROUPS = 32  # timm's GroupNorm (resnet50_gn) and Wu & He 2018
 
 # Bounds keep every spec analysable and JSON sane; they are far above any published network.
 MAX_STAGES = 8
@@ -55,16 +61,44 @@ SPEC_FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("form", "Form (ResNeXt Fig. 3)", "three forms of one function, with the same params and MACs",
           "choice", choices=FORMS, choice_labels=("c — grouped conv", "a — C paths, summed",
                                                   "b — C paths, concatenated")),
-    Field("stem", "Stem", "imagenet: 7×7/2 conv + 3×3/2 max pool; cifar: 3×3/1 conv, no pool", "choice",
-          choices=STEMS),
-    Field("stem_width", "Stem width", "channels out of the stem", "int", 1, MAX_WIDTH),
+    Field("stem", "Stem", "the first layers: one 7×7/2 conv (ImageNet), one 3×3/1 conv (CIFAR), or three 3×3 "
+          "convs, the first /2 (timm's deep stem of ResNet-C/D/S, Bag of Tricks §4.2: the same receptive field "
+          "for a little more compute; tiered: 3/8, 1/2 and all of the stem width)", "choice", choices=STEMS,
+          choice_labels=("imagenet — 7×7/2", "cifar — 3×3/1", "deep — 3×3 ×3 (C, D, S)", "tiered — 3×3 ×3 (T)")),
+    Field("stem_width", "Stem width", "channels out of the stem (a deep stem's first two convs have half as many, "
+          "which timm calls its stem_width)", "int", 1, MAX_WIDTH),
+    Field("stem_pool", "Stem pool", "how the stem halves the resolution after its convs: a 3×3/2 max pool, a "
+          "3×3/2 conv + BN + ReLU (ResNet-RS), a 2×2/2 average pool (timm's anti-aliased ResNets), or none "
+          "(CIFAR)", "choice", choices=STEM_POOLS,
+          choice_labels=("max — 3×3/2 max pool", "conv — 3×3/2 conv (RS)", "avg — 2×2/2 average pool", "none")),
     Field("downsample_on", "Stride on", "bottleneck only: 3x3 is torchvision's 'V1.5' and the ResNeXt paper; "
           "1x1 is the ResNet paper. Same parameters, different MACs", "choice", choices=DOWNSAMPLE_ON),
     Field("shortcut", "Shortcut", "how a block's input reaches its sum: B, a 1×1 projection + BN where the shape "
           "changes, the identity elsewhere (torchvision); A, parameter-free subsampling and zero padding (the CIFAR "
-          "ResNets); C, a projection on every block; none, no shortcut (a plain network)", "choice", choices=SHORTCUTS,
+          "ResNets); C, a projection on every block; D, a 2×2 average pool then a 1×1 conv + BN where the shape "
+          "changes (ResNet-D, Bag of Tricks §4.3: the 1×1/2 of B ignores 3/4 of its input); none, no shortcut (a "
+          "plain network)", "choice", choices=SHORTCUTS,
           choice_labels=("B — projection where needed", "A — zero-pad (CIFAR)", "C — projection everywhere",
-                         "none — plain network")),
+                         "D — average pool + projection", "none — plain network")),
+    Field("order", "Block order", "post: conv → BN → ReLU, the add, then a ReLU (ResNet, 2015); pre: BN → ReLU → "
+          "conv, nothing after the add, so the shortcut is a clean identity path, and one BN + ReLU before the head "
+          "(He et al. 2016, Identity Mappings; timm's ResNetV2, in its layout: stem, stages.N.blocks.M, head.fc)",
+          "choice", choices=ORDERS, choice_labels=("post-activation (ResNet v1)", "pre-activation (ResNet v2)")),
+    Field("attention", "Attention", "a channel gate at the end of each residual branch, before the add: SE "
+          "(squeeze-and-excitation, Hu et al. 2018: global pool → 1×1 down → ReLU → 1×1 up → sigmoid, times the "
+          "branch) or ECA (Wang et al. 2020: one 1-D conv across the channels instead of the two 1×1s)", "choice",
+          choices=ATTENTIONS, choice_labels=("none", "SE — squeeze-and-excitation", "ECA — efficient channel attention")),
+    Field("se_reduction", "SE reduction", "SE's bottleneck: channels ÷ reduction, rounded to the SE divisor "
+          "(timm's make_divisible); 16 in SENet, 4 in ResNet-RS", "int", 1, 1024),
+    Field("se_divisor", "SE divisor", "SE's channels are rounded to a multiple of this (timm: 8; the original "
+          "SENet: 1)", "int", 1, 64),
+    Field("aa", "Anti-aliasing", "each strided 3×3 runs at stride 1 and a 2×2/2 average pool follows it (timm's "
+          "resnetaa: blur before subsampling, Zhang 2019)", "bool"),
+    Field("norm", "Normalization", "BN: batch norm; GN: group norm with 32 groups (timm's resnet50_gn; no "
+          "dependence on the batch size)", "choice", choices=NORMS,
+          choice_labels=("BN — batch norm", "GN — group norm, 32 groups")),
+    Field("zero_init", "Zero-init last norm", "start each residual branch's last norm at γ = 0, so every block "
+          "starts as the identity (Goyal et al. 2017; timm's default). Changes no count", "bool"),
     Field("num_classes", "Classes", "outputs of the final fully connected layer", "int", 1, MAX_CLASSES),
     Field("input_size", "Input size", "channels × height × width of one image", "ints", 1, MAX_SIDE),
 )}
@@ -81,11 +115,43 @@ def default_expansion(block: str) -> int:
 
 
 def default_stem_width(stem: str) -> int:
-    return 64 if stem == "imagenet" else 16
+    return 16 if stem == "cifar" else 64
+
+
+def default_stem_pool(stem: str) -> str:
+    """The CIFAR stem keeps the resolution (32×32 is small already); every ImageNet stem max-pools."""
+    return "none" if stem == "cifar" else "max"
 
 
 def default_input_size(stem: str) -> tuple[int, int, int]:
-    return (3, 224, 224) if stem == "imagenet" else (3, 32, 32)
+    return (3, 32, 32) if stem == "cifar" else (3, 224, 224)
+
+
+def deep_stem_widths(stem: str, stem_width: int) -> tuple[int, int]:
+    """Channels of a deep stem's first two 3×3 convs (its third outputs ``stem_width``): timm's ``stem_width``
+    is half ours, and its tiered stem starts at 3 × (that // 4)."""
+    half = stem_width // 2
+    return (3 * (half // 4), half) if stem == "tiered" else (half, half)
+
+
+def make_divisible(v: float, divisor: int, round_limit: float = 0.0) -> int:
+    """timm's ``make_divisible`` as its SE module calls it: the nearest multiple of ``divisor``, at least one."""
+    new = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new + divisor if new < round_limit * v else new
+
+
+def se_channels(channels: int, reduction: int, divisor: int) -> int:
+    """Channels of the SE bottleneck of a ``channels``-channel block: timm's ``make_divisible(channels * rd_ratio,
+    d)`` with ``rd_ratio = 1 / r``, in its float arithmetic (``C * (1 / r)`` and ``C / r`` round apart, e.g. at
+    C = 588, r = 49)."""
+    return make_divisible(channels * (1 / reduction), divisor)
+
+
+def eca_kernel(channels: int, gamma: int = 2, beta: int = 1) -> int:
+    """ECA's 1-D kernel for ``channels`` (Wang et al. 2020, Eq. 12, as timm computes it): the odd
+    ``|log2(C) + b| / γ``, at least 3."""
+    t = int(abs(math.log(channels, 2) + beta) / gamma)
+    return max(t if t % 2 else t + 1, 3)
 
 
 def group_width(width: int, base_width: int, cardinality: int) -> int:
@@ -110,13 +176,26 @@ class ArchSpec:
         form: how a bottleneck computes its grouped 3×3 (ResNeXt Fig. 3): ``"c"`` grouped conv,
             ``"a"`` C parallel paths summed, ``"b"`` C paths concatenated before one 1×1.
         stem: ``"imagenet"`` (7×7/2 conv + 3×3/2 max pool) or ``"cifar"`` (3×3/1 conv, no pool).
-        stem_width: channels out of the stem; default 64 (imagenet) or 16 (cifar).
+        stem: also ``"deep"`` (three 3×3 convs, the first /2: timm's C/D/S stems) or ``"tiered"`` (the same,
+            3/8, 1/2 and all of ``stem_width`` wide: timm's T).
+        stem_width: channels out of the stem; default 64 (16 for cifar).
+        stem_pool: ``"max"`` (3×3/2; default, ``"none"`` for cifar), ``"conv"`` (3×3/2 conv + BN + ReLU,
+            ResNet-RS), ``"avg"`` (2×2/2 average pool, timm's anti-aliased ResNets) or ``"none"``.
         downsample_on: in a bottleneck, which conv carries the stride: ``"3x3"`` (torchvision
             "V1.5", the ResNeXt paper) or ``"1x1"`` (the ResNet paper). Basic blocks always put it
             on their first 3×3.
         shortcut: ``"B"`` projection where the shape changes, identity elsewhere; ``"A"``
             parameter-free subsampling + zero padding; ``"C"`` projection on every block;
+            ``"D"`` a 2×2 average pool, then a 1×1 projection, where the shape changes (ResNet-D);
             ``"none"`` no shortcut (a plain network).
+        order: ``"post"`` (post-activation, ResNet v1) or ``"pre"`` (pre-activation, ResNet v2: BN → ReLU →
+            conv, a projection shortcut from the pre-activated input and without a norm, a final BN + ReLU; named
+            in timm's ResNetV2 layout).
+        attention: ``"none"``, ``"se"`` (squeeze-and-excitation with ``se_reduction`` and ``se_divisor``, as
+            timm rounds it) or ``"eca"``, at the end of each residual branch.
+        aa: anti-aliasing: a strided 3×3 runs at stride 1 and a 2×2/2 average pool follows it.
+        norm: ``"bn"`` (batch norm) or ``"gn"`` (group norm, 32 groups), everywhere.
+        zero_init: the last norm of each residual branch starts at γ = 0 (no count changes).
         num_classes: outputs of the final fully connected layer.
         input_size: the natural input ``(channels, height, width)``; default 3×224×224 for the
             imagenet stem, 3×32×32 for the cifar stem.
@@ -133,15 +212,23 @@ class ArchSpec:
     form: str = "c"
     stem: str = "imagenet"
     stem_width: int | None = None
+    stem_pool: str | None = None
     downsample_on: str = "3x3"
     shortcut: str = "B"
+    order: str = "post"
+    attention: str = "none"
+    se_reduction: int = 16
+    se_divisor: int = 8
+    aa: bool = False
+    norm: str = "bn"
+    zero_init: bool = False
     num_classes: int = 1000
     input_size: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
         f = SPEC_FIELDS
         for key in ("name", "block", "form", "stem", "downsample_on", "shortcut", "cardinality", "base_width",
-                    "num_classes"):
+                    "num_classes", "order", "attention", "se_reduction", "se_divisor", "aa", "norm", "zero_init"):
             f[key].check(getattr(self, key))
         depths = f["depths"].check_list(self.depths)
         if not 1 <= len(depths) <= MAX_STAGES:
@@ -155,10 +242,11 @@ class ArchSpec:
         expansion = f["expansion"].check(default_expansion(self.block) if self.expansion is None else self.expansion)
         stem_width = f["stem_width"].check(default_stem_width(self.stem) if self.stem_width is None
                                            else self.stem_width)
+        stem_pool = f["stem_pool"].check(default_stem_pool(self.stem) if self.stem_pool is None else self.stem_pool)
         input_size = check_input_size(default_input_size(self.stem) if self.input_size is None else self.input_size)
         _check_combination(self, widths, expansion, stem_width)
         for name, value in (("depths", depths), ("widths", widths), ("strides", strides), ("expansion", expansion),
-                            ("stem_width", stem_width), ("input_size", input_size)):
+                            ("stem_width", stem_width), ("stem_pool", stem_pool), ("input_size", input_size)):
             object.__setattr__(self, name, value)
 
     # --- derived quantities -------------------------------------------------------------
@@ -187,9 +275,9 @@ class ArchSpec:
         if not isinstance(data, dict):
             raise SpecError("spec", f"must be a JSON object, got {type(data).__name__}")
         unknown = sorted(str(k) for k in data if k not in SPEC_FIELDS)
-        if unknown:
-            raise SpecError(unknown[0] or repr(unknown[0]),
-                            f"unknown field; valid fields are {', '.join(sorted(SPEC_FIELDS))}")
+        if unknown:  # the key is named as written only when it is short, printable text
+            key = unknown[0] if 0 < len(unknown[0]) <= 40 and _printable(unknown[0]) else ascii(unknown[0][:40])
+            raise SpecError(key, f"unknown field; valid fields are {', '.join(sorted(SPEC_FIELDS))}")
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if SPEC_FIELDS[key].kind == "ints":
@@ -228,16 +316,51 @@ def _check_combination(spec: ArchSpec, widths: tuple[int, ...], expansion: int, 
                             "gives a wide dense module, ResNeXt Fig. 4); choose the bottleneck block for ResNeXt")
         if spec.form != "c":
             raise SpecError("form", "forms a and b exist only for bottleneck blocks")
+    if spec.order == "pre" and (spec.form != "c" or spec.aa):
+        raise SpecError("order", "pre-activation blocks are planned for form c without anti-aliasing")
+    if spec.form != "c" and (spec.aa or spec.norm == "gn"):
+        what = "anti-aliasing" if spec.aa else "group norm"
+        raise SpecError("form", f"forms a and b split the grouped 3×3 and its batch norms into paths; {what} is "
+                        "planned for form c only")
     for i, w in enumerate(widths):
         if spec.block == "bottleneck" and w * spec.base_width // 64 < 1:
             raise SpecError("base_width", f"stage {i + 1}'s width {w} × d {spec.base_width} ÷ 64 rounds down to 0 "
                             "channels per group; raise d or that stage's width")
+    if spec.stem in ("deep", "tiered") and (stem_width % 2 or min(deep_stem_widths(spec.stem, stem_width)) < 1):
+        raise SpecError("stem_width", f"a {spec.stem} stem needs an even width of at least "
+                        f"{8 if spec.stem == 'tiered' else 2} (its first convs have a half and 3/8 of it), got "
+                        f"{stem_width}")
+    if spec.norm == "gn":
+        for where, c in _normalized_channels(spec, widths, expansion, stem_width):
+            if c % GN_GROUPS:
+                raise SpecError("norm", f"group norm splits channels into {GN_GROUPS} groups, and {where} has {c} "
+                                f"channels; use widths that are multiples of {GN_GROUPS}, or BN")
     if spec.shortcut == "A":
         channels = [stem_width] + [w * expansion for w in widths]
         for i in range(len(widths)):
             if channels[i + 1] < channels[i]:
                 raise SpecError("shortcut", f"option A zero-pads channels, so it cannot shrink them (stage {i + 1} "
                                 f"goes from {channels[i]} to {channels[i + 1]} channels); use B")
+
+
+def _printable(text: str) -> bool:
+    try:
+        check_printable(text, "key")
+    except SpecError:
+        return False
+    return True
+
+
+def _normalized_channels(spec: ArchSpec, widths: tuple[int, ...], expansion: int,
+                         stem_width: int) -> list[tuple[str, int]]:
+    """Every channel count a norm sees, with where it is, in words."""
+    out = [("the stem", stem_width)]
+    if spec.stem in ("deep", "tiered"):
+        out += [("the stem's first convs", c) for c in deep_stem_widths(spec.stem, stem_width)]
+    for i, w in enumerate(widths):
+        inner = w if spec.block == "basic" else group_width(w, spec.base_width, spec.cardinality)
+        out += [(f"stage {i + 1}", inner), (f"stage {i + 1}'s output", w * expansion)]
+    return out
 
 
 def check_input_size(value: Any) -> tuple[int, int, int]:
@@ -268,7 +391,8 @@ def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
 
     - ``depths`` of another length: ``widths`` and ``strides`` are cut or extended (:func:`resize_stages`);
     - ``block``: ``expansion`` takes the block's default; a basic block resets C to 1, d to 64, form to c;
-    - ``stem``: ``input_size`` takes the stem's default (224² or 32²); the stem width stays, so a
+    - ``stem``: ``input_size`` and ``stem_pool`` take the stem's defaults (224² or 32²; max pool or none);
+      the stem width stays, so a
       valid spec stays valid (ResNet-18 with the CIFAR stem is the usual 64-channel CIFAR ResNet-18);
     - any change: a name given after a preset follows the architecture (``presets.follow_name``): the
       matching preset's name, or ``"<preset> (edited)"``; a person's own name stays.
@@ -294,6 +418,8 @@ def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
             out.update({k: v for k, v in (("cardinality", 1), ("base_width", 64), ("form", "c")) if follows(k)})
     if "stem" in changes and follows("input_size"):
         out["input_size"] = list(default_input_size(changes["stem"]))
+    if "stem" in changes and follows("stem_pool"):
+        out["stem_pool"] = default_stem_pool(changes["stem"])
     for key in ("depths", "widths", "strides", "input_size"):
         if isinstance(out.get(key), tuple):
             out[key] = list(out[key])
@@ -309,7 +435,8 @@ def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
 
 
 __all__ = [
-    "BLOCKS", "DOWNSAMPLE_ON", "FORMS", "SHORTCUTS", "SPEC_FIELDS", "STEMS", "ArchSpec", "SpecError",
-    "check_input_size", "default_expansion", "default_input_size", "default_stem_width", "default_strides",
-    "edit_data", "group_width", "resize_stages",
+    "ATTENTIONS", "ORDERS", "BLOCKS", "DOWNSAMPLE_ON", "FORMS", "GN_GROUPS", "NORMS", "SHORTCUTS", "SPEC_FIELDS", "STEMS",
+    "STEM_POOLS", "ArchSpec", "SpecError", "check_input_size", "deep_stem_widths", "default_expansion",
+    "default_input_size", "default_stem_pool", "default_stem_width", "default_strides", "eca_kernel", "edit_data",
+    "group_width", "make_divisible", "resize_stages", "se_channels",
 ]

@@ -13,12 +13,13 @@ from typing import Any
 import pandas as pd
 
 from .analysis import Analysis, Rollup
+from .plan import OPS
 from .comparison import Comparison
 from .vocab import COLUMNS, METRICS, multiply_adds, shape
 
 NA = "—"
 # Rows whose names are unique module paths (a block's ReLU module is applied two or three times).
-_UNIQUE_TYPES = ("conv", "bn", "linear", "maxpool", "avgpool", "shortcut_a")
+_UNIQUE_TYPES = tuple(t for t, info in OPS.items() if info.module and not info.shared)
 
 
 def _unit(metric: str) -> str:
@@ -27,10 +28,6 @@ def _unit(metric: str) -> str:
 
 def _opt(value: int | None) -> str:
     return NA if value is None else str(value)
-
-
-def yes_no(value: bool) -> str:
-    return "yes" if value else "no"
 
 
 def layers_frame(analysis: Analysis, metric: str = "macs") -> pd.DataFrame:
@@ -48,6 +45,7 @@ def layers_frame(analysis: Analysis, metric: str = "macs") -> pd.DataFrame:
         COLUMNS["groups"]: [_opt(r.groups) for r in rows],
         COLUMNS["params"]: [r.params for r in rows],
         _unit(metric): [multiply_adds(r.macs, metric) for r in rows],
+        COLUMNS["output_elements"]: [r.output_elements for r in rows],
         COLUMNS["activations"]: [r.activations for r in rows],
         COLUMNS["other_ops"]: [r.other_ops for r in rows],
     })
@@ -194,7 +192,20 @@ def kind_times_frame(profiles: Sequence[Any]) -> pd.DataFrame:
     return out
 
 
+def to_csv(frame: pd.DataFrame) -> str:
+    """A table as CSV for a download, its text cells shown as text in a spreadsheet too: a cell that starts with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (what a spreadsheet reads as a formula) gets a leading
+    apostrophe, the usual guard; numbers stay numbers."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in _FORMULA else v)
+    return safe.to_csv(index=False)
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
 __all__ = [
     "NA", "compare_frame", "kind_compare_frame", "kind_times_frame", "kinds_frame", "latency_frame",
-    "layer_diff_frame", "layer_times_frame", "layers_frame", "rollup_frame", "stage_compare_frame", "yes_no",
+    "layer_diff_frame", "layer_times_frame", "layers_frame", "rollup_frame", "stage_compare_frame", "to_csv",
 ]

@@ -82,7 +82,7 @@ class Settings:
         if self.threads is not None:
             f["threads"].check(self.threads)
         if self.budget is not None and (isinstance(self.budget, bool) or not isinstance(self.budget, (int, float))
-                                        or self.budget < 0):
+                                        or not self.budget >= 0):  # NaN too: it would turn the guard off
             raise SpecError("budget", f"must be a number of bytes (or math.inf), got {self.budget!r}")
 
     @property

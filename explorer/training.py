@@ -18,9 +18,13 @@ Conventions (the same as :mod:`explorer.analysis`, for the whole batch here):
   conv                      its input (the image itself for the first conv; under autocast a
                             low-precision copy of it); under autocast also its low-precision weight copy
   batch norm                its input, plus ``save_mean`` and ``save_invstd``: float32, C each, always
+  group norm                its input, plus its mean and inverse deviation: float32, batch × 32 each
   in-place ReLU             its output, which *is* the storage of the BN output (or sum) it overwrote;
                             the next conv (or the next block) saves that same storage again
   max pool                  its input (the stem ReLU's storage) and the int64 indices of the maxima
+  2×2 average pool          its input (ResNet-D's shortcut, anti-aliasing: a storage already saved)
+  SE / ECA gate             the squeeze (a mean) nothing; the 1×1 or 1-D convs their input; the sigmoid
+                            its output; ``x * gate`` both operands (the gated branch's BN output is new)
   global average pool       nothing (for a 1×1 output it is a ``mean``, whose backward needs only shapes)
   flatten + fc              fc saves its input, a view of the pool's output; under autocast also the
                             low-precision weight copy (the bias copy is not saved)
@@ -328,23 +332,24 @@ def budget_from_gb(gb: Any) -> int:
 
 
 # --- the walk ---------------------------------------------------------------------------------------
-def _weight_elements(op: P.Leaf) -> int:
-    """Elements of a conv's or fc's weight, without the bias (autocast saves a low-precision copy of it)."""
-    if isinstance(op, P.Conv):
-        return op.c_out * (op.c_in // op.groups) * op.kernel**2
-    return op.c_in * op.c_out
-
-
 def _param_tensors(op: P.Leaf) -> int:
-    """Parameter tensors of an op: Adam keeps a ``step`` per tensor."""
-    if isinstance(op, P.Conv):
-        return 2 if op.bias else 1
-    return 2 if isinstance(op, (P.BatchNorm, P.Linear)) else 0  # weight and bias
+    """Parameter tensors of an op (Adam keeps a ``step`` per tensor): a weight, and a bias where it has one."""
+    if not op.params:
+        return 0
+    return 2 if getattr(op, "bias", True) else 1  # BN and fc have both; a conv has its bias only if asked
 
 
 def _buffer_bytes(op: P.Leaf) -> int:
     """BN's running_mean and running_var (float32, C each) and num_batches_tracked (one int64)."""
     return 2 * op.channels * STAT_BYTES + INDEX_BYTES if isinstance(op, P.BatchNorm) else 0
+
+
+def _stat_bytes(op: P.Leaf, batch: int) -> int:
+    """The float32 statistics a norm saves for backward, mean and inverse deviation: batch norm's are per channel
+    (C each), group norm's per image and group (batch × groups each)."""
+    if isinstance(op, P.GroupNorm):
+        return 2 * batch * op.groups * STAT_BYTES
+    return 2 * op.channels * STAT_BYTES
 
 
 @dataclass(frozen=True)
@@ -357,8 +362,9 @@ class _Value:
     needs_grad: bool = True
 
 
-class _Walker:
-    """Follows the plan's dataflow like :mod:`explorer.analysis`, tracking which storages autograd saves."""
+class _Saved:
+    """The training cost as a visitor of the plan's walk: MACs per op, and which storages autograd saves
+    (each op type's ``saves`` rule in :data:`explorer.plan.OPS`)."""
 
     def __init__(self, batch: int, precision: str, optimizer: Optimizer) -> None:
         self.batch, self.optimizer = batch, optimizer
@@ -370,7 +376,7 @@ class _Walker:
         self.ids = 0
         self.largest_pair = 0  # elements of the largest (input + output) of one op, per image
         self.largest_tensor = 0  # elements of the largest input or output of one op, per image
-        self.largest_block_input = 0
+        self.largest_block_input = 0  # a block keeps its input for the shortcut during backward
 
     def new(self, shape: P.Shape, itemsize: int | None = None, needs_grad: bool = True) -> _Value:
         self.ids += 1
@@ -383,25 +389,34 @@ class _Walker:
         self.saved.add(v.id)
         return self.batch * math.prod(v.shape) * v.itemsize
 
+    def enter(self, stage: str, block: str, x: _Value) -> None:
+        self.stage, self.block = stage, block
+        if block not in ("stem", "head"):
+            self.largest_block_input = max(self.largest_block_input, math.prod(x.shape))
+
     def leaf(self, op: P.Leaf, x: _Value) -> _Value:
-        shape = (math.prod(x.shape),) if isinstance(op, P.Linear) else x.shape  # torch.flatten: a view
+        view = getattr(op, "view", None)
+        shape = view(x.shape) if view is not None else x.shape  # torch.flatten, ECA's channels: views
         out_shape = op.out_shape(shape)
         macs = self.batch * op.macs(out_shape)
         saved, out = 0, self.new(out_shape)
-        if isinstance(op, (P.Conv, P.Linear)):
+        rule = P.OPS[op.type].saves
+        if P.OPS[op.type].mac:
             if self.autocast and x.itemsize != self.act:  # the float32 image: autocast saves its cast copy
                 x = self.new(x.shape, needs_grad=x.needs_grad)
             saved = self.save(x)
             if self.autocast:  # the low-precision weight copy (a fresh storage; the bias copy is not saved)
-                saved += _weight_elements(op) * self.act
-        elif isinstance(op, P.BatchNorm):
-            saved = self.save(x) + 2 * op.channels * STAT_BYTES
-        elif isinstance(op, P.ReLU):
-            out = x  # in place: the output is the input's storage
+                saved += op.weight_elements * self.act
+        elif rule == "input+stats":
+            saved = self.save(x) + _stat_bytes(op, self.batch)
+        elif rule == "output":  # in place: the output is the input's storage
+            out = x
             saved = self.save(out)
-        elif isinstance(op, P.MaxPool):
+        elif rule == "input+indices":
             saved = self.save(x) + self.save(self.new(out_shape, INDEX_BYTES))
-        # avgpool (a mean), option A (a strided view, then F.pad copies): nothing saved, a new storage out
+        elif rule == "input":
+            saved = self.save(x)
+        # "nothing": avgpool (a mean), option A (a strided view, then F.pad copies): a new storage out
         params = op.params
         self.largest_pair = max(self.largest_pair, math.prod(shape) + math.prod(out_shape))
         self.largest_tensor = max(self.largest_tensor, math.prod(shape), math.prod(out_shape))
@@ -417,37 +432,15 @@ class _Walker:
         ))
         return out
 
-    def merge(self, name: str, kind: str, shape: P.Shape) -> _Value:
-        """The sum (Fig. 3a) or concat (3b) of paths, and the residual add: new storage, nothing saved."""
-        self.rows.append(TrainRow(name, kind, self.stage, self.block, 0, 0, 0, 0, 0, 0, 0, 0))
+    def merge(self, op: P.Merge, xs: list[_Value]) -> _Value:
+        """The sum (Fig. 3a) or concat (3b) of paths and the residual add save nothing; a gate's product saves
+        both its operands. Each makes a new storage."""
+        shape = op.out_shape([x.shape for x in xs])
+        saved = sum(self.save(x) for x in xs) if P.OPS[op.type].saves == "both" else 0
+        self.rows.append(TrainRow(op.name, op.type, self.stage, self.block, 0, 0, 0, 0, 0, 0, 0, saved))
         self.largest_pair = max(self.largest_pair, 2 * math.prod(shape))  # its gradient passes to each input
         self.largest_tensor = max(self.largest_tensor, math.prod(shape))
         return self.new(shape)
-
-    def op(self, op: P.Op, x: _Value) -> _Value:
-        if isinstance(op, P.Projection):
-            return self.seq(op.ops, x)
-        if isinstance(op, P.Paths):
-            outs = [self.seq(path.ops, x) for path in op.paths]
-            block = op.name.rsplit(".", 1)[0]
-            if op.merge == "sum":
-                return self.merge(block, "sum", outs[0].shape)
-            return self.merge(block, "concat", (sum(o.shape[0] for o in outs), *outs[0].shape[1:]))
-        return self.leaf(op, x)
-
-    def seq(self, ops: tuple[P.Op, ...], x: _Value) -> _Value:
-        for op in ops:
-            x = self.op(op, x)
-        return x
-
-    def block_(self, b: P.BlockPlan, x: _Value) -> _Value:
-        self.largest_block_input = max(self.largest_block_input, math.prod(x.shape))
-        out = self.seq(b.main, x)
-        if b.residual:
-            if b.shortcut is not None:
-                self.op(b.shortcut, x)
-            out = self.merge(b.name, "add", out.shape)
-        return self.leaf(b.relu, out)
 
 
 # --- the public functions ----------------------------------------------------------------------------
@@ -523,18 +516,9 @@ def min_batch_size(spec: ArchSpec, input_size: Any = None) -> int:
 def _train_cost(
     spec: ArchSpec, size: tuple[int, int, int], batch: int, precision: str, opt: Optimizer
 ) -> TrainCost:
-    plan = P.make_plan(spec)
-    w = _Walker(batch, precision, opt)
+    w = _Saved(batch, precision, opt)
     image = _Value(0, size, 4, needs_grad=False)  # the float32 input batch; no gradient flows into it
-    w.stage = w.block = "stem"
-    x = w.seq(plan.stem, image)
-    for s, blocks in enumerate(plan.stages):
-        w.stage = f"layer{s + 1}"
-        for b in blocks:
-            w.block = b.name
-            x = w.block_(b, x)
-    w.stage = w.block = "head"
-    w.seq(plan.head, x)
+    P.walk(P.make_plan(spec), w, image)
     rows = tuple(w.rows)
     param_bytes = sum(r.param_bytes for r in rows)
     peak = Peak(

@@ -7,6 +7,8 @@ written once.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,7 +32,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("activations", "Activations", "elements", "output elements of every conv and linear layer (the RegNet "
            "paper's convention)"),
     Metric("other_ops", "Other ops", "ops", "work that is not a multiply-add, per element: BN 2 (scale, shift), "
-           "ReLU 1, residual add 1, max pool k²−1 comparisons per output, global average pool 1 add per input"),
+           "GN 5, ReLU 1, sigmoid 1, residual add 1, conv bias 1, max pool k²−1 comparisons per output, average "
+           "pool k² per output, global average pool and SE's squeeze 1 add per input, SE/ECA's gate 1 multiply"),
 )}
 MULTIPLY_ADD_METRICS = ("macs", "flops")
 
@@ -45,7 +48,7 @@ COLUMNS = {
     "stage": "Stage", "block": "Block", "name": "Layer", "type": "Type", "kind": "Kind", "in_shape": "Input shape",
     "out_shape": "Output shape", "kernel": "Kernel", "stride": "Stride", "groups": "Groups",
     "params": "Parameters", "macs": "MACs", "flops": "FLOPs", "activations": "Activations", "other_ops": "Other ops",
-    "config": "Configuration", "input": "Input",
+    "output_elements": "Output elements", "config": "Configuration", "input": "Input",
 }
 
 
@@ -129,6 +132,51 @@ def shape(s: Sequence[int]) -> str:
     return "×".join(str(v) for v in s)
 
 
+# --- user text shown as text -----------------------------------------------------------------------
+# The characters that make markdown (CommonMark + GitHub's extensions + Streamlit's): emphasis, code, links and
+# images, HTML and entities, headings, tables, strikethrough, $math$, :emoji: and :color[directives].
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>#$:|~&])")
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # an underscore inside a word is never emphasis
+_MD_BLOCK_START = re.compile(r"^(\d*)([-+=.)])(?=[\s=-]|$)")  # a list item or a rule, were it to start a block
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029\x85]+")
+# Some syntax is read after escapes are: GitHub-flavoured markdown's bare addresses (``https://…``, ``www.…``,
+# ``a@b.c``) and Streamlit's ``:material/icon:``, ``:emoji:`` and ``:color[…]``. An invisible word joiner goes where
+# it breaks each pattern: before "://", after "www", after "@", after a colon that a letter follows.
+_AUTOLINK = re.compile(r"(?i)(?=://)|(?<=www)(?=\.)|(?<=@)|(?<=:)(?=[a-z])")
+WORD_JOINER = "\u2060"
+
+
+def md_text(text: object) -> str:
+    """User text (a name, a link's key or value, a file's name, a message quoting them) for a place that renders
+    markdown, shown exactly as written: the characters that make markdown are backslash-escaped (so no link,
+    image, emphasis, heading, code, HTML, entity, ``$…$`` math or Streamlit ``:directive[…]`` can form), a bare
+    web or mail address or a Streamlit ``:icon:`` gets an invisible word joiner (U+2060) that breaks it, line
+    breaks become spaces and leading spaces an entity (so no new block, list or code block can start). The one escaping rule
+    for markdown; pages and messages call it."""
+    out = _AUTOLINK.sub(WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)))
+    out = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", out))
+    out = _MD_BLOCK_START.sub(r"\1\\\2", out)
+    stripped = out.lstrip(" ")
+    return "&#32;" * (len(out) - len(stripped)) + stripped
+
+
+def md_code(text: object) -> str:
+    """User text as an inline code span (literal by definition): fenced by more backticks than it holds, padded
+    when it starts or ends with one (CommonMark's rule); line breaks become spaces."""
+    body = _LINE_BREAKS.sub(" ", str(text)) or " "
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", body)), default=0) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def html_text(text: object) -> str:
+    """User text for Plotly's titles, legends, tick labels and hover text, shown exactly as written: Plotly reads
+    ``<a href>``, ``<b>``, ``<br>`` and entities there, and ``%{…}`` in a hover template, so ``&``, ``<``, ``>``,
+    ``$`` and ``%`` become entities (which Plotly shows as the characters)."""
+    out = html.escape(_LINE_BREAKS.sub(" ", str(text)), quote=False)
+    return out.replace("$", "&#36;").replace("%", "&#37;")
+
+
 def slug(name: str) -> str:
     """A file-name-safe form of a network's name: 'resnet50 (edited)' → 'resnet50-edited'."""
     out = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
@@ -140,5 +188,5 @@ def slug(name: str) -> str:
 __all__ = [
     "STOPPED", "ms_range", "stopped",
     "COLUMNS", "CONVENTION", "CONVENTION_ASCII", "METRICS", "MULTIPLY_ADD_METRICS", "Metric", "binary", "exact",
-    "metric", "ms", "multiply_adds", "ratio", "shape", "si", "slug",
+    "WORD_JOINER", "html_text", "md_code", "md_text", "metric", "ms", "multiply_adds", "ratio", "shape", "si", "slug",
 ]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import explorer
 from explorer import ArchSpec, SpecError, analyze, build_model, get_preset, list_presets
+from explorer.analysis import MAC_TYPES
 
 # ../shared/REFERENCE.md: torchvision 0.29.1, 224×224, batch 1; MACs = conv + linear multiply-adds.
 TORCHVISION = {
@@ -93,9 +94,13 @@ def test_flops_are_twice_macs_and_rollups_add_up(name: str) -> None:
         assert sum(r.other_ops for r in rollups) == a.other_ops
         assert sum(r.activations for r in rollups) == a.activations
         assert all(r.flops == 2 * r.macs for r in rollups)
-    assert [s.name for s in a.stages] == ["stem"] + [f"layer{i + 1}" for i in range(len(a.spec.depths))] + ["head"]
+    stage = "stages.{}" if a.spec.order == "pre" else "layer{}"  # timm's ResNetV2 layout, or torchvision's
+    first = 0 if a.spec.order == "pre" else 1
+    assert [s.name for s in a.stages] == ["stem"] + [stage.format(i + first) for i in range(len(a.spec.depths))] + [
+        "head"]
     assert len(a.blocks) == sum(a.spec.depths) + 2
-    assert a.activations == sum(math.prod(r.out_shape) for r in a.layers if r.type in ("conv", "linear"))
+    # activations: outputs of every conv (ECA's 1-D conv too) and linear layer
+    assert a.activations == sum(math.prod(r.out_shape) for r in a.layers if r.type in ("conv", "conv1d", "linear"))
     assert a.output_shape == (a.spec.num_classes,)
 
 
@@ -108,7 +113,9 @@ def test_resnet50_totals_of_the_other_ops() -> None:
     assert by_type["maxpool"]["other_ops"] == 64 * 56 * 56 * 8
     assert by_type["avgpool"]["other_ops"] == 2048 * 7 * 7
     assert by_type["linear"] == {"count": 1, "params": 2_049_000, "macs": 2_048_000, "activations": 1000,
-                                 "other_ops": 1000}
+                                 "output_elements": 1000, "other_ops": 1000}
+    assert by_type["bn"]["activations"] == 0  # activations count conv and linear outputs only
+    assert by_type["bn"]["output_elements"] == by_type["bn"]["other_ops"] // 2
     assert by_type["add"]["params"] == by_type["add"]["macs"] == 0
 
 
@@ -124,7 +131,8 @@ def test_to_dict_is_json_with_the_required_keys() -> None:
     for row in d["layers"]:
         assert {"name", "type", "in_shape", "out_shape", "params", "macs", "activations"} <= set(row)
         assert type(row["in_shape"]) is list and type(row["out_shape"]) is list
-        assert row["activations"] == math.prod(row["out_shape"])
+        assert row["output_elements"] == math.prod(row["out_shape"])
+        assert row["activations"] == (row["output_elements"] if row["type"] in ("conv", "linear") else 0)
     assert sum(r["macs"] for r in d["layers"]) == d["macs"]
     assert [s["name"] for s in d["stages"]] == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
     assert sum(s["params"] for s in d["stages"]) == d["params"]
@@ -224,7 +232,7 @@ def test_smallest_input_still_analyses_and_runs(leaf_calls) -> None:
 # --- fvcore cross-check -------------------------------------------------------------------------
 def _profile_size(spec: ArchSpec) -> tuple[int, int, int]:
     """A reduced input for ImageNet-stem networks keeps the traces fast; CIFAR nets use their natural 32×32."""
-    return (3, 64, 64) if spec.stem == "imagenet" else spec.input_size
+    return spec.input_size if spec.stem == "cifar" else (3, 64, 64)
 
 
 def _traceable(spec: ArchSpec) -> ArchSpec:
@@ -241,17 +249,20 @@ def test_fvcore_agrees_per_layer_for_every_preset(name: str) -> None:
     spec = _traceable(get_preset(name))
     p = explorer.profile(spec, _profile_size(spec))
     a = analyze(spec, _profile_size(spec))
-    compared = [r for r in a.layers if r.type in ("conv", "linear", "bn", "avgpool")]
+    compared = [r for r in a.layers if r.type in FVCORE_COUNTS]
     assert [r.name for r in p.rows] == [r.name for r in compared]
     assert p.disagreements == ()
     assert p.mac_rows_agree
-    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "linear")) == a.macs
-    # fvcore's total = our MACs + BN (2 per element) + average pool (1 per input element), nothing else
-    bn_pool = sum(r.other_ops for r in a.layers if r.type in ("bn", "avgpool"))
-    assert p.fvcore_total == a.macs + bn_pool
+    assert sum(r.fvcore for r in p.rows if r.type in MAC_TYPES) == a.macs
+    # fvcore's total = our MACs + BN (2 per element) + GN (5 per element) + average pool (1 per input element),
+    # nothing else
+    norm_pool = sum(r.other_ops for r in a.layers if r.type in ("bn", "gn", "avgpool"))
+    assert p.fvcore_total == a.macs + norm_pool
+    assert all(t["ours"] == t["fvcore"] for t in p.by_type)
     assert p.analytic_macs == a.macs
 
 
+FVCORE_COUNTS = ("conv", "conv1d", "linear", "bn", "gn", "avgpool")  # what fvcore counts that we count
 FVCORE_VARIANTS = {
     "form a": variant("resnext50_4x24d", form="a", depths=(1, 1, 1, 1)),
     "form b, 1x1": variant("resnext50_4x24d", form="b", downsample_on="1x1", depths=(1, 2, 1, 1)),
@@ -260,6 +271,9 @@ FVCORE_VARIANTS = {
     "shortcut none": variant("resnet50", shortcut="none", depths=(1, 1, 1, 1)),
     "cifar stem, strides 1-3-2": variant("resnext50_32x4d", stem="cifar", stem_width=None, input_size=None,
                                          depths=(1, 1, 1), widths=(16, 32, 64), strides=(1, 3, 2)),
+    "SE, deep stem, shortcut D": variant("seresnet50", stem="deep", shortcut="D", depths=(1, 1, 1, 1)),
+    "ECA, conv stem pool": variant("ecaresnet50d", stem_pool="conv", depths=(1, 1, 1, 1)),
+    "GN, deep stem": variant("resnet50_gn", stem="deep", depths=(1, 1, 1, 1)),
 }
 
 
@@ -269,8 +283,8 @@ def test_fvcore_agrees_per_layer_for_variants_at_an_odd_size(spec: ArchSpec) -> 
     p = explorer.profile(spec, (3, 33, 47))
     a = analyze(spec, (3, 33, 47))
     assert p.disagreements == ()
-    assert len(p.rows) == sum(1 for r in a.layers if r.type in ("conv", "linear", "bn", "avgpool"))
-    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "linear")) == a.macs
+    assert len(p.rows) == sum(1 for r in a.layers if r.type in FVCORE_COUNTS)
+    assert sum(r.fvcore for r in p.rows if r.type in MAC_TYPES) == a.macs
     adds = 0 if spec.shortcut == "none" else sum(spec.depths)
     if spec.form == "a":  # form (a) also sums its C paths: C - 1 adds per block
         adds += sum(spec.depths) * (spec.cardinality - 1)
@@ -355,4 +369,4 @@ def test_random_specs_agree_with_fvcore(case) -> None:
     torch.manual_seed(0)
     p = explorer.profile(spec, size)
     assert p.disagreements == ()
-    assert sum(r.fvcore for r in p.rows if r.type in ("conv", "linear")) == analyze(spec, size).macs
+    assert sum(r.fvcore for r in p.rows if r.type in MAC_TYPES) == analyze(spec, size).macs

@@ -140,7 +140,7 @@ def test_the_fields_that_follow_an_edit_follow_it() -> None:
     assert at.text_input(key="build.widths").value == "64, 128, 256"
     a = analyze(get_preset("resnet34").edit(depths=(3, 4, 6)))
     assert _metrics(at)["Parameters"][1] == exact(a.params)
-    at.button_group(key="build.stem").set_value("cifar").run()
+    at.selectbox(key="build.stem").select("cifar").run()
     assert (at.number_input(key="build.stem_width").value, at.number_input(key="build.input_size.1").value) == (64, 32)
 
 
@@ -483,7 +483,7 @@ def test_streamlit_settings_take_effect() -> None:
             "print(c.get_option('server.address'), c.get_option('server.maxUploadSize'), "
             "c.get_option('server.enableXsrfProtection'), c.get_option('browser.gatherUsageStats'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["localhost", "10", "True", "False"]
+    assert out.stdout.split() == ["localhost", "2", "True", "False"]
 
 
 @pytest.fixture(scope="module")
@@ -509,10 +509,12 @@ def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name
             read[key] = [int(v) for v in at.text_input(key=f"build.{key}").value.split(", ")]
         elif key in ("name",):
             read[key] = at.text_input(key="build.name").value
-        elif key in ("form", "shortcut"):
+        elif key in ("form", "shortcut", "stem", "stem_pool", "order", "attention", "norm"):
             read[key] = at.selectbox(key=f"build.{key}").value
         elif f.kind == "choice":
             read[key] = at.button_group(key=f"build.{key}").value
+        elif f.kind == "bool":
+            read[key] = at.toggle(key=f"build.{key}").value
         else:
             read[key] = _whole(at.number_input(key=f"build.{key}").value)
     assert ArchSpec.from_dict(read) == get_preset(name)
@@ -594,3 +596,18 @@ def test_a_number_box_says_what_is_wrong_with_what_was_typed(typed: float, messa
     assert _metrics(at)["Parameters"][1] == exact(RX50)
     at.number_input(key="build.cardinality").set_value(32.0).run()  # a whole number typed back: valid again
     assert not at.error and at.title[0].value == "Build — resnext50_32x4d"
+
+
+def test_the_editor_starts_from_a_timm_or_torchvision_model() -> None:
+    """A model name fills every field from the model's modules; what cannot be read says what it met, and the last
+    valid architecture stays."""
+    at = _build()
+    at.text_input(key="build.from").input("timm:resnetrs50").run()
+    _ok(at)
+    assert at.title[0].value == "Build — resnetrs50"
+    assert _metrics(at)["Parameters"][1] == "35,691,912"  # timm's own count of resnetrs50
+    assert at.selectbox(key="build.stem_pool").value == "conv" and at.selectbox(key="build.attention").value == "se"
+    at.text_input(key="build.from").input("timm:vit_tiny_patch16_224").run()
+    _ok(at)
+    assert any("Start from a model" in e.value and "VisionTransformer" in e.value for e in at.error)
+    assert at.title[0].value == "Build — resnetrs50"

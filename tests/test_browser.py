@@ -462,8 +462,14 @@ def test_home_controls_and_page_links(app: App) -> None:
 
 
 def editor_options(app: App, found: Findings, preset: str) -> None:
-    """Each other option of the editor's segmented controls (block, stride on, stem), then the preset again."""
-    for key in ("build.block", "build.downsample_on", "build.stem"):
+    """Each other option of the editor's segmented controls (block, stride on) and each other stem, then the
+    preset again."""
+    for stem in ("cifar — 3×3/1", "deep — 3×3 ×3 (C, D, S)", "tiered — 3×3 ×3 (T)"):
+        app.choose("build.stem", stem)
+        found.check(f"build.stem → {stem}")
+        app.choose("build.preset", preset)
+        found.check(f"{preset} again")
+    for key in ("build.block", "build.downsample_on"):
         for c in app.controls(f".{css_key(key)}"):
             if c["kind"] != "option" or c["checked"] or c["disabled"]:
                 continue

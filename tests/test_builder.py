@@ -52,10 +52,17 @@ def test_every_preset_builds_on_meta_with_analytic_params(name: str) -> None:
     model = build_model(spec, device="meta")
     assert all(p.device.type == "meta" for p in model.parameters())
     assert n_params(model) == analyze(spec).params
-    assert model.fc.out_features == spec.num_classes
-    assert model.conv1.in_channels == spec.input_size[0] and model.conv1.out_channels == spec.stem_width
-    assert [len(getattr(model, f"layer{i + 1}")) for i in range(len(spec.depths))] == list(spec.depths)
-    assert not hasattr(model, f"layer{len(spec.depths) + 1}")
+    if spec.order == "pre":  # timm's ResNetV2 layout: stem, stages.N.blocks, norm, head.fc (a 1×1 conv)
+        stem, fc = model.stem, model.head.fc
+        assert [len(s.blocks) for s in model.stages] == list(spec.depths)
+    else:
+        stem, fc = model.conv1, model.fc
+        assert [len(getattr(model, f"layer{i + 1}")) for i in range(len(spec.depths))] == list(spec.depths)
+        assert not hasattr(model, f"layer{len(spec.depths) + 1}")
+    assert (fc.out_features if isinstance(fc, nn.Linear) else fc.out_channels) == spec.num_classes
+    convs = [m for m in stem.modules() if isinstance(m, nn.Conv2d)]  # one, or a deep stem's three
+    assert convs[0].in_channels == spec.input_size[0] and convs[2 if len(convs) > 2 else -1].out_channels == \
+        spec.stem_width
 
 
 def _cheap_to_run(spec: ArchSpec) -> ArchSpec:

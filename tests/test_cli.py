@@ -371,3 +371,14 @@ def test_example_spec_in_assets(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     data = json.loads(out)
     assert (data["params"], data["macs"]) == (13_537_700, 769_531_904)
+
+
+def test_from_reads_a_timm_or_torchvision_model(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "summary", "--from", "timm:resnet50d", "--json")
+    assert code == 0 and json.loads(out)["params"] == 25_576_264  # timm's resnet50d
+    code, out, _ = run(capsys, "summary", "--from", "torchvision:resnext50_32x4d", "--json")
+    assert code == 0 and json.loads(out)["macs"] == 4_230_479_872
+    code, _, err = run(capsys, "summary", "--from", "timm:vit_tiny_patch16_224")
+    assert code == 2 and "VisionTransformer" in err and "Traceback" not in err
+    code, _, err = run(capsys, "summary", "resnet50", "--from", "timm:resnet50d")
+    assert code == 2 and "exactly one of NAME, --spec FILE and --from" in err

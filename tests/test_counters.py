@@ -29,6 +29,8 @@ from explorer import counters_live as live
 from explorer.counters import TOOL_IDS, TOOLS, Term, ToolCount, paper_figures, tool_counts
 from explorer.counters_live import LiveCount, Measured, installed_version, live_counts, measure
 from explorer.errors import ResourceError, SpecError
+from explorer.nets import EfficientChannelAttention, SqueezeExcite
+from explorer.spec import STEMS
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNABLE = tuple(t for t in TOOL_IDS if t != "pycls")  # pycls is analytic: checked against its JSON below
@@ -37,10 +39,11 @@ FIGURES = ("value", "activations", "forward_backward_bytes", "params_bytes", "tr
 # The deepest and widest presets: 3-20 s each to build and run every tool (fvcore's trace dominates).
 SLOW_PRESETS = {
     "resnet152", "resnet200", "resnext101_32x8d", "resnext101_64x4d", "resnext101_2x64d", "wide_resnet101_2",
-    "resnet1202",
+    "resnet1202", "resnet101d", "seresnext101_32x4d",
 }
-# Small inputs: tracing cost is per op, compute is per element; 32×32 still leaves layer1 at 8×8.
-SMALL = {"imagenet": (3, 32, 32), "cifar": (3, 8, 8)}
+# Small inputs: tracing cost is per op, compute is per element; 32×32 still leaves layer1 at 8×8 (every stem but
+# CIFAR's halves the image twice).
+SMALL = {stem: (3, 8, 8) if stem == "cifar" else (3, 32, 32) for stem in STEMS}
 
 
 def variant(name: str, **changes: object) -> ArchSpec:
@@ -191,6 +194,13 @@ TIMM = {
     ("resnext50_32x4d", 160): (2.17, 7.35), ("resnext50_32x4d", 176): (2.71, 8.97),
     ("resnext50_32x4d", 224): (4.26, 14.4), ("resnext50_32x4d", 288): (7.04, 23.81),
     ("resnet101", 160): (4.0, 8.28), ("resnet101", 224): (7.83, 16.23), ("resnet101", 288): (12.95, 26.83),
+    # the variants (issue 17): deep and tiered stems, stem pools, shortcut D, SE, ECA, GN (5 per element), anti-aliasing
+    ("resnet18d", 224): (2.06, 3.29), ("resnet34d", 224): (3.91, 4.54), ("resnet26", 224): (2.36, 7.35),
+    ("resnet26d", 224): (2.6, 8.15), ("resnet50c", 224): (4.35, 11.92), ("resnet50d", 160): (2.22, 6.08),
+    ("resnet50d", 224): (4.35, 11.92), ("resnet50s", 224): (5.47, 13.52), ("resnet50t", 224): (4.32, 11.82),
+    ("resnext50d_32x4d", 224): (4.5, 15.2), ("seresnet50", 160): (2.1, 5.69), ("seresnet50", 224): (4.11, 11.13),
+    ("ecaresnet50d", 224): (4.35, 11.93), ("resnetrs50", 160): (2.29, 6.2), ("resnetrs50", 224): (4.48, 12.14),
+    ("resnet50_gn", 224): (4.14, 11.11), ("resnetaa50d", 224): (5.39, 12.44),
 }
 
 
@@ -251,6 +261,21 @@ CUSTOM = {  # the structures the presets do not cover, at batch > 1 and odd size
                                  downsample_on="1x1"), (3, 9, 9), 4),
     "1×1 at the end": (ArchSpec(name="t", depths=(1, 1), widths=(4, 8), cardinality=2, strides=(2, 4)),
                        (3, 8, 8), 1),
+    # the variants' ops (issue 17) at odd sizes and batches: ceil-mode pools, gates, deep stems, GN
+    "SE, basic, deep stem, shortcut D": (ArchSpec(name="sd", block="basic", depths=(1, 1), widths=(8, 16), stem="deep",
+                                                  stem_width=8, shortcut="D", attention="se", se_reduction=4),
+                                         (3, 33, 31), 2),
+    "ECA, anti-aliased at stride 4, avg stem pool": (ArchSpec(name="ea", depths=(1, 1), widths=(8, 16), strides=(1, 4),
+                                                              attention="eca", aa=True, stem_pool="avg"),
+                                                     (3, 64, 48), 3),
+    "GN, deep stem, conv stem pool, shortcut D": (ArchSpec(name="gn", block="basic", depths=(1, 1), widths=(32, 64),
+                                                           stem="deep", stem_width=64, stem_pool="conv", norm="gn",
+                                                           shortcut="D"), (3, 33, 31), 2),
+    "SE, form a": (ArchSpec(name="sea", depths=(1, 1), widths=(8, 16), cardinality=2, base_width=32, form="a",
+                            attention="se", se_divisor=1), (3, 17, 23), 2),
+    "ECA, form b, shortcut C, tiered stem": (ArchSpec(name="eb", depths=(1, 1), widths=(8, 16), cardinality=2,
+                                                      base_width=32, form="b", attention="eca", shortcut="C",
+                                                      stem="tiered", stem_width=16), (3, 17, 23), 1),
 }
 
 
@@ -279,11 +304,15 @@ def small_specs(draw: st.DrawFn) -> tuple[ArchSpec, tuple[int, int, int], int]:
         "depths": tuple(draw(st.lists(st.integers(1, 2), min_size=n, max_size=n))),
         "widths": tuple(widths),
         "strides": tuple(draw(st.lists(st.integers(1, 2), min_size=n, max_size=n))),
-        "stem": draw(st.sampled_from(["imagenet", "cifar"])),
+        "stem": draw(st.sampled_from(["imagenet", "cifar", "deep", "tiered"])),
         "stem_width": draw(st.integers(2, widths[0])),
-        "shortcut": draw(st.sampled_from(["B", "A", "C", "none"])),
+        "shortcut": draw(st.sampled_from(["B", "A", "C", "D", "none"])),
         "num_classes": draw(st.integers(1, 12)),
+        "attention": draw(st.sampled_from(["none", "se", "eca"])),
+        "aa": draw(st.booleans()),
     }
+    if fields["stem"] != "cifar":
+        fields["stem_pool"] = draw(st.sampled_from(["max", "conv", "avg", "none"]))
     if block == "bottleneck":
         fields |= {
             "cardinality": draw(st.sampled_from([1, 2, 3])),
@@ -446,6 +475,99 @@ def test_flop_counter_still_miscounts_grouped_backward() -> None:
     with FlopCounterMode(display=False) as fc:
         conv(x).sum().backward()
     assert fc.get_total_flops() == 64 + 64 + 128
+
+
+# The variants' ops (issue 17), small enough to count by hand, on a 2×5×5 input: conv 2→4 3×3 (100 outputs × 18
+# = 1,800 MACs); group norm, 2 groups (100 elements, 8 parameters); ResNet-D's 2×2 average pool, ceil mode (100 in,
+# 4×3×3 = 36 out); SE 4→2→4 with biases (squeeze 36 in; fc1 8 MACs, 2 bias adds; ReLU 2; fc2 8 MACs, 4 bias adds;
+# sigmoid 4; x * gate 36); ECA, k = 3 (squeeze 36 in; 1-D conv 4 outputs × 3 = 12 MACs; sigmoid 4; x * gate 36).
+def tiny_gated() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, bias=False), nn.GroupNorm(2, 4),
+                         nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False), SqueezeExcite(4, 2),
+                         EfficientChannelAttention(3)).eval()
+
+
+G = (2, 5, 5)
+
+
+def test_fvcore_variant_rules_by_hand() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
+
+        x = torch.randn(1, *G)
+        flops = FlopCountAnalysis(tiny_gated(), x).unsupported_ops_warnings(False)
+        acts = ActivationCountAnalysis(tiny_gated(), x).unsupported_ops_warnings(False)
+        # conv 1,800 + GN 5 × 100 + fc1 8 + fc2 8 (biases not counted) + 1-D conv 12; the rest is unsupported
+        assert flops.total() == 1_800 + 500 + 8 + 8 + 12
+        assert set(flops.unsupported_ops()) == {"aten::avg_pool2d", "aten::mean", "aten::sigmoid", "aten::mul"}
+        assert acts.total() == 100 + 2 + 4 + 4  # the outputs of the convs, the 1-D one too
+
+
+def test_ptflops_pytorch_variant_rules_by_hand() -> None:
+    from ptflops import get_model_complexity_info
+
+    macs, _ = get_model_complexity_info(tiny_gated(), G, as_strings=False, print_per_layer_stat=False,
+                                        ost=io.StringIO())
+    # conv 1,800 + GN 2 × 100 + average pool (module and F.avg_pool2d) 2 × 100 inputs + fc1 8 + 2 bias + ReLU
+    # (module and F.relu) 2 × 2 + fc2 8 + 4 bias + 1-D conv 12; x.mean, sigmoid and x * gate: 0
+    assert macs == 1_800 + 200 + 200 + 10 + 4 + 12 + 12
+
+
+def test_ptflops_aten_variant_rules_by_hand() -> None:
+    from ptflops import get_model_complexity_info
+
+    macs, _ = get_model_complexity_info(tiny_gated(), G, as_strings=False, print_per_layer_stat=False,
+                                        ost=io.StringIO(), backend="aten")
+    assert macs == 1_800 + (8 + 2) + (8 + 4) + 12  # convolutions, with their biases, only
+
+
+def test_thop_variant_rules_by_hand() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from thop import profile
+
+        ops, _ = profile(tiny_gated(), inputs=(torch.randn(1, *G),), verbose=False)
+    # conv 1,800 + average pool 1 per output (36) + fc1 8 + fc2 8 (no bias) + 1-D conv 12; no rule for GN, sigmoid
+    assert ops == 1_800 + 36 + 8 + 8 + 12
+
+
+def test_torchinfo_variant_rules_by_hand() -> None:
+    from torchinfo import summary
+
+    stats = summary(tiny_gated(), input_data=torch.randn(2, *G), verbose=0, device="cpu")
+    # batch 2: convs' weights and biases × output positions (conv 1,800, fc1 8 + 2, fc2 8 + 4, 1-D conv 12); GN
+    # batch × its 8 parameters
+    assert stats.total_mult_adds == 2 * (1_800 + 10 + 12 + 12 + 8)
+    # outputs of the layers with parameters (conv 100, GN 100, fc1 2, fc2 4, 1-D conv 4) × 2 images × 4 bytes × 2
+    assert stats.total_output_bytes == (100 + 100 + 2 + 4 + 4) * 2 * 4 * 2
+    assert stats.total_param_bytes == 4 * (72 + 8 + 10 + 12 + 3)
+
+
+def test_flop_counter_variant_rules_by_hand() -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model, x = tiny_gated(), torch.randn(1, *G)
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        model(x)
+    assert fc.get_total_flops() == 2 * (1_800 + 8 + 8 + 12)  # 2 per MAC of every convolution, biases not counted
+    model.train()
+    with FlopCounterMode(display=False) as fc:
+        model(x).sum().backward()
+    # forward 3,656 + the first conv's weight gradient 2 × 1,800 + both gradients of fc1, fc2, the 1-D conv
+    assert fc.get_total_flops() == 3_656 + 3_600 + 2 * 2 * (8 + 8 + 12)
+
+
+def test_pycls_se_complexity_by_hand() -> None:
+    # pycls' SE.complexity: gap2d_cx (nothing), conv2d_cx(w_in, w_se, 1, bias=True), conv2d_cx(w_se, w_in, 1,
+    # bias=True) at 1×1: flops 2·w_in·w_se + w_se + w_in, acts w_se + w_in. SE-ResNet-50: per stage (blocks,
+    # w_in, w_se = timm's make_divisible(w_in / 16, 8)).
+    stages = ((3, 256, 16), (4, 512, 32), (6, 1024, 64), (3, 2048, 128))
+    flops = sum(n * (2 * w * se + se + w) for n, w, se in stages)
+    acts = sum(n * (se + w) for n, w, se in stages)
+    se, plain = (tool_counts(variant("seresnet50", attention=a))["pycls"] for a in ("se", "none"))
+    assert (se.value - plain.value, se.activations - plain.activations) == (flops, acts)
 
 
 # --- live runs: missing tools, failures, time, memory, silence, bad input ---------------------------------

@@ -257,6 +257,7 @@ def test_a_callers_module_is_not_changed() -> None:
     assert r.dtype == "float32" and all(m.training for m in model.modules())
 
 
+@pytest.mark.cuda
 def test_devices_are_listed() -> None:
     devices = available_devices()
     cpu = devices[0]
@@ -388,6 +389,7 @@ def test_roofs_are_cached_and_feed_the_roofline() -> None:
 
 
 # --- accelerators: run only where present --------------------------------------------------
+@pytest.mark.cuda
 @pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_cuda_measurement(dtype: str) -> None:
@@ -405,6 +407,7 @@ def test_cuda_measurement(dtype: str) -> None:
     assert peak_macs_per_second(s) > 0 and bandwidth_bytes_per_second(s) > 0
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
 def test_cuda_out_of_memory_is_an_error_and_frees_memory() -> None:
     measure_latency(TINY, FAST.edit(device="cuda"))  # cuBLAS/cuDNN keep small workspaces after their first use

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from explorer import ArchSpec, analyze, get_preset
 from explorer.cli import main
+from explorer.devices import dtypes_for
 from explorer.errors import ResourceError, SpecError
 from explorer.layer_time import COVERAGE_TOLERANCE, LayerProfile, _attribute, explain, time_layers
 from explorer.timing import Settings, summarize
@@ -180,3 +182,18 @@ def test_the_cli_profile_prints_the_contract(capsys: pytest.CaptureFixture[str])
     assert first["achieved_macs_per_s"] == pytest.approx(442_368 / (first["median_ms"] / 1000))
     code = main(["profile", "resnet20", "--device", "cuda:9"])
     assert code == 2 and capsys.readouterr().err.startswith("error: device: ")
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_cuda_layers_are_timed_with_events(dtype: str) -> None:
+    if dtype not in dtypes_for("cuda:0"):
+        pytest.skip(f"{torch.cuda.get_device_name(0)} has no native {dtype}")
+    specs = [TINY, TINY.edit(form="a")]
+    profiles = time_layers(specs, FAST.edit(device="cuda", dtype=dtype, batch_size=4))
+    for p, spec in zip(profiles, specs, strict=True):
+        assert (p.end_to_end.device, p.end_to_end.dtype) == ("cuda:0", dtype)
+        assert [r.name for r in p.layers] == [r.name for r in analyze(spec).layers]
+        assert all(r.median_ms >= 0 and r.p10_ms <= r.median_ms <= r.p90_ms for r in p.layers)
+        assert sum(r.share for r in p.layers) == pytest.approx(1.0) and p.runs >= FAST.min_runs

@@ -73,7 +73,7 @@ def test_safe_server_settings() -> None:
     text = (ROOT / "streamlit_config.toml").read_text()
     assert re.search(r'^address = "localhost"', text, re.M)
     assert re.search(r"^enableXsrfProtection = true", text, re.M)
-    assert re.search(r"^maxUploadSize = 10\b", text, re.M)  # MB; spec files over 1 MiB are refused by the app
+    assert re.search(r"^maxUploadSize = 2\b", text, re.M)  # MB; spec files over 1 MiB are refused by the app
 
 
 def test_compare_state_survives_bad_input_elsewhere() -> None:

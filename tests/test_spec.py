@@ -146,8 +146,15 @@ INVALID = {
     "unknown block": ({"block": "resnet"}, "block:", "'basic', 'bottleneck'"),
     "block wrong case": ({"block": "Bottleneck"}, "block:", "'basic', 'bottleneck'"),
     "unknown stem": ({"stem": "tiny"}, "stem:", "'imagenet', 'cifar'"),
-    "unknown shortcut": ({"shortcut": "D"}, "shortcut:", "'B', 'A', 'C', 'none'"),
-    "lowercase shortcut": ({"shortcut": "b"}, "shortcut:", "'B', 'A', 'C', 'none'"),
+    "unknown shortcut": ({"shortcut": "E"}, "shortcut:", "'B', 'A', 'C', 'D', 'none'"),
+    "lowercase shortcut": ({"shortcut": "b"}, "shortcut:", "'B', 'A', 'C', 'D', 'none'"),
+    "unknown stem": ({"stem": "deep_tiered"}, "stem:", "'imagenet', 'cifar', 'deep', 'tiered'"),
+    "unknown attention": ({"attention": "cbam"}, "attention:", "'none', 'se', 'eca'"),
+    "aa not a bool": ({"aa": 1}, "aa:", "true or false"),
+    "group norm of 48 channels": ({"norm": "gn", "widths": (48, 128, 256, 512)}, "norm:", "48 channels"),
+    "odd deep stem": ({"stem": "deep", "stem_width": 63}, "stem_width:", "even width"),
+    "form a with group norm": ({"norm": "gn", "form": "a", "cardinality": 32, "base_width": 4}, "form:",
+                               "form c only"),
     "unknown downsample_on": ({"downsample_on": "2x2"}, "downsample_on:", "'3x3', '1x1'"),
     "unknown form": ({"form": "d"}, "form:", "'c', 'a', 'b'"),
     "block as list": ({"block": ["basic"]}, "block:", "'basic', 'bottleneck'"),
@@ -234,7 +241,7 @@ def test_get_preset_non_string_is_spec_error() -> None:
 
 def test_presets_list_is_complete_and_named_consistently() -> None:
     names = list_presets()
-    assert len(names) == len(set(names)) == 25
+    assert len(names) == len(set(names)) == 25 + 19 + 6  # torchvision's, the papers', CIFAR, plain; timm's 19; preact CIFAR and WRN
     assert all(get_preset(n).name == n for n in names)
     assert {"resnet200", "resnext101_2x64d", "resnet101_1x100d", "resnet1202", "plain18", "plain34"} <= set(names)
 
@@ -282,8 +289,9 @@ def test_arbitrary_json_gives_spec_or_spec_error(data: object) -> None:
         spec = ArchSpec.from_dict(data)
     except SpecError as e:
         msg = str(e)
-        # an empty key is named by its repr, '', so the message still starts with a name
-        names = set(FIELDS) | {"spec"} | ({str(k) or repr(k) for k in data} if isinstance(data, dict) else set())
+        # an empty key is named by its repr, '', and one with unprintable characters (or over 40) by its ascii()
+        keys = [str(k) for k in data] if isinstance(data, dict) else []
+        names = set(FIELDS) | {"spec"} | set(keys) | {ascii(k[:40]) for k in keys}
         assert any(msg.startswith(f"{n}:") or msg.startswith(f"{n}[") for n in names), msg
         return
     assert ArchSpec.from_dict(spec.to_dict()) == spec

@@ -182,6 +182,7 @@ def test_progress_is_reported() -> None:
     assert seen[0] == (0.0, "preparing the model") and fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="the allocator's peak is a CUDA counter")
 def test_cuda_records_the_measured_peak_beside_the_estimate() -> None:
     a, b = measure_train_step([TINY, WIDER], FAST.edit(device="cuda", batch_size=8))
@@ -189,3 +190,14 @@ def test_cuda_records_the_measured_peak_beside_the_estimate() -> None:
         assert r.measured_peak_bytes is not None and 0 < r.measured_peak_bytes
         assert r.difference_bytes == r.measured_peak_bytes - r.estimate.total
         assert "max_memory_allocated" in r.memory_note() and "CUDA context" in r.memory_note()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_trains_under_bfloat16_autocast_with_float32_weights() -> None:
+    if "bfloat16" not in explorer.devices.dtypes_for("cuda:0"):
+        pytest.skip(f"{torch.cuda.get_device_name(0)} has no native bfloat16")
+    [r] = measure_train_step(TINY, FAST.edit(device="cuda", batch_size=8), precision="bfloat16")
+    assert (r.precision, r.latency.dtype, r.latency.device) == ("bfloat16", "bfloat16 autocast", "cuda:0")
+    assert r.estimate == train_cost(TINY, batch_size=8, precision="bfloat16").peak
+    assert r.measured_peak_bytes is not None and r.measured_peak_bytes > 0

@@ -79,7 +79,7 @@ def check_against_torch(spec: ArchSpec, batch: int, size: tuple[int, int, int], 
 
 
 def small_input(spec: ArchSpec) -> tuple[int, int, int]:
-    return (3, 64, 64) if spec.stem == "imagenet" else (3, 32, 32)
+    return (3, 32, 32) if spec.stem == "cifar" else (3, 64, 64)
 
 
 # --- every preset -----------------------------------------------------------------------------------
@@ -128,7 +128,8 @@ def test_odd_inputs_and_batches(batch: int, size: tuple[int, int, int]) -> None:
 
 
 @pytest.mark.parametrize("precision", ["bfloat16", "float16"])
-@pytest.mark.parametrize("name", ["resnet18", "resnet50", "resnext50_32x4d", "resnet20"])
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "resnext50_32x4d", "resnet20", "seresnet50", "ecaresnet50d",
+                                  "resnet50_gn", "resnetaa50d", "resnetrs50"])
 def test_autocast_presets(name: str, precision: str) -> None:
     """CPU autocast: low-precision activations and weight copies, float32 BN statistics — to the byte."""
     spec = get_preset(name)

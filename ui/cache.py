@@ -1,21 +1,36 @@
-"""Cached library calls. Tables and figures are pure functions of (spec, metric), kept process-wide and bounded
-(``lru_cache``: the same object is handed to every session; nothing mutates it). Built models are Streamlit
+"""Cached library calls. Tables and figures are pure functions of (spec, metric), kept process-wide and bounded by
+the bytes they hold (``explorer.bounds.sized_cache``: the same object is handed to every session; nothing mutates
+it), so a few large architectures under new names cannot fill the server's memory. Built models are Streamlit
 resources (bounded too); nothing here imports torch until a page asks for a model."""
 
 from __future__ import annotations
 
 import gc
 import sys
-from functools import lru_cache
 from typing import Any
 
 import streamlit as st
 
 from explorer import ArchSpec, analyze
+from explorer.bounds import ANALYSIS_ROW_BYTES, deep_size, sized_cache
 from explorer.comparison import Comparison
 
+TABLE_BYTES = 32 * 2**20  # each of the frame and Arrow caches; ResNet-50's layer table is 30 KB
+FIGURE_BYTES = 16 * 2**20
+COMPARISON_BYTES = 64 * 2**20
 
-@lru_cache(maxsize=128)
+
+def _figure_bytes(fig: Any) -> int:
+    """About what a figure holds: its traces' points (a few hundred bytes each with labels) and the layout."""
+    points = sum(len(getattr(t, axis, None) or ()) for t in fig.data for axis in ("x", "y"))
+    return 20_000 + 200 * points
+
+
+def _comparison_bytes(c: Comparison) -> int:
+    return sum(len(a.layers) for a in c.analyses) * ANALYSIS_ROW_BYTES
+
+
+@sized_cache(TABLE_BYTES, deep_size)
 def table(name: str, spec: ArchSpec, metric: str, input_size: tuple[int, int, int] | None = None) -> Any:
     """A table of ``explorer.tables`` (``layers``, ``stages``, ``blocks``, ``kinds``) for one spec, as a pandas
     DataFrame (for CSV and filtering)."""
@@ -30,7 +45,7 @@ def table(name: str, spec: ArchSpec, metric: str, input_size: tuple[int, int, in
                                "Stage" if name == "stages" else "Block")
 
 
-@lru_cache(maxsize=128)
+@sized_cache(TABLE_BYTES, deep_size)
 def arrow(name: str, spec: ArchSpec, metric: str) -> Any:
     """The same table as Arrow, converted once: ``st.dataframe`` then sends it without converting it again on
     every rerun."""
@@ -39,7 +54,7 @@ def arrow(name: str, spec: ArchSpec, metric: str) -> Any:
     return pa.Table.from_pandas(table(name, spec, metric), preserve_index=False)
 
 
-@lru_cache(maxsize=128)
+@sized_cache(FIGURE_BYTES, _figure_bytes)
 def figure(name: str, spec: ArchSpec, key: str, level: str = "stages") -> Any:
     """A figure of ``explorer.charts`` for one spec (``rollup``: one count per stage or block)."""
     from explorer import charts
@@ -49,12 +64,12 @@ def figure(name: str, spec: ArchSpec, key: str, level: str = "stages") -> Any:
     raise ValueError(f"figure: unknown {name!r}")
 
 
-@lru_cache(maxsize=64)
+@sized_cache(COMPARISON_BYTES, _comparison_bytes)
 def comparison(specs: tuple[ArchSpec, ...], input_sizes: tuple[Any, ...]) -> Comparison:
     return Comparison(tuple(analyze(s, size) for s, size in zip(specs, input_sizes)))
 
 
-@lru_cache(maxsize=64)
+@sized_cache(TABLE_BYTES, deep_size)
 def compare_table(name: str, c: Comparison, metric: str) -> Any:
     from explorer import tables
 
@@ -62,7 +77,7 @@ def compare_table(name: str, c: Comparison, metric: str) -> Any:
             "kinds": tables.kind_compare_frame}[name](c, metric)
 
 
-@lru_cache(maxsize=64)
+@sized_cache(FIGURE_BYTES, _figure_bytes)
 def compare_figure(c: Comparison, key: str) -> Any:
     from explorer import charts
 

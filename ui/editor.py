@@ -14,8 +14,10 @@ from typing import Any
 import streamlit as st
 
 from explorer import ArchSpec, SpecError, get_preset, list_presets
+from explorer.bounds import check_work
 from explorer.fields import label_of
 from explorer.spec import MAX_STAGES, SPEC_FIELDS, edit_data
+from explorer.vocab import md_text
 
 from .state import (DRAFT, PRESET_BOX, STAGE_FIELDS, draft, list_value, load_spec, set_draft, valid_spec,
                     widget_key)
@@ -56,6 +58,24 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+FROM_BOX, FROM_ERROR = "build.from", "build.from_error"
+
+
+def _start_from() -> None:
+    """Read a torchvision or timm ResNet into the editor (built without weights: nothing is downloaded)."""
+    from explorer.from_model import spec_from_name
+
+    ss = st.session_state
+    source = (ss.get(FROM_BOX) or "").strip()
+    ss[FROM_ERROR] = None
+    if not source:
+        return
+    try:
+        load_spec(spec_from_name(source))
+    except SpecError as e:
+        ss[FROM_ERROR] = e.reason
+
+
 def _choose_preset() -> None:
     name = st.session_state.get(PRESET_BOX)
     if name in list_presets():
@@ -81,7 +101,7 @@ def message(error: SpecError | None, *names: str) -> None:
     """The validation message, under the widgets of the field it names, in the field's visible label."""
     if error is None or (error.field or "").split("[")[0] not in names:
         return
-    st.error(f"**{label_of(error.field, F)}** — {error.reason}", icon=":material/error:")
+    st.error(f"**{md_text(label_of(error.field, F))}** — {md_text(error.reason)}", icon=":material/error:")
 
 
 def editor(error: SpecError | None) -> None:
@@ -92,6 +112,13 @@ def editor(error: SpecError | None) -> None:
                  placeholder="edited — pick a preset to start over",
                  help="Loads every field from a preset; then edit freely. The name follows: an edited preset "
                  "takes the name of the preset it becomes, or is marked as edited.")
+    st.text_input("Start from a model", key=FROM_BOX, on_change=_start_from, max_chars=120,
+                  placeholder="timm:resnet50d or torchvision:resnext50_32x4d",
+                  help="A torchvision or timm ResNet, read back into every field from its modules (built without "
+                  "weights: nothing is downloaded or run). timm's ResNet and ResNetV2 variants and torchvision's ten "
+                  "ResNets are read; anything else is refused with what was met.")
+    if st.session_state.get(FROM_ERROR):
+        st.error(f"**Start from a model** — {md_text(st.session_state[FROM_ERROR])}", icon=":material/error:")
     st.text_input(F["name"].label, key=widget_key("name"), on_change=_change, args=("name",), max_chars=100,
                   help=F["name"].help)
     message(error, "name")
@@ -121,7 +148,7 @@ def editor(error: SpecError | None) -> None:
     message(error, "form")
     choice("shortcut", st.selectbox)
     message(error, "shortcut")
-    choice("stem")
+    choice("stem", st.selectbox)
     with st.container(key="build_editor_2"):
         c1, c2 = st.columns(2)
         with c1:
@@ -135,6 +162,40 @@ def editor(error: SpecError | None) -> None:
             with col:
                 number("input_size", text, i)
         message(error, "input_size", "spec")
+    variants(data, error)
+
+
+VARIANTS = ("stem_pool", "order", "attention", "se_reduction", "se_divisor", "norm", "aa", "zero_init")
+
+
+def variants(data: dict[str, Any], error: SpecError | None) -> None:
+    """The knobs of the variants practitioners compare (timm's ResNet-D, SE, ECA, ResNetV2, GN, anti-aliasing),
+    folded away until a spec uses one: each one's help says what it changes and why people use it."""
+    defaults = ArchSpec(stem=data.get("stem") if data.get("stem") in F["stem"].choices else "imagenet").to_dict()
+    used = [k for k in VARIANTS if k in data and data[k] != defaults[k]]
+    label = "Variants" + (f" — {', '.join(F[k].label.lower() for k in used)}" if used else
+                          " — stem pool, pre-activation, SE / ECA, group norm, anti-aliasing")
+    with st.expander(label, expanded=bool(used)):
+        c1, c2 = st.columns(2)
+        with c1:
+            choice("stem_pool", st.selectbox)
+        with c2:
+            choice("order", st.selectbox)
+        c1, c2 = st.columns(2)
+        with c1:
+            choice("attention", st.selectbox)
+        with c2:
+            choice("norm", st.selectbox)
+        with st.container(key="build_editor_3"):
+            c1, c2 = st.columns(2)
+            se = data.get("attention") == "se"
+            with c1:
+                number("se_reduction", disabled=not se)
+            with c2:
+                number("se_divisor", disabled=not se)
+        for name in ("aa", "zero_init"):
+            st.toggle(F[name].label, key=widget_key(name), on_change=_change, args=(name,), help=F[name].help)
+        message(error, *VARIANTS)
 
 
 def load_upload(file: Any) -> str | None:
@@ -146,12 +207,14 @@ def load_upload(file: Any) -> str | None:
 
     name = getattr(file, "name", "the file")
     if not name.lower().endswith(".json"):
-        return f"{name}: a spec file is JSON (a .json file); this one is not"
+        return f"{md_text(name)}: a spec file is JSON (a .json file); this one is not"
     data = file.getvalue()
     if len(data) > MAX_SPEC_BYTES:
-        return f"{name}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most 1 MiB"
+        return f"{md_text(name)}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most 1 MiB"
     try:
-        load_spec(ArchSpec.from_json(data))
+        spec = ArchSpec.from_json(data)
+        check_work(spec)  # refused with its reason here, not loaded into an editor that then refuses it
+        load_spec(spec)
     except SpecError as e:
-        return f"{name}: **{label_of(e.field, F)}** — {e.reason}"
+        return f"{md_text(name)}: **{md_text(label_of(e.field, F))}** — {md_text(e.reason)}"
     return None

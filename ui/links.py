@@ -18,8 +18,9 @@ from explorer import SpecError
 from explorer.fields import label_of
 from explorer.links import last, params_to_spec, parse_params, spec_to_params
 from explorer.spec import SPEC_FIELDS
+from explorer.vocab import md_code, md_text
 
-from .state import METRIC, PageState, load_spec, valid_spec
+from .state import METRIC, PageState, draft, load_spec, valid_spec
 
 ERRORS = "links.errors"  # the problems of the link this session was opened with, shown once
 
@@ -63,6 +64,7 @@ def apply_once(url_path: str) -> None:
     if links.spec:
         spec, bad = params_to_spec(params)
         if spec is not None:
+            draft()  # a valid architecture first, kept on screen if the link's is refused (over the work bound)
             load_spec(spec)
         problems += bad
         known |= {"preset", *SPEC_FIELDS}
@@ -78,7 +80,8 @@ def show_problems() -> None:
     """The link's problems, each named, once (the next run no longer shows them)."""
     problems = st.session_state.pop(ERRORS, None)
     if problems:
-        items = "\n".join(f"- **{_label(e.field)}** (`{e.field}`): {e.reason}" for e in problems)
+        items = "\n".join(f"- **{md_text(_label(e.field))}** ({md_code(e.field)}): {md_text(e.reason)}"
+                           for e in problems)  # a link's keys and values are user text: never markdown
         st.warning(f"Parts of this link could not be used; everything else in it applied.\n{items}",
                    icon=":material/link_off:")
 

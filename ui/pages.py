@@ -105,3 +105,18 @@ register("", PageLinks(()))  # Home: only the MACs/FLOPs switch
 
 __all__ = ["BUILD", "BUILD_LATENCY", "BUILD_TRAIN", "COMPARE_TRAIN", "COMPARE_VIEWS", "BUILD_TOKEN", "BUILD_VIEWS", "COMPARE", "CONFIGS", "DEFAULT_PAIR", "DESIGN",
            "FIG3", "MAX_COMPARED"]
+
+# --- Residual lab -----------------------------------------------------------------------------------
+from explorer.lab.settings import LAB_FIELDS, DegradationSettings  # noqa: E402 - plain Python, no torch
+
+_LAB_DEFAULT = DegradationSettings()
+LAB = _group("lab", tuple(LAB_FIELDS[k] for k in (
+    "dataset", "data_dir", "layers_text", "width", "shortcut", "epochs", "seeds", "train_images", "batch_size", "lr",
+    "max_seconds", "use_build", "grad_layers_text", "momentum", "eps")), {
+    "dataset": _LAB_DEFAULT.dataset, "data_dir": "", "layers_text": ", ".join(map(str, _LAB_DEFAULT.layers)),
+    "width": _LAB_DEFAULT.width, "shortcut": _LAB_DEFAULT.shortcut, "epochs": _LAB_DEFAULT.epochs,
+    "seeds": _LAB_DEFAULT.seeds, "train_images": _LAB_DEFAULT.train_images, "batch_size": _LAB_DEFAULT.batch_size,
+    "lr": _LAB_DEFAULT.lr, "max_seconds": _LAB_DEFAULT.max_seconds, "use_build": False,
+    "grad_layers_text": "20, 56, 110", "momentum": 0.1, "eps": 1e-5})
+register("residual_lab", PageLinks((LAB, MEASURE), spec=True))
+__all__ += ["LAB"]

@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 from explorer import ArchSpec, SpecError, get_preset
+from explorer.bounds import check_work
 from explorer.fields import Field
 from explorer.links import DEFAULT_PRESET, encode
 from explorer.presets import preset_of
@@ -157,7 +158,9 @@ def _number(part: str) -> Any:
 
 def validate(data: dict[str, Any]) -> tuple[ArchSpec | None, SpecError | None]:
     try:
-        return ArchSpec.from_dict(data), None
+        spec = ArchSpec.from_dict(data)
+        check_work(spec)  # an architecture too big to analyse is refused here, beside its field, not by a page
+        return spec, None
     except SpecError as e:
         return None, e
 

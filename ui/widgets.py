@@ -13,7 +13,7 @@ from explorer.fields import Field, label_of
 from explorer.schema import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
 from explorer.spec import SPEC_FIELDS
 from explorer.training import TRAIN_FIELDS
-from explorer.vocab import CONVENTION, METRICS, exact, multiply_adds, si
+from explorer.vocab import CONVENTION, METRICS, exact, md_text, multiply_adds, si
 
 from .links import share
 from .state import METRIC, PageState, metric
@@ -28,7 +28,7 @@ MEASURE = PageState(
 def header(title: str, url_path: str, caption: str | None = None) -> None:
     """Title on the left; Share and the MACs/FLOPs switch on the right (the same on every page)."""
     left, right = st.columns([3, 2], vertical_alignment="bottom")
-    left.title(title)
+    left.title(md_text(title))  # titles carry names: shown as written, never as markdown
     with right, st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="bottom"):
         f = METRIC.fields["metric"]
         st.segmented_control(f.label, f.choices, key=METRIC.key("metric"), format_func=f.choice_label,
@@ -72,9 +72,9 @@ LIBRARY_FIELDS: dict[str, Field] = {**SPEC_FIELDS, **SETTINGS_FIELDS, **SWEEP_FI
 def error_text(e: ExplorerError) -> str:
     """A library error as the person reads it: the field's visible label, then the reason."""
     if not e.field:
-        return e.reason
+        return md_text(e.reason)
     label = label_of(e.field, LIBRARY_FIELDS)  # a field's label, or a resource's name such as "memory"
-    return f"**{label[:1].upper()}{label[1:]}** — {e.reason}"
+    return f"**{md_text(label[:1].upper() + label[1:])}** — {md_text(e.reason)}"  # a reason can quote user text
 
 
 def field_message(error: SpecError | None, fields: dict[str, Field], *names: str) -> None:
@@ -82,7 +82,7 @@ def field_message(error: SpecError | None, fields: dict[str, Field], *names: str
     if error is None or (error.field or "").split("[")[0] not in names:
         return
     label = fields[error.field.split("[")[0]].label if error.field.split("[")[0] in fields else error.field
-    st.error(f"**{label}** — {error.reason}", icon=":material/error:")
+    st.error(f"**{md_text(label)}** — {md_text(error.reason)}", icon=":material/error:")
 
 
 def number(group: PageState, name: str, **kwargs: Any) -> Any:

@@ -6,7 +6,7 @@ from explorer import analyze
 from explorer.fields import label_of
 from explorer.presets import preset_of
 from explorer.spec import SPEC_FIELDS
-from explorer.vocab import exact, shape
+from explorer.vocab import exact, md_text, shape
 from ui import editor, links, state
 from ui.pages import BUILD, BUILD_VIEWS
 from ui.widgets import convention, header, headline
@@ -34,8 +34,9 @@ header(f"Build — {spec.name}", "build",
        f"output {exact(analysis.output_shape[0])} classes")
 links.show_problems()
 if error is not None:
-    st.warning(f"The editor holds an invalid value (see the message beside **{label_of(error.field, SPEC_FIELDS)}**): "
-               f"the numbers below are those of the last valid architecture, **{spec.name}**, until it is fixed.",
+    shown = md_text(label_of(error.field, SPEC_FIELDS))
+    st.warning(f"The editor holds an invalid value (see the message beside **{shown}**): "
+               f"the numbers below are those of the last valid architecture, **{md_text(spec.name)}**, until it is fixed.",
                icon=":material/history:")
 with st.container(key="stale" if error is not None else "fresh"):
     headline(analysis)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import SpecError, get_preset, list_presets
-from explorer.vocab import METRICS, exact, si
+from explorer.vocab import METRICS, exact, md_text, si
 from ui import cache, links, state
 from ui.pages import BUILD_TOKEN, COMPARE, COMPARE_VIEWS, CONFIGS, DEFAULT_PAIR, MAX_COMPARED
 from ui.widgets import convention, count, header, number
@@ -33,7 +33,7 @@ with c3:
     number(COMPARE, "w", disabled=not same)
 problem = COMPARE.check()
 if problem is not None and problem.field in ("h", "w"):
-    st.error(f"**{COMPARE.fields[problem.field].label}** — {problem.reason}", icon=":material/error:")
+    st.error(f"**{COMPARE.fields[problem.field].label}** — {md_text(problem.reason)}", icon=":material/error:")
     st.stop()
 
 tokens = st.session_state[CONFIGS]
@@ -49,14 +49,14 @@ for token in tokens:
 try:
     c = cache.comparison(tuple(specs), tuple(sizes))
 except SpecError as e:
-    st.error(f"**Input size** — {e.reason}", icon=":material/error:")
+    st.error(f"**Input size** — {md_text(e.reason)}", icon=":material/error:")
     st.stop()
 
 m = state.metric()
 base = c.base
 for col, token, a in zip(st.columns(len(c.analyses)), tokens, c.analyses):
     with col.container(border=True):
-        st.markdown(f"**{_label(token) if token == BUILD_TOKEN else a.name}**")
+        st.markdown(f"**{md_text(_label(token) if token == BUILD_TOKEN else a.name)}**")
         for key, value in (("params", a.params), (m, count(a.macs)), ("activations", a.activations)):
             ratio = c.ratio(a, "macs" if key == m else key)
             relative = "" if a is base or ratio is None else f" · **{ratio:.3g}×**"

@@ -1,7 +1,7 @@
 """Command line: ``python -m explorer COMMAND``.
 
 Subcommands live in small modules (``inspect``: list, spec, summary, compare, export, width-for;
-``measure``: bench, equivalence, profile; ``cost``: train-cost, conventions); each declares itself with an ``add_<name>`` function listed in its
+``measure``: bench, equivalence, profile; ``cost``: train-cost, conventions; ``lab``: degradation, gradients, lesion); each declares itself with an ``add_<name>`` function listed in its
 ``COMMANDS``. ``main`` is the one place that turns errors into exit statuses and one ``error: …`` line on
 stderr: bad input (``SpecError``, unreadable files, usage errors) exits 2, a device failure exits 1, and
 nothing ever prints a traceback.
@@ -13,12 +13,13 @@ that builds or runs a network does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import NoReturn
 
 from ..errors import Cancelled, DeviceError, SpecError
-from . import cost, inspect, measure
+from . import cost, inspect, lab, measure
 from .common import CONVENTION_HELP, MAX_SPEC_BYTES, PROG, load_spec, one_line, paragraphs
 
 EXIT_USAGE = 2  # bad input
@@ -37,6 +38,7 @@ _EXAMPLES = f"""examples:
   {PROG} train-cost resnet50 --batch-size 64 --precision bfloat16 --optimizer adam
   {PROG} train-cost resnet20 --batch-size 8 --measure --threads 1
   {PROG} conventions resnet50 --json
+  {PROG} degradation --depths 20 56 --epochs 8 --seeds 3 --json
 Run '{PROG} COMMAND --help' for the options of each command."""
 
 
@@ -58,13 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
-    for add in (*inspect.COMMANDS, *measure.COMMANDS, *cost.COMMANDS):
+    for add in (*inspect.COMMANDS, *measure.COMMANDS, *cost.COMMANDS, *lab.COMMANDS):
         add(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 bad input, 1 device failure)."""
+    if sys.stdout is None or sys.stderr is None:  # started with a closed descriptor (`>&-`): nowhere to write
+        _fail("standard output or standard error is closed; nothing can be written", EXIT_USAGE)
+        return EXIT_USAGE
+    for stream in (sys.stdout, sys.stderr):  # a character the terminal's encoding lacks is escaped, not fatal
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -89,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(error: object, status: int) -> int:
-    print(f"error: {one_line(error)}", file=sys.stderr)
+    if sys.stderr is not None:
+        print(f"error: {one_line(error)}", file=sys.stderr)
     return status
 
 

@@ -80,19 +80,28 @@ def read_spec_file(path: str) -> bytes:
 
 
 def add_spec_args(p: argparse.ArgumentParser) -> None:
-    """The ``NAME | --spec FILE`` pair; ``spec_from_args`` resolves it."""
+    """The ``NAME | --spec FILE | --from LIBRARY:NAME`` choice; ``spec_from_args`` resolves it."""
     p.add_argument("name", nargs="?", metavar="NAME",
                    help="a preset (see 'list') or the path of a JSON spec file")
     p.add_argument("--spec", metavar="FILE", dest="spec_file",
                    help="a JSON spec file ('-' reads standard input); instead of NAME")
+    p.add_argument("--from", metavar="LIBRARY:NAME", dest="from_model",
+                   help="a torchvision or timm ResNet read back into a spec, built without weights (nothing is "
+                   "downloaded): timm:resnet50d, torchvision:resnext50_32x4d; instead of NAME")
 
 
 def spec_from_args(args: argparse.Namespace) -> ArchSpec:
-    """The spec named by exactly one of NAME and ``--spec FILE``."""
-    if (args.name is None) == (args.spec_file is None):
-        raise UsageError("give exactly one of NAME and --spec FILE" + (" (got both)" if args.name else ""))
+    """The spec named by exactly one of NAME, ``--spec FILE`` and ``--from LIBRARY:NAME``."""
+    given = [x for x in (args.name, args.spec_file, getattr(args, "from_model", None)) if x is not None]
+    if len(given) != 1:
+        raise UsageError("give exactly one of NAME, --spec FILE and --from LIBRARY:NAME" +
+                         (f" (got {len(given)})" if given else ""))
     if args.spec_file is not None:
         return ArchSpec.from_json(read_spec_file(args.spec_file))
+    if getattr(args, "from_model", None) is not None:
+        from ..from_model import spec_from_name
+
+        return spec_from_name(args.from_model)
     return load_spec(args.name)
 
 

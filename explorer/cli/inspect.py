@@ -159,6 +159,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print("\n".join(table(header, lines, "llrrrrrrr")))
     for a in c.analyses[1:]:
         print(f"\n{c.headline(a)}".replace("×", "x"))
+        print(f"  {c.where(a, metric)}".replace("×", "x"))
         for sentence in c.why(a):
             print(f"  {sentence}".replace("×", "x"))
     print(f"\nvs first: this - {rows[0]['name']} (relative change). {CONVENTION_ASCII}")
@@ -173,8 +174,16 @@ def add_export(sub: argparse._SubParsersAction) -> None:
                     "(needs the optional onnx and onnxscript packages; refused above the memory budget).")
     add_spec_args(p)
     p.add_argument("--format", choices=("json", "py", "onnx"), default="json", help="what to write (default json)")
-    p.add_argument("-o", "--output", metavar="FILE", help="where to write; default standard output (not for onnx)")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_path,
+                   help="where to write; default standard output (not for onnx)")
     p.set_defaults(run=cmd_export)
+
+
+def _output_path(text: str) -> str:
+    """A file name for -o: an empty one is a mistake (it would silently mean standard output)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file name, got an empty one (leave -o out for standard output)")
+    return text
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -194,9 +203,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         text = export_python(spec)
     else:
         text = spec.to_json() + "\n"
-    if args.output:
+    if args.output is not None:
         try:
-            Path(args.output).write_text(text)
+            Path(args.output).write_text(text, encoding="utf-8")
         except OSError as e:
             raise OSError(f"output: cannot write {args.output!r}: {e.strerror or e}") from None
         print(f"wrote {args.output}", file=sys.stderr)

@@ -13,8 +13,8 @@ import streamlit as st
 
 from explorer import ArchSpec, ExplorerError
 from explorer.comparison import Comparison
-from explorer.tables import kind_times_frame, latency_frame
-from explorer.vocab import METRICS, binary, multiply_adds
+from explorer.tables import kind_times_frame, latency_frame, to_csv
+from explorer.vocab import METRICS, binary, md_text, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
@@ -30,10 +30,10 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     m = metric()
     st.subheader("Why they differ")
     for a in c.analyses[1:]:
-        st.markdown(f"**{c.headline(a, m)}** " + " ".join(c.why(a, m)))
+        st.markdown(f"**{md_text(c.headline(a, m))}** " + " ".join(md_text(w) for w in c.why(a, m)))  # names: text
     totals = cache.compare_table("totals", c, m)
     st.dataframe(totals, hide_index=True, column_config=number_columns(totals), key="compare.totals")
-    st.download_button("Download totals (CSV)", totals.to_csv(index=False), "compare_totals.csv", "text/csv",
+    st.download_button("Download totals (CSV)", to_csv(totals), "compare_totals.csv", "text/csv",
                        key="compare.totals_csv", icon=":material/download:")
     st.subheader("Per stage and per kind of layer")
     c1, c2 = st.columns(2)
@@ -44,7 +44,7 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     with st.expander("Per-stage table"):
         stages = cache.compare_table("stages", c, m)
         st.dataframe(stages, hide_index=True, column_config=number_columns(stages))
-        st.download_button("Download per-stage table (CSV)", stages.to_csv(index=False), "compare_stages.csv",
+        st.download_button("Download per-stage table (CSV)", to_csv(stages), "compare_stages.csv",
                            "text/csv", key="compare.stages_csv", icon=":material/download:")
     st.subheader("Per layer")
     labels = [f"{i + 1}. {a.name}" for i, a in enumerate(c.analyses)]
@@ -53,10 +53,10 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     from explorer.tables import layer_diff_frame
 
     diff = layer_diff_frame(c.base, b, m)
-    st.caption(f"A = {c.base.name}, B = {b.name}; joined on module name; a layer only one side has is empty on the "
+    st.caption(f"A = {md_text(c.base.name)}, B = {md_text(b.name)}; joined on module name; a layer only one side has is empty on the "
                "other.")
     st.dataframe(diff, hide_index=True, key="compare.diff", column_config=number_columns(diff))
-    st.download_button("Download per-layer differences (CSV)", diff.to_csv(index=False), "compare_layers.csv",
+    st.download_button("Download per-layer differences (CSV)", to_csv(diff), "compare_layers.csv",
                        "text/csv", key="compare.diff_csv", icon=":material/download:")
 
 
@@ -64,7 +64,7 @@ def _verdicts(c: Comparison, ratios: Sequence[Any], where: str, what: str = "") 
     """One generated sentence per configuration: its counted work and its measured time against the first."""
     for a, r in zip(c.analyses[1:], ratios):
         verdict = f"takes {r.phrase()}" if r.measurable else f"shows {r.phrase()}"
-        st.markdown(f"**{a.name} has {c.ratio(a, 'macs'):.3g}× the {unit()} of {c.base.name} and {verdict}"
+        st.markdown(f"**{md_text(a.name)} has {c.ratio(a, 'macs'):.3g}× the {unit()} of {md_text(c.base.name)} and {verdict}"
                     f"{what} on {where}.**")
 
 
@@ -121,10 +121,10 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     ratios = paired_ratios([p.end_to_end for p in profiles])
     _verdicts(c, ratios, settings.where(), " end to end")
     for p, r in zip(profiles[1:], ratios):
-        st.markdown("Why: " + "; ".join(explain(profiles[0], p)) + ".")
+        st.markdown("Why: " + "; ".join(md_text(w) for w in explain(profiles[0], p)) + ".")
     st.dataframe(kind_times_frame(profiles), hide_index=True)
     for p in profiles:
-        st.caption(f"{p.name}: {p.summary()}")
+        st.caption(f"{md_text(p.name)}: {p.summary()}")
 
 
 def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
@@ -153,7 +153,7 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
                                                                       precision=precision, optimizer=optimizer),
             })
     except ExplorerError as e:
-        st.error(f"{spec.name}: {error_text(e)}", icon=":material/error:")
+        st.error(f"{md_text(spec.name)}: {error_text(e)}", icon=":material/error:")
         return
     frame = pd.DataFrame(rows)
     st.dataframe(frame, hide_index=True, column_config=number_columns(frame))

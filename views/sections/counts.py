@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import Analysis, ArchSpec
+from explorer.tables import to_csv
 from explorer.vocab import METRICS, slug
 from ui import cache, work
 from ui.pages import BUILD
@@ -35,7 +36,7 @@ def layers(spec: ArchSpec, analysis: Analysis) -> None:
     """Every layer in forward order, with a CSV download."""
     m = metric()
     frame = cache.table("layers", spec, m)
-    st.download_button("Download all layers (CSV)", frame.to_csv(index=False), f"{slug(spec.name)}_layers.csv",
+    st.download_button("Download all layers (CSV)", to_csv(frame), f"{slug(spec.name)}_layers.csv",
                        "text/csv", key="build.layers_csv", icon=":material/download:")
     st.caption(f"{len(frame)} layers in forward order. Names are the module paths in `model.named_modules()`; the "
                "residual add is computed by the block itself, so it bears the block's name. Click a header to sort; "

@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer import Analysis, ArchSpec
 from explorer.export import export_python, onnx_available
-from explorer.vocab import slug
+from explorer.vocab import md_text, slug
 from ui import cache, editor
 
 UPLOAD = "build.upload"
@@ -19,7 +19,7 @@ def _uploaded() -> None:
     file = st.session_state.get(UPLOAD)
     if file is not None:
         problem = editor.load_upload(file)
-        st.session_state[UPLOAD_NOTE] = (False, problem) if problem else (True, f"Loaded {file.name}.")
+        st.session_state[UPLOAD_NOTE] = (False, problem) if problem else (True, f"Loaded {md_text(file.name)}.")
 
 
 def spec_and_export(spec: ArchSpec, analysis: Analysis) -> None:
@@ -41,7 +41,7 @@ def spec_and_export(spec: ArchSpec, analysis: Analysis) -> None:
         c3.caption("ONNX export needs the optional `onnx` and `onnxscript` packages (`pip install onnx onnxscript`); "
                    "JSON and PyTorch code work without them.")
     st.file_uploader("Load a spec (a .json file of at most 1 MiB)", key=UPLOAD, on_change=_uploaded,
-                     max_upload_size=10, help="Checked field by field; a bad file leaves your architecture unchanged.")
+                     max_upload_size=2, help="Checked field by field; a bad file leaves your architecture unchanged.")
     note = st.session_state.pop(UPLOAD_NOTE, None)  # shown once, beside the uploader: the next action clears it
     if note is not None:
         ok, text = note

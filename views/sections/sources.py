@@ -8,7 +8,7 @@ import streamlit as st
 from explorer import Analysis, ArchSpec, analyze, reference
 from explorer.errors import ResourceError
 from explorer.guard import check_memory
-from explorer.vocab import METRICS, exact, multiply_adds
+from explorer.vocab import METRICS, exact, md_text, multiply_adds
 from ui import cache
 from ui.state import metric
 
@@ -54,7 +54,7 @@ def fvcore_check(spec: ArchSpec, analysis: Analysis) -> None:
     try:
         check_memory(analysis, batch_size=1, what="tracing")
     except ResourceError as e:
-        st.error(f"**Not built** — {e}", icon=":material/memory:")
+        st.error(f"**Not built** — {md_text(e)}", icon=":material/memory:")
         return
     p = cache.fvcore_profile(spec.to_json(), analysis.input_size)
     if p["mac_rows_agree"]:

@@ -96,7 +96,7 @@ def show_profile(profile, key: str) -> None:  # noqa: ANN001 - an explorer.layer
     """A profile's finding, its shares per kind and stage, the roofline and the per-layer table with CSV."""
 
     from explorer.charts import roofline_chart, share_bars
-    from explorer.tables import layer_times_frame
+    from explorer.tables import layer_times_frame, to_csv
     from explorer.vocab import slug
 
     st.markdown(f"**{profile.finding()}**")
@@ -107,7 +107,7 @@ def show_profile(profile, key: str) -> None:  # noqa: ANN001 - an explorer.layer
     c2.plotly_chart(share_bars(profile.groups("stage"), "Time and MACs per stage", "stage"), key=f"{key}.time_stages")
     st.plotly_chart(roofline_chart(profile), key=f"{key}.roofline")
     frame = layer_times_frame(profile)
-    st.download_button("Download the per-layer times (CSV)", frame.to_csv(index=False),
+    st.download_button("Download the per-layer times (CSV)", to_csv(frame),
                        f"{slug(profile.name)}_layer_times.csv", "text/csv", key=f"{key}.profile_csv",
                        icon=":material/download:")
     st.dataframe(frame, hide_index=True, column_config={c: st.column_config.NumberColumn(format="localized")
