@@ -11,7 +11,6 @@ from pathlib import Path
 from .errors import SpecError
 from .spec import ArchSpec
 
-FORMATS = ("json", "py", "onnx")
 NETS = Path(__file__).with_name("nets.py")
 # The lines of nets.py that describe its one network: from the comment above CONFIG to INPUT_SIZE.
 _CONFIG_BLOCK = re.compile(r"^# The network this file builds.*?^INPUT_SIZE = .*?$", re.M | re.S)
