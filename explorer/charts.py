@@ -96,21 +96,6 @@ def error_chart(rows: Sequence[dict], title: str, errors: Sequence[str] = ("top-
     return fig
 
 
-def latency_bars(results: Sequence[Any], title: str) -> go.Figure:
-    """Median latency per configuration with p10–p90 whiskers (ms)."""
-    fig = go.Figure(go.Bar(
-        x=[html_text(r.name) for r in results], y=[r.median_ms for r in results],
-        error_y={"type": "data", "symmetric": False, "array": [r.p90_ms - r.median_ms for r in results],
-                 "arrayminus": [r.median_ms - r.p10_ms for r in results]},
-        customdata=[[r.p10_ms, r.p90_ms, r.runs] for r in results],
-        hovertemplate="%{x}<br>median %{y:,.2f} ms<br>p10 %{customdata[0]:,.2f} ms · p90 %{customdata[1]:,.2f} ms"
-        "<br>%{customdata[2]} runs<extra></extra>",
-    ))
-    fig.update_layout(title=html_text(title), xaxis_title="configuration", yaxis_title="latency per forward pass (ms)",
-                      height=_HEIGHT, margin={"t": 60, "b": 40})
-    return fig
-
-
 def latency_histogram(result: Any) -> go.Figure:
     """Distribution of the per-run times of one measurement, median and p10/p90 marked."""
     fig = go.Figure(go.Histogram(x=list(result.times_ms), nbinsx=30, name="runs",
@@ -284,5 +269,5 @@ def roofline_chart(profile: Any) -> go.Figure:
     return fig
 
 
-__all__ = ["roofline_chart", "share_bars", "share_stack", "cardinality_chart", "differences_chart", "relative_chart", "compare_bars", "error_chart", "latency_bars", "latency_histogram", "ratio_chart",
+__all__ = ["roofline_chart", "share_bars", "share_stack", "cardinality_chart", "differences_chart", "relative_chart", "compare_bars", "error_chart", "latency_histogram", "ratio_chart",
            "rollup_bars", "sweep_chart"]

@@ -30,7 +30,6 @@ from .reference import RESNET_PAPER, RESNEXT_PAPER
 from .schema import COUNTED_BATCH, MAX_COUNTED_BATCH
 from .spec import ArchSpec
 
-MAX_BATCH = MAX_COUNTED_BATCH
 
 
 @dataclass(frozen=True)
@@ -626,7 +625,7 @@ def flop_counter_excess(spec: ArchSpec, *, batch_size: int = 1, input_size: Any 
 
 
 def check_batch_size(batch_size: Any) -> int:
-    """An integer batch size in [1, MAX_BATCH], or a ``SpecError`` naming ``batch_size``."""
+    """An integer batch size in [1, MAX_COUNTED_BATCH], or a ``SpecError`` naming ``batch_size``."""
     return COUNTED_BATCH.check(batch_size)
     return batch_size
 
@@ -775,6 +774,6 @@ def differences(macs: int, counts: dict[str, ToolCount], papers: dict[str, Paper
 
 
 __all__ = [
-    "CATEGORIES", "EXTRA_FIGURES", "MAC_TERMS", "MAX_BATCH", "Difference", "category", "differences", "flop_counter_excess", "TOOLS", "TOOL_IDS", "PaperFigure", "Term", "Tool", "ToolCount", "check_batch_size",
+    "CATEGORIES", "EXTRA_FIGURES", "MAC_TERMS", "Difference", "category", "differences", "flop_counter_excess", "TOOLS", "TOOL_IDS", "PaperFigure", "Term", "Tool", "ToolCount", "check_batch_size",
     "flop_counter_string", "paper_figures", "paper_style", "ptflops_string", "tool_counts", "torchinfo_number",
 ]

@@ -237,7 +237,7 @@ def _check_tools(tools: Any) -> tuple[str, ...]:
     return tuple(t for t in TOOL_IDS if t in tools)
 
 
-def _check_budget(seconds: Any) -> float:
+def _check_seconds(seconds: Any) -> float:
     """A positive, finite number of seconds."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
         raise SpecError("time_budget_s", f"must be a positive number of seconds, got {seconds!r}")
@@ -278,7 +278,7 @@ def measure(
     from .guard import resolve_budget
 
     batch = check_batch_size(batch_size)
-    wanted, seconds = _check_tools(tools), _check_budget(time_budget_s)
+    wanted, seconds = _check_tools(tools), _check_seconds(time_budget_s)
     memory = resolve_budget(budget)  # bad budgets are refused before any tool runs
     analysis = analyze(spec, input_size)
     results: dict[str, Measured] = {}

@@ -11,7 +11,6 @@ from pathlib import Path
 from .errors import SpecError
 from .spec import ArchSpec
 
-FORMATS = ("json", "py", "onnx")
 ONNX_INLINE_LIMIT = 2**31 - 2**26  # protobuf's 2 GiB, less room for the graph itself
 NETS = Path(__file__).with_name("nets.py")
 # The lines of nets.py that describe its one network: from the comment above CONFIG to INPUT_SIZE.

@@ -116,7 +116,6 @@ GPU_MEMORY: tuple[tuple[str, int], ...] = (
     ("141 GB (H200)", 141 * GiB),
 )
 
-MAX_BATCH = MAX_COUNTED_BATCH
 
 CONVENTIONS = {
     "macs": "multiply-accumulates of conv and linear layers for the whole batch, bias not counted",
@@ -291,7 +290,7 @@ TRAIN_FIELDS: dict[str, Field] = {f.key: f for f in (
 
 
 def check_batch_size(value: Any, field: str = "batch_size") -> int:
-    """A whole number from 1 to :data:`MAX_BATCH`, or a ``SpecError`` naming ``field``."""
+    """A whole number from 1 to ``schema.MAX_COUNTED_BATCH``, or a ``SpecError`` naming ``field``."""
     return TRAIN_FIELDS["batch_size"].check(value, field)
 
 
@@ -319,7 +318,7 @@ def check_precision(value: Any, device: str | None = None) -> str:
     return value
 
 
-def check_budget(value: Any, field: str = "budget") -> int:
+def check_bytes(value: Any, field: str = "budget") -> int:
     """A memory budget in bytes: a positive, finite number (rounded down to whole bytes)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise SpecError(field, f"must be a positive number of bytes; got {value!r}")
@@ -551,7 +550,7 @@ def max_batch_size(
     The peak is affine in the batch size (every batch-dependent term is per image), so the answer is
     solved exactly from batches 1 and 2, then checked at its boundary.
     """
-    budget = check_budget(budget_bytes)
+    budget = check_bytes(budget_bytes)
     precision = check_precision(precision, device)
     opt = check_optimizer(optimizer)
     size = analyze(spec, input_size).input_size
@@ -564,16 +563,16 @@ def max_batch_size(
     if peak(low) > budget:
         return 0
     per_image, fixed = two - one, 2 * one - two
-    b = min(MAX_BATCH, (budget - fixed) // per_image)
+    b = min(MAX_COUNTED_BATCH, (budget - fixed) // per_image)
     while b > low and peak(b) > budget:  # guards the affine solution; runs zero times when it holds
         b -= 1
-    while b < MAX_BATCH and peak(b + 1) <= budget:
+    while b < MAX_COUNTED_BATCH and peak(b + 1) <= budget:
         b += 1
     return b
 
 
 __all__ = [
     "CONVENTIONS", "GPU_MEMORY", "OPTIMIZERS", "PRECISIONS", "TRAIN_FIELDS", "Optimizer", "Peak", "TrainCost", "TrainRow",
-    "budget_from_gb", "check_batch_size", "check_budget", "check_optimizer", "check_precision",
+    "budget_from_gb", "check_batch_size", "check_bytes", "check_optimizer", "check_precision",
     "flop_counter_excess", "max_batch_size", "min_batch_size", "train_cost",
 ]

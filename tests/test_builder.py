@@ -190,7 +190,7 @@ def test_cifar_resnets_exact_params_and_6n_plus_2_layers(name: str) -> None:
     assert len(weighted) == 6 * n + 2  # option A adds no convs
     assert [getattr(model, f"layer{i}")[0].conv1.out_channels for i in (1, 2, 3)] == [16, 32, 64]
     assert [getattr(model, f"layer{i}")[0].conv1.stride for i in (1, 2, 3)] == [(1, 1), (2, 2), (2, 2)]
-    assert not hasattr(model, "maxpool") and model.conv1.kernel_size == (3, 3) and model.conv1.stride == (1, 1)
+    assert model.maxpool is None and model.conv1.kernel_size == (3, 3) and model.conv1.stride == (1, 1)
 
 
 # --- ResNeXt Fig. 3: forms a, b, c --------------------------------------------------------------

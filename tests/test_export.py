@@ -18,7 +18,7 @@ import torch
 from explorer import ArchSpec, build_model, get_preset
 from explorer import nets
 from explorer.diagram import network_svg
-from explorer.errors import ResourceError
+from explorer.errors import ResourceError, SpecError
 from explorer.export import NETS, export_onnx, export_python
 
 VARIANTS = [
@@ -94,10 +94,13 @@ def test_exported_python_computes_the_same_function() -> None:
 
 
 def test_export_name_cannot_inject_code() -> None:
-    spec = dataclasses.replace(get_preset("resnet18"), name='x"""\nimport os; os.system("echo pwned")\n"""')
+    spec = dataclasses.replace(get_preset("resnet18"), name='x""" ; import os; os.system("echo pwned") ; """')
     src = export_python(spec)
     compile(src, "exported.py", "exec")
     assert "\nimport os" not in src
+    assert all(line.startswith("#") for line in src.splitlines() if "pwned" in line)  # only ever in comments
+    with pytest.raises(SpecError, match="^name: .*control character"):  # a newline cannot even reach the export
+        dataclasses.replace(get_preset("resnet18"), name='x"""\nimport os\n"""')
 
 
 def test_build_and_onnx_export_refuse_a_huge_network_before_allocating(tmp_path: Path) -> None:

