@@ -192,4 +192,4 @@ PARTS: tuple[tuple[str, Any], ...] = (
 )
 
 
-__all__ = ["FAMILIES", "PARTS", "TOTALS", "Comparison"]
+__all__ = ["FAMILIES", "PARTS", "TOTALS", "Comparison", "cost_and_speed"]

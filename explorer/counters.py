@@ -682,13 +682,13 @@ def paper_style(macs: int) -> str:
 
 
 def _printed_by(paper: str, spec: ArchSpec, input_size: Any) -> int | None:
-    """The multiply-adds a paper prints for this very network (a preset at its own input), if it prints any."""
-    from .presets import preset_of
-    from .reference import reported
+    """The multiply-adds a paper prints for this very network (matched by its structure, at its own input), if it
+    prints any."""
+    from .reference import match, reported
 
     if input_size is not None and tuple(input_size) != spec.input_size:
         return None
-    name = preset_of(spec)
+    name = match(spec)
     return next((int(r.macs) for r in reported(name) if r.source == paper and r.macs), None) if name else None
 
 

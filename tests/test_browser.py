@@ -46,7 +46,8 @@ SCREENS = ROOT / "tests" / "_screens"
 TIMEOUT_MS = 90_000
 MEASURE_TIMEOUT_MS = 150_000  # a measurement's own cap is 60 s; the machine is shared
 SMALL, LARGE = {"width": 1100, "height": 800}, {"width": 1500, "height": 1000}
-PAGES = {"Home": "/", "Build": "/build", "Compare": "/compare", "Fig. 3 lab": "/fig3", "Design space": "/design"}
+PAGES = {"Home": "/", "Build": "/build", "Compare": "/compare", "Fig. 3 lab": "/fig3", "Design space": "/design",
+         "Residual lab": "/residual_lab"}
 ONE_THREAD = int(SETTINGS_FIELDS["threads"].low)  # the fewest threads a measurement may use: 1
 SMALLEST_BUDGET = SWEEP_FIELDS["time_budget_s"].low  # the sweep's smallest time budget, in seconds
 
@@ -447,7 +448,8 @@ def test_home_controls_and_page_links(app: App) -> None:
     app.wait(share)
     assert share.inner_text().startswith(app.base), share.inner_text()
     app.page.keyboard.press("Escape")
-    titles = {"Build": "Build — ", "Compare": "Compare", "Fig. 3 lab": "Fig. 3 lab", "Design space": "Design space"}
+    titles = {"Build": "Build — ", "Compare": "Compare", "Fig. 3 lab": "Fig. 3 lab", "Design space": "Design space",
+              "Residual lab": "Residual lab"}
     for name, path in list(PAGES.items())[1:]:  # each card's link opens its page; Back comes home again
         link = app.page.locator('[data-testid="stMainBlockContainer"] [data-testid="stPageLink"] a', has_text=name)
         app.act(app.wait(link.first).click)

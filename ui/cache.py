@@ -102,13 +102,9 @@ def fvcore_profile(spec_json: str, input_size: tuple[int, int, int]) -> dict[str
 
 @st.cache_data(max_entries=4, show_spinner="Exporting to ONNX…")
 def onnx_bytes(spec_json: str) -> bytes:
-    import tempfile
-    from pathlib import Path
+    from explorer.export import onnx_bytes
 
-    from explorer.export import export_onnx
-
-    with tempfile.TemporaryDirectory() as d:
-        return export_onnx(ArchSpec.from_json(spec_json), Path(d) / "model.onnx").read_bytes()
+    return onnx_bytes(ArchSpec.from_json(spec_json))
 
 
 _frozen_modules = 0  # len(sys.modules) at the last freeze

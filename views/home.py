@@ -23,8 +23,10 @@ cards = (
      "live — and not the same speed."),
     ("views/design.py", "Design space", ":material/tune:", "Why bottlenecks; Table 2 solved from Eq. 4; Tables 3 "
      "and 4 with the paper's errors."),
+    ("views/residual_lab.py", "Residual lab", ":material/timeline:", "Why shortcuts work: plain and residual nets "
+     "trained live, gradients, lesions, batch norm."),
 )
-for col, (path, label, icon, text) in zip(st.columns(4), cards):
+for col, (path, label, icon, text) in zip(st.columns(len(cards)), cards):
     with col.container(border=True):
         st.page_link(path, label=label, icon=icon)
         st.caption(text)
