@@ -36,7 +36,18 @@ def _conv(op: P.Conv) -> str:
     return text
 
 
-def _block_label(b: P.BlockPlan) -> str:
+def _wrap(parts: list[str], sep: str = " · ", width: int = 58) -> tuple[str, ...]:
+    """Parts joined by ``sep`` into lines of at most about ``width`` characters (a box holds about 60)."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return tuple(lines)
+
+
+def _block_label(b: P.BlockPlan) -> tuple[str, ...]:
     convs = [op for op in b.main if isinstance(op, P.Conv)]
     if convs:
         body = " → ".join(_conv(c) for c in convs)
@@ -48,7 +59,7 @@ def _block_label(b: P.BlockPlan) -> str:
     extras = [f"anti-aliased ({_words(op)})" for op in b.main if isinstance(op, P.AvgPool)]
     extras += [_gate_words(op) for op in b.main if isinstance(op, P.Gate)]
     kind = f"pre-activation {b.kind}" if b.pre else b.kind
-    return " · ".join([f"{kind} · {body}", *extras])
+    return (f"{kind} · {body}", *_wrap(extras))
 
 
 def _gate_words(gate: P.Gate) -> str:
@@ -95,7 +106,7 @@ def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> l
     blocks = {b.name: b for b in analysis.blocks}
     stem_ops = [_words(op) for op in plan.stem]
     stem = blocks["stem"]
-    nodes = [_Node("stem", ("stem", " · ".join(stem_ops), _count_line(stem.params, stem.macs, metric)),
+    nodes = [_Node("stem", ("stem", *_wrap(stem_ops), _count_line(stem.params, stem.macs, metric)),
                    stem.out_shape, members=("stem",))]
     expanded = expanded and len(plan.blocks) <= MAX_DRAWN_BLOCKS
     for s, stage in enumerate(plan.stages):
@@ -105,7 +116,7 @@ def _nodes(spec: ArchSpec, analysis: Analysis, expanded: bool, metric: str) -> l
             title = first.name if len(group) == 1 else f"{first.name} … {last.name}  (× {len(group)})"
             params = sum(blocks[b.name].params for b in group)
             macs = sum(blocks[b.name].macs for b in group)
-            nodes.append(_Node(first.name, (title, _block_label(first), _count_line(params, macs, metric)),
+            nodes.append(_Node(first.name, (title, *_block_label(first), _count_line(params, macs, metric)),
                                blocks[last.name].out_shape, _shortcut_label(first), plan.stage_names[s],
                                tuple(b.name for b in group)))
     head = blocks["head"]
@@ -183,8 +194,11 @@ def network_svg(spec: ArchSpec, analysis: Analysis | None = None, *, expanded: b
             sx = _X + _BOX_W + 30
             out.append(f'<path d="M {cx} {top - 12} H {sx} V {y + 10} H {cx + 10}" fill="none" stroke="#c0392b" '
                        f'stroke-dasharray="5,4" marker-end="url(#arrow)"/>')
-            out.append(f'<text x="{sx + 6}" y="{(top + y) / 2 + 4}" fill="#c0392b" font-size="11">'
-                       f'{escape(node.shortcut)}</text>')
+            steps = node.shortcut.split(" → ")  # one step a line: the column right of the boxes is narrow
+            y0 = (top + y) / 2 + 4 - 7 * (len(steps) - 1)
+            out.append(f'<text x="{sx + 6}" y="{y0}" fill="#c0392b" font-size="11">' + "".join(
+                f'<tspan x="{sx + 6}" dy="{0 if i == 0 else 14}">{escape(step + (" →" if i < len(steps) - 1 else ""))}'
+                '</tspan>' for i, step in enumerate(steps)) + '</text>')
             y += 20
         if node.stage:
             stage_bottom[node.stage] = y + 6

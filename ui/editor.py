@@ -173,7 +173,7 @@ def variants(data: dict[str, Any], error: SpecError | None) -> None:
     folded away until a spec uses one: each one's help says what it changes and why people use it."""
     defaults = ArchSpec(stem=data.get("stem") if data.get("stem") in F["stem"].choices else "imagenet").to_dict()
     used = [k for k in VARIANTS if k in data and data[k] != defaults[k]]
-    label = "Variants" + (f" — {', '.join(F[k].label.lower() for k in used)}" if used else
+    label = "Variants" + (f" — {', '.join(F[k].label for k in used)}" if used else
                           " — stem pool, pre-activation, SE / ECA, group norm, anti-aliasing")
     with st.expander(label, expanded=bool(used)):
         c1, c2 = st.columns(2)

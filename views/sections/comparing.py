@@ -30,7 +30,7 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     m = metric()
     st.subheader("Why they differ")
     for a in c.analyses[1:]:
-        st.markdown(f"**{md_text(c.headline(a, m))}** " + " ".join(md_text(w) for w in c.why(a, m)))  # names: text
+        st.markdown(f"**{md_text(c.headline(a, m))}** " + " ".join(md_text(w) for w in (c.where(a, m), *c.why(a, m))))
     totals = cache.compare_table("totals", c, m)
     st.dataframe(totals, hide_index=True, column_config=number_columns(totals), key="compare.totals")
     st.download_button("Download totals (CSV)", to_csv(totals), "compare_totals.csv", "text/csv",
