@@ -17,6 +17,10 @@ from .comparison import Comparison
 from .vocab import METRICS, html_text, multiply_adds
 
 _HEIGHT = 360
+# A horizontal legend goes above the plot, under the title: below it, it sat on the x-axis title.
+LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
+LEGEND_TOP = 110  # px of top margin for a title and a row or two of legend above the plot
+TITLE_AT_TOP = {"title_y": 0.98, "title_yanchor": "top"}  # the title pinned to the top, clear of the legend
 
 
 def _label(key: str) -> str:
@@ -37,7 +41,10 @@ def _hover(key: str) -> str:
 def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figure:
     fig.update_layout(title=html_text(title), xaxis_title=x,
                       yaxis={"title": y, "tickformat": "~s", "rangemode": "tozero"},
-                      margin={"t": 60, "b": 40, "l": 60, "r": 20}, height=_HEIGHT, separators=".,", **extra)
+                      margin={"t": LEGEND_TOP if "legend" in extra else 60, "b": 40, "l": 60, "r": 20},
+                      height=_HEIGHT, separators=".,", **extra)
+    if "legend" in extra:
+        fig.update_layout(**TITLE_AT_TOP)
     return fig
 
 
@@ -58,7 +65,7 @@ def compare_bars(c: Comparison, key: str) -> go.Figure:
                     name=html_text(f"{i + 1}. {a.name}"),
                     hovertemplate=_hover(key))
     return _layout(fig, f"{METRICS[key].name} per stage", "stage", _label(key), barmode="group",
-                   legend={"orientation": "h", "y": -0.2})
+                   legend=LEGEND, **TITLE_AT_TOP)
 
 
 def cardinality_chart(choices: Sequence[Any], target_params: int, key: str = "macs") -> go.Figure:
@@ -73,7 +80,7 @@ def cardinality_chart(choices: Sequence[Any], target_params: int, key: str = "ma
     return _layout(fig, "Template block at matched complexity: cardinality C × width d",
                    "C × d (cardinality × width per path)", "Parameters (convs)",
                    yaxis2={"title": _label(key), "overlaying": "y", "side": "right", "rangemode": "tozero",
-                           "tickformat": "~s"}, legend={"orientation": "h", "y": -0.25})
+                           "tickformat": "~s"}, legend=LEGEND, **TITLE_AT_TOP)
 
 
 def error_chart(rows: Sequence[dict], title: str, errors: Sequence[str] = ("top-1 error %",),
@@ -92,7 +99,7 @@ def error_chart(rows: Sequence[dict], title: str, errors: Sequence[str] = ("top-
             hovertemplate="%{x}<br>" + err + " %{y} (paper)<br>%{customdata[0]:,} parameters<br>%{customdata[1]:,} "
             + METRICS[key].unit + "<br>latency %{customdata[2]}<extra></extra>")
     fig.update_layout(title=html_text(title), xaxis_title="network", yaxis_title="ImageNet error, % (paper)", height=_HEIGHT,
-                      margin={"t": 60, "b": 40}, legend={"orientation": "h", "y": -0.25})
+                      margin={"t": LEGEND_TOP, "b": 40}, legend=LEGEND, **TITLE_AT_TOP)
     return fig
 
 
@@ -154,7 +161,7 @@ def ratio_chart(c: Comparison, ratios: Sequence[Any], key: str = "macs") -> go.F
     fig.update_layout(barmode="group", title=html_text(f"{METRICS[key].unit} are not speed: both relative to "
                       f"{c.base.name}"), xaxis_title="configuration",
                       yaxis={"title": "× the first configuration", "range": [0, _headroom(work + highs)]},
-                      height=_HEIGHT + 20, margin={"t": 60}, legend={"orientation": "h", "y": -0.2})
+                      height=_HEIGHT + 20, margin={"t": LEGEND_TOP}, legend=LEGEND, **TITLE_AT_TOP)
     return fig
 
 
@@ -221,8 +228,8 @@ def share_stack(rows: Sequence[tuple[str, Sequence[tuple[str, int]]]], title: st
         fig.add_bar(y=labels, x=values, name=name, orientation="h",
                     hovertemplate="%{y}<br>" + name + ": %{x:,}<extra></extra>")
     fig.update_layout(barmode="stack", title=html_text(title), xaxis={"title": x_title, "tickformat": "~s"},
-                      height=150 + 40 * len(rows), margin={"t": 60, "b": 40, "l": 10, "r": 10},
-                      legend={"orientation": "h", "y": -0.4})
+                      height=150 + 40 * len(rows), margin={"t": LEGEND_TOP, "b": 40, "l": 10, "r": 10},
+                      legend=LEGEND, **TITLE_AT_TOP)
     return fig
 
 
@@ -238,8 +245,8 @@ def share_bars(groups: Sequence[Any], title: str, x_title: str) -> go.Figure:
                 hovertemplate="%{x}<br>%{y:.1f}% of the time<br>%{customdata[0]:,.3g} ms, %{customdata[1]:,.1f} GMAC/s"
                 "<extra></extra>")
     fig.update_layout(barmode="group", title=html_text(title), xaxis_title=x_title, yaxis={"title": "% of the network",
-                      "rangemode": "tozero"}, height=_HEIGHT, margin={"t": 60, "b": 40},
-                      legend={"orientation": "h", "y": -0.3})
+                      "rangemode": "tozero"}, height=_HEIGHT, margin={"t": LEGEND_TOP, "b": 40},
+                      legend=LEGEND, **TITLE_AT_TOP)
     return fig
 
 

@@ -263,3 +263,20 @@ def test_cost_and_speed_says_equal_work_only_when_it_is() -> None:
     assert cost_and_speed([100, 104, 102], [10.0, 18.0, 12.0]) == ("about equal MACs (within 4%), unequal speed: the "
                                                                    "slowest takes 1.8× the time of the fastest")
     assert cost_and_speed([100, 104], [1.0, 2.0], "flops").startswith("about equal FLOPs")
+
+
+def test_horizontal_legends_sit_above_the_plot_not_on_the_axis_title() -> None:
+    """Finding 12 of issue 21: a legend below the plot covered the x-axis title. Every chart takes charts.LEGEND."""
+    import re
+    from pathlib import Path
+
+    from explorer import charts
+
+    c = Comparison(tuple(analyze(get_preset(n)) for n in ("resnet50", "resnet50d")))
+    fig = charts.compare_bars(c, "macs")
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y > 1 and fig.layout.legend.yanchor == "bottom"
+    assert fig.layout.title.yanchor == "top" and fig.layout.margin.t >= charts.LEGEND_TOP
+    root = Path(charts.__file__).parent
+    below = [f"{p.name}:{i}" for p in root.rglob("*.py") for i, line in enumerate(p.read_text().splitlines(), 1)
+             if re.search(r'legend=\{"orientation": "h", "y": -', line)]
+    assert below == []

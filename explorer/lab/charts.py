@@ -9,11 +9,12 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..charts import LEGEND, LEGEND_TOP, TITLE_AT_TOP
 from .spread import Spread
 
 _HEIGHT = 400
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2")
-_FRAME = {"height": _HEIGHT, "margin": {"t": 60, "b": 40, "l": 60, "r": 20}, "legend": {"orientation": "h", "y": -0.2}}
+_FRAME = {"height": _HEIGHT, "margin": {"t": LEGEND_TOP, "b": 40, "l": 60, "r": 20}, "legend": LEGEND, **TITLE_AT_TOP}
 _TITLES = {"plain": "plain networks", "residual": "residual networks (ResNets)"}
 
 
@@ -46,8 +47,8 @@ def degradation_figure(result: Any) -> go.Figure:
                 _band(fig, list(range(1, len(curve) + 1)), curve, color,
                       f"{n.label} {'train' if which == 'train_error' else 'test'}", col, dash, width, True)
     fig.update_layout(title="Error per epoch: training (dashed) and test (solid); bands: the seeds' range",
-                      height=_HEIGHT + 40, margin={"t": 80, "b": 40, "l": 60, "r": 20},
-                      legend={"orientation": "h", "y": -0.18})
+                      height=_HEIGHT + 40, margin={"t": LEGEND_TOP + 30, "b": 40, "l": 60, "r": 20},
+                      legend={**LEGEND, "y": 1.1}, **TITLE_AT_TOP)  # above the two panels' own titles
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="error (%)", rangemode="tozero", col=1)
     return fig
