@@ -59,6 +59,24 @@ def _leaf_calls(model: nn.Module, x: torch.Tensor) -> list[Call]:
     return calls
 
 
+def randomize_norms(model: nn.Module, seed: int = 0) -> None:
+    """Non-trivial BN/GN statistics and affine parameters: timm zero-inits each block's last BN, which would hide a
+    wrong residual branch. Shared by the timm oracle and the from_model round trips (``from conftest import``)."""
+    import torch
+    from torch import nn
+
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                n = m.weight.numel()
+                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+
+
 @pytest.fixture(scope="session")
 def leaf_calls() -> Callable[[nn.Module, torch.Tensor], list[Call]]:
     """The forward-hook recorder (session scoped, so hypothesis tests can use it too)."""

@@ -20,26 +20,13 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 from explorer import TORCHVISION_PRESETS, ArchSpec, SpecError, build_model, get_preset
 from explorer.spec import eca_kernel, se_channels
 from explorer.from_model import from_model, spec_from_name, torchvision_resnets
+from conftest import randomize_norms
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def randomize_norms(model: nn.Module, seed: int = 0) -> None:
-    """Non-trivial BN/GN statistics and affine parameters (timm zero-inits the last BN of each block)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                n = m.weight.numel()
-                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
 
 
 def assert_same_network(original: nn.Module, spec: ArchSpec, size: tuple[int, int] = (48, 48)) -> None:

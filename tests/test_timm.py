@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from explorer import analyze, build_model, get_preset, list_presets
+from conftest import randomize_norms
 
 timm = pytest.importorskip("timm")
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -114,21 +115,6 @@ def test_state_dict_keys_and_shapes_equal_timms(name: str) -> None:
     assert sorted(ours) == sorted(theirs), f"only ours {sorted(set(ours) - set(theirs))[:5]}, " \
         f"only timm's {sorted(set(theirs) - set(ours))[:5]}"
     assert {k: tuple(v.shape) for k, v in ours.items()} == {k: tuple(v.shape) for k, v in theirs.items()}
-
-
-def randomize_norms(model: nn.Module, seed: int = 0) -> None:
-    """Non-trivial norm statistics and affine parameters: timm zero-inits each block's last BN, which would
-    hide a wrong residual branch."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                n = m.weight.numel()
-                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
 
 
 def _output_params() -> list:
