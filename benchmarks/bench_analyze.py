@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import add_threads, command, device_info, machine, set_threads, started, write_block  # noqa: E402
 
 from explorer import build_model, get_preset  # noqa: E402
-from explorer import plan as P  # noqa: E402
-from explorer.analysis import _analyze  # noqa: E402
-from explorer.spec import ArchSpec  # noqa: E402
+from explorer.core import plan as P  # noqa: E402
+from explorer.core.analysis import _analyze  # noqa: E402
+from explorer.core.spec import ArchSpec  # noqa: E402
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # fvcore imports torch.jit.script at import time

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import add_threads, command, device_info, machine, set_threads, started, write_block  # noqa: E402
 
 from explorer import analyze  # noqa: E402
-from explorer.errors import DeviceError, SpecError  # noqa: E402
+from explorer.core.errors import DeviceError, SpecError  # noqa: E402
 from explorer.lab.findings import degradation_findings, pct  # noqa: E402
 from explorer.lab.settings import DegradationSettings  # noqa: E402
 from explorer.lab.train import DegradationResult, run_degradation  # noqa: E402

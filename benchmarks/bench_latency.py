@@ -8,7 +8,7 @@
    achieved multiply-adds per second as a share of the device's matmul peak.
 
 Every ratio of two networks timed together is the paired ratio (the median of the per-round ratios) with
-its distribution-free 95% confidence interval (``explorer.latency.paired_ratios``).
+its distribution-free 95% confidence interval (``explorer.measure.latency.paired_ratios``).
 
 With ``--write`` the figures go into ``benchmarks/README.md`` between the ``bench_latency`` markers, one
 block per device kind (a GPU run keeps the CPU block and the other way round).
@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import add_threads, ci, command, device_info, machine, set_threads, started, write_block  # noqa: E402
 
 from explorer import TORCHVISION_PRESETS, analyze, build_model, get_preset  # noqa: E402
-from explorer.devices import DeviceInfo  # noqa: E402
-from explorer.errors import DeviceError, ResourceError, SpecError  # noqa: E402
-from explorer.latency import measure_interleaved, measure_latency, paired_ratios  # noqa: E402
-from explorer.roofline import peak_macs_per_second, roofline  # noqa: E402
-from explorer.timing import Settings, torch_state  # noqa: E402
+from explorer.build.devices import DeviceInfo  # noqa: E402
+from explorer.core.errors import DeviceError, ResourceError, SpecError  # noqa: E402
+from explorer.measure.latency import measure_interleaved, measure_latency, paired_ratios  # noqa: E402
+from explorer.measure.roofline import peak_macs_per_second, roofline  # noqa: E402
+from explorer.measure.timing import Settings, torch_state  # noqa: E402
 
 NAMES = ("resnet50", "resnext50_32x4d")
 TARGET = 0.05  # both fidelity ratios should be within 1 ± TARGET
@@ -172,13 +172,13 @@ def render(info: DeviceInfo, names: Sequence[str], machine_line: str, cmd: str, 
 
 INTRO = """## Latency (`benchmarks/bench_latency.py`)
 
-Method (`explorer.timing`): eval mode, `torch.inference_mode()`, warm-up runs first (on CUDA with
+Method (`explorer.measure.timing`): eval mode, `torch.inference_mode()`, warm-up runs first (on CUDA with
 `cudnn.benchmark` on), then every run timed alone (CUDA events with a synchronize per run on a GPU,
 `time.perf_counter` on a CPU) until both a minimum run count and a minimum timed duration are reached.
 Figures are medians in milliseconds; throughput is batch size / median. Models have random weights
 (timing does not depend on the values). Networks compared are timed in rounds (A B A B …); a time ratio
 is the median of the per-round ratios with its distribution-free confidence interval, of at least 95%
-coverage (`explorer.latency.paired_ratios`; the exact coverage is in the sentences), so slow drift
+coverage (`explorer.measure.latency.paired_ratios`; the exact coverage is in the sentences), so slow drift
 cancels and the interval shows what noise is left.
 With several threads, every parallel op waits for the thread the OS has descheduled, so on a busy CPU
 multi-threaded timings become erratic (5-25x slower on a 2-core machine); `--threads 1` (the default)

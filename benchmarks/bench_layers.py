@@ -1,6 +1,6 @@
 """Where the time goes in ResNet-50 and ResNeXt-50: measured time per layer kind and per stage, side by side.
 
-One interleaved ``explorer.layer_time.time_layers([resnet50, resnext50_32x4d], Settings(...))`` run: each
+One interleaved ``explorer.measure.layer_time.time_layers([resnet50, resnext50_32x4d], Settings(...))`` run: each
 round runs every network once plain (the end-to-end time) and once with a timing hook on every layer.
 It prints, for each network, per layer kind and per stage: the median time (ms, whole batch), its share of
 the summed layer times, the share of the network's MACs, and the achieved GMAC/s; then the end-to-end
@@ -38,18 +38,18 @@ from common import (  # noqa: E402
 )
 
 from explorer import analyze, get_preset  # noqa: E402
-from explorer.devices import DeviceInfo  # noqa: E402
-from explorer.errors import DeviceError, SpecError  # noqa: E402
-from explorer.latency import paired_ratios  # noqa: E402
-from explorer.layer_time import COVERAGE_TOLERANCE, LayerProfile, explain, time_layers  # noqa: E402
-from explorer.timing import Settings  # noqa: E402
+from explorer.build.devices import DeviceInfo  # noqa: E402
+from explorer.core.errors import DeviceError, SpecError  # noqa: E402
+from explorer.measure.latency import paired_ratios  # noqa: E402
+from explorer.measure.layer_time import COVERAGE_TOLERANCE, LayerProfile, explain, time_layers  # noqa: E402
+from explorer.measure.timing import Settings  # noqa: E402
 
 NAMES = ("resnet50", "resnext50_32x4d")
 GROUPINGS = (("kind", "layer kind"), ("stage", "stage"))
 
 INTRO = """## Time per layer kind and per stage (`benchmarks/bench_layers.py`)
 
-Method (`explorer.layer_time`): every leaf module gets a pre- and a post-forward hook that stamps the time
+Method (`explorer.measure.layer_time`): every leaf module gets a pre- and a post-forward hook that stamps the time
 (CUDA events on a GPU, no synchronization inside the forward pass; `time.perf_counter` on a CPU). Each
 round runs both networks once plain (the end-to-end time) and once hooked, interleaved, after a warm-up; a
 layer's time is its median over the hooked runs. Work no module does (the residual add) is the gap between

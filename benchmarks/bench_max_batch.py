@@ -1,9 +1,9 @@
 """The largest training batch that fits on a GPU: predicted by the estimate against a probe of real steps.
 
-Predicted: ``explorer.training.max_batch_size(spec, free)``, the largest batch whose estimated peak of one
+Predicted: ``explorer.costs.training.max_batch_size(spec, free)``, the largest batch whose estimated peak of one
 training step (``train_cost(...).peak``) fits ``free``, the device memory free when the probe starts
 (``torch.cuda.mem_get_info``, after the CUDA context is made). Probed: real training steps
-(``explorer.train_step.measure_train_step``: one warm-up step and one timed step, the memory budget off),
+(``explorer.measure.train_step.measure_train_step``: one warm-up step and one timed step, the memory budget off),
 first from the prediction up or down (by 1.25, then by the square of the last factor) until one batch ran
 and another ran out of memory, then bisecting that bracket until it is within ``--tolerance`` (default 2%)
 of the batch that ran, or until ``--max-seconds``. The result is the bracket: the largest batch that ran
@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import command, device_info, machine, started, write_block  # noqa: E402
 
-from explorer.guard import mib  # noqa: E402
-from explorer.schema import MAX_BATCH  # noqa: E402
-from explorer.training import OPTIMIZERS, PRECISIONS, max_batch_size, train_cost  # noqa: E402
+from explorer.build.guard import mib  # noqa: E402
+from explorer.core.run_fields import MAX_BATCH  # noqa: E402
+from explorer.costs.training import OPTIMIZERS, PRECISIONS, max_batch_size, train_cost  # noqa: E402
 
 NAMES = ("resnet50",)
 STEP = 1.25  # the factor between the first probes, before the bisection
@@ -110,16 +110,16 @@ def probe_one(name: str, precision: str, optimizer: str, device: str, tolerance:
     import torch
 
     from explorer import get_preset
-    from explorer.errors import OutOfMemory
-    from explorer.timing import Settings, free_memory
-    from explorer.train_step import measure_train_step
+    from explorer.core.errors import OutOfMemory
+    from explorer.measure.timing import Settings, free_memory
+    from explorer.measure.train_step import measure_train_step
 
     spec = get_preset(name)
     base = Settings(device=device, warmup=1, min_runs=1, min_seconds=0.0, max_seconds=max(seconds, 1.0),
                     budget=math.inf)
     free_memory(base.torch_device)
     free, total = torch.cuda.mem_get_info(base.torch_device)
-    predicted = max_batch_size(spec, free, precision=precision, optimizer=optimizer, device=device)
+    predicted = max_batch_size(spec, free, precision=precision, optimizer=optimizer)
     peaks: dict[int, int | None] = {}
     end = time.monotonic() + seconds
     last = [0.0]  # the last probe's duration: stop before one that would end past the limit
@@ -180,9 +180,9 @@ def render(rows: list[dict], optimizer: str, tolerance: float, machine_line: str
 
 INTRO = """## Largest training batch: predicted vs probed (`benchmarks/bench_max_batch.py`)
 
-The estimate (`explorer.training.max_batch_size`, from `train_cost(...).peak`) is meant to be conservative:
+The estimate (`explorer.costs.training.max_batch_size`, from `train_cost(...).peak`) is meant to be conservative:
 it adds the saved activations and the gradients as if all were live at once, and leaves out the CUDA
-context and the allocator's caching. The probe runs real training steps (`explorer.train_step`) on the
+context and the allocator's caching. The probe runs real training steps (`explorer.measure.train_step`) on the
 GPU and searches for the largest batch that does not run out of memory. "predicted / ran" below 100%
 means the estimate left memory unused; above 100% would mean it promised a batch that does not fit."""
 
@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from explorer import get_preset
-    from explorer.errors import SpecError
+    from explorer.core.errors import SpecError
 
     try:
         info = device_info(args.device)

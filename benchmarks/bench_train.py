@@ -1,10 +1,10 @@
 """Measured training steps: ResNet-50 vs ResNeXt-50, and on a GPU the measured peak memory against the estimate.
 
-1. Training steps of resnet50 and resnext50_32x4d, interleaved (``explorer.train_step.measure_train_step``:
+1. Training steps of resnet50 and resnext50_32x4d, interleaved (``explorer.measure.train_step.measure_train_step``:
    zero_grad, forward in train mode, cross-entropy, backward, optimizer step), by default batch 8 on a CPU
    (64 on a GPU), float32, SGD with momentum, 1 thread: the medians, p10/p90, images/s, the achieved
    multiply-adds per second as a share of the device's matmul peak, and the paired time ratio with its
-   confidence interval beside the exact ratio of training FLOPs (``explorer.training.train_cost``).
+   confidence interval beside the exact ratio of training FLOPs (``explorer.costs.training.train_cost``).
 2. On CUDA only: one ResNet-50 training step at batch 64 in float32 and in bfloat16 autocast: the peak the
    allocator measured (``torch.cuda.max_memory_allocated`` over the timed steps) against the analytic
    estimate, and their difference.
@@ -38,27 +38,27 @@ from common import (  # noqa: E402
 )
 
 from explorer import get_preset  # noqa: E402
-from explorer.devices import DeviceInfo  # noqa: E402
-from explorer.errors import DeviceError, SpecError  # noqa: E402
-from explorer.guard import mib  # noqa: E402
-from explorer.latency import paired_ratios  # noqa: E402
-from explorer.roofline import peak_macs_per_second  # noqa: E402
-from explorer.timing import Settings  # noqa: E402
-from explorer.train_step import WHY_PEAKS_DIFFER, TrainStepResult, measure_train_step  # noqa: E402
-from explorer.training import OPTIMIZERS, PRECISIONS, train_cost  # noqa: E402
+from explorer.build.devices import DeviceInfo  # noqa: E402
+from explorer.core.errors import DeviceError, SpecError  # noqa: E402
+from explorer.build.guard import mib  # noqa: E402
+from explorer.measure.latency import paired_ratios  # noqa: E402
+from explorer.measure.roofline import peak_macs_per_second  # noqa: E402
+from explorer.measure.timing import Settings  # noqa: E402
+from explorer.measure.train_step import WHY_PEAKS_DIFFER, TrainStepResult, measure_train_step  # noqa: E402
+from explorer.costs.training import OPTIMIZERS, PRECISIONS, train_cost  # noqa: E402
 
 NAMES = ("resnet50", "resnext50_32x4d")
 MEMORY_MODEL, MEMORY_BATCH, MEMORY_PRECISIONS = "resnet50", 64, ("float32", "bfloat16")
 
 INTRO = """## Training steps (`benchmarks/bench_train.py`)
 
-One step (`explorer.train_step`): `zero_grad(set_to_none=True)`, the forward pass in train mode (under
+One step (`explorer.measure.train_step`): `zero_grad(set_to_none=True)`, the forward pass in train mode (under
 `torch.autocast` for bfloat16, with float32 weights, gradients and optimizer state), cross-entropy against
 fixed random labels, `backward()`, `optimizer.step()` with the real `torch.optim` optimizer. Timed like
-inference (`explorer.timing`): warm-up steps first (they also allocate the gradients and optimizer state),
+inference (`explorer.measure.timing`): warm-up steps first (they also allocate the gradients and optimizer state),
 then every step timed alone, synchronized on a GPU, the networks in rounds A B A B …; the time ratio is the
 median of the per-round ratios with its distribution-free confidence interval (coverage at least 95%).
-Training FLOPs = 2 × (forward + backward MACs), exact from the layer plan (`explorer.training.train_cost`);
+Training FLOPs = 2 × (forward + backward MACs), exact from the layer plan (`explorer.costs.training.train_cost`);
 % of peak = achieved (forward + backward) MACs per second over the device's matmul MAC/s in the compute
 precision. Memory in MiB/GiB (2^20/2^30 bytes)."""
 

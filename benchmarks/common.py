@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 if TYPE_CHECKING:
-    from explorer.devices import DeviceInfo
-    from explorer.latency import Ratio
+    from explorer.build.devices import DeviceInfo
+    from explorer.measure.latency import Ratio
 
 README = Path(os.environ.get("BENCH_README") or Path(__file__).with_name("README.md"))
 
 
 def device_info(device: str) -> DeviceInfo:
     """The ``DeviceInfo`` of a device string (``"cuda"`` → ``cuda:0``); ``SpecError`` naming "device" if absent."""
-    from explorer.devices import available_devices, resolve_device
+    from explorer.build.devices import available_devices, resolve_device
 
     name = str(resolve_device(device))
     return next(d for d in available_devices() if d.name == name)
@@ -48,7 +48,7 @@ def today() -> str:
 
 def host(load_at_start: float, threads: int | None = None) -> str:
     """The host CPU, its cores, the threads used (if given), and the load average at the start and now."""
-    from explorer.devices import cpu_name  # imports torch
+    from explorer.build.devices import cpu_name  # imports torch
 
     used = f", {threads} thread{'s' if threads != 1 else ''}" if threads is not None else ""
     return (f"{cpu_name()} ({os.cpu_count()} cores){used}, load average {load_at_start:.1f} at start and "
@@ -103,7 +103,7 @@ def set_threads(threads: int) -> None:
     """Validate and apply the thread count for the whole process (model building, probes, timers)."""
     import torch
 
-    from explorer.timing import Settings
+    from explorer.measure.timing import Settings
 
     Settings(threads=threads)  # the library's own check: a SpecError naming "threads"
     torch.set_num_threads(threads)

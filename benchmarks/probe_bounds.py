@@ -25,9 +25,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer import ArchSpec, SpecError, analysis, analyze  # noqa: E402
-from explorer.bounds import MAX_ROWS, PLAN_CACHE_BYTES, estimate_rows  # noqa: E402
-from explorer.plan import make_plan  # noqa: E402
+from explorer import ArchSpec, SpecError, analyze  # noqa: E402
+from explorer.core import analysis
+from explorer.core.bounds import MAX_ROWS, PLAN_CACHE_BYTES, estimate_rows  # noqa: E402
+from explorer.core.plan import make_plan  # noqa: E402
 
 
 def rss_mib() -> float:
@@ -40,7 +41,7 @@ def _run(spec: ArchSpec, what: str) -> tuple[int, str]:
     make_plan.cache_clear()
     try:
         if what == "train":
-            from explorer.training import train_cost
+            from explorer.costs.training import train_cost
 
             train_cost(spec, batch_size=64)
         return len(analyze(spec).layers), "ok"

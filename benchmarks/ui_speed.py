@@ -62,7 +62,7 @@ DEEP_LINK = "/build?preset=resnet50&downsample_on=1x1&view=Diagram&metric=flops"
 # The least a Streamlit page can do for the same edit: the depths box and the exact Parameters count.
 FLOOR_APP = """import streamlit as st
 from explorer import analyze, get_preset
-from explorer.vocab import exact
+from explorer.core.vocab import exact
 text = st.text_input("Depths", "3, 4, 6, 3", key="build.depths")
 spec = get_preset("resnet50").edit(depths=tuple(int(x) for x in text.split(",")))
 st.metric("Parameters", "", delta=exact(analyze(spec).params))
@@ -223,7 +223,7 @@ def start_server(timeout_s: float = 120, app: str = "app.py") -> Server:
 def expected_params(depth: int, preset: str = PRESET, stage: int = STAGE) -> str:
     """The exact parameter count the Build page shows for ``preset`` with ``depth`` blocks in ``stage``."""
     from explorer import analyze, get_preset
-    from explorer.vocab import exact
+    from explorer.core.vocab import exact
 
     spec = get_preset(preset)
     depths = list(spec.depths)

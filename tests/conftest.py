@@ -162,7 +162,7 @@ def one_thread() -> Iterator[None]:
 def onnx_outputs_vs_torch(data: bytes, spec: Any, seed: int = 0) -> float:
     """Open ONNX ``data`` alone (no file beside it) with ``onnx.load`` and onnxruntime, run one random image, and
     return the largest difference from the torch model the file was exported from
-    (``torch.manual_seed(seed); build_model(spec)``, see ``explorer.export.export_onnx``)."""
+    (``torch.manual_seed(seed); build_model(spec)``, see ``explorer.build.export.export_onnx``)."""
     import io
 
     import numpy as np

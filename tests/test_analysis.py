@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import explorer
 from explorer import ArchSpec, SpecError, analyze, build_model, get_preset, list_presets
-from explorer.analysis import MAC_TYPES
+from explorer.core.analysis import MAC_TYPES
 
 # ../shared/REFERENCE.md: torchvision 0.29.1, 224×224, batch 1; MACs = conv + linear multiply-adds.
 TORCHVISION = {
@@ -70,6 +70,17 @@ def test_resnet50_downsample_on_1x1_vs_3x3_exact() -> None:
                        for s, c_in, hw in ((2, 256, 56 * 56), (3, 512, 28 * 28), (4, 1024, 14 * 14))}
     assert set(changed.values()) == {77_070_336}
     assert sum(changed.values()) == 4_089_184_256 - 3_857_973_248
+
+
+def test_the_stride_placement_sentence_states_both_placements_exactly() -> None:
+    from explorer.costs.reference import STRIDE_NOTE, stride_placement
+
+    v15 = stride_placement(variant("resnet50", downsample_on="3x3"))
+    assert v15.startswith("With the stride on the 3x3 this network has 4,089,184,256 MACs; on the 1x1 it would have "
+                          "3,857,973,248 MACs, with the same 25,557,032 parameters.") and v15.endswith(STRIDE_NOTE)
+    paper = stride_placement(variant("resnet50", downsample_on="1x1"), "flops")
+    assert "on the 1x1 this network has 7,715,946,496 FLOPs; on the 3x3 it would have 8,178,368,512 FLOPs" in paper
+    assert stride_placement(variant("resnet18")) is None  # a basic block has no 1×1 to put it on
 
 
 def test_resnext_template_block_params_table_2() -> None:

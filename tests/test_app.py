@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import analyze, get_preset
-from explorer.vocab import binary, exact, si
+from explorer.core.vocab import binary, exact, si
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -288,7 +288,7 @@ def test_fvcore_check_runs_on_request() -> None:
 
 
 def test_training_view_shows_the_exact_cost() -> None:
-    from explorer.training import train_cost
+    from explorer.costs.training import train_cost
 
     at = _view(_build(), "Training")
     cost = train_cost(get_preset("resnet50"), batch_size=32, precision="float32", optimizer="sgd_momentum")
@@ -446,6 +446,7 @@ def test_fig3_lab_defaults_show_one_function_three_forms() -> None:
     assert [m.delta for m in params] == ["71,168"] * 3  # 70,144 conv weights (Table 2) + 1,024 BN parameters
     assert [m.value for m in at.metric if m.label == "Convolutions"] == ["96", "65", "3"]
     assert len(at.get("graphviz_chart")) == 3 and "Same function" in at.success[0].value
+    assert "known within ±5% or the time limit" in _text(at)  # the timing's target, from FORMS_HALF_WIDTH
 
 
 @pytest.mark.slow
@@ -496,7 +497,7 @@ def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name
     """Widget state round-trips: loading a preset puts each field into its widget, and the widgets read back give
     the preset exactly."""
     from explorer import ArchSpec
-    from explorer.spec import SPEC_FIELDS
+    from explorer.core.spec import SPEC_FIELDS
 
     at = build_page
     at.selectbox(key="build.preset").select(name).run()
@@ -524,10 +525,10 @@ def test_the_editor_shows_every_preset_field_for_field(build_page: AppTest, name
 def test_library_errors_read_with_the_label_the_person_sees() -> None:
     """One label per input key across the library's field tables, and the app's error text uses it."""
     from explorer import SpecError
-    from explorer.design import DESIGN_FIELDS
-    from explorer.schema import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
-    from explorer.spec import SPEC_FIELDS
-    from explorer.training import TRAIN_FIELDS, train_cost
+    from explorer.costs.design import DESIGN_FIELDS
+    from explorer.core.run_fields import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
+    from explorer.core.spec import SPEC_FIELDS
+    from explorer.costs.training import TRAIN_FIELDS, train_cost
     from ui.widgets import error_text
 
     seen: dict[str, str] = {}

@@ -35,9 +35,9 @@ from urllib.parse import urlparse
 import pytest
 
 from explorer import ArchSpec, analyze, get_preset
-from explorer.design import width_for
-from explorer.schema import SETTINGS_FIELDS, SWEEP_FIELDS
-from explorer.vocab import exact
+from explorer.costs.design import width_for
+from explorer.core.run_fields import SETTINGS_FIELDS, SWEEP_FIELDS
+from explorer.core.vocab import exact
 from ui.pages import BUILD_VIEWS, COMPARE_VIEWS  # every view the app offers is visited
 
 pytestmark = pytest.mark.browser

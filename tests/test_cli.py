@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from explorer import ArchSpec, analyze, get_preset, list_presets
-from explorer.cli import MAX_SPEC_BYTES, load_spec, main
-from explorer.vocab import CONVENTION_ASCII
+from explorer.cli import load_spec, main
+from explorer.core.bounds import MAX_SPEC_BYTES
+from explorer.core.vocab import CONVENTION_ASCII
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,7 +92,7 @@ def test_summary_table_resnet50(capsys):
     assert any(line.startswith("activations") and "11,114,984" in line for line in lines)
     assert any(line.startswith("other ops") and "39,063,016" in line for line in lines)
     convention = lines[-1]
-    assert convention == f"Convention: {CONVENTION_ASCII}"  # the one sentence, from explorer.vocab
+    assert convention == f"Convention: {CONVENTION_ASCII}"  # the one sentence, from explorer.core.vocab
     assert "bias not counted" in convention and "GFLOPS" in convention and "FLOPs = 2 x MACs" in convention
 
 
@@ -197,7 +198,7 @@ def test_help_states_the_convention(capsys, argv):
     code, out, _ = run(capsys, *argv, "--help")
     text = " ".join(out.split())
     assert code == 0
-    assert CONVENTION_ASCII in text  # the one sentence, from explorer.vocab
+    assert CONVENTION_ASCII in text  # the one sentence, from explorer.core.vocab
     assert "MACs = multiply-accumulates of conv and linear layers, bias not counted" in text
     assert "'FLOPs'" in text and "'GFLOPS'" in text and "FLOPs = 2 x MACs" in text
 
@@ -298,7 +299,7 @@ def test_export_py_to_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
 def test_export_onnx_needs_output_or_packages(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = run(capsys, "export", "resnet20", "--format", "onnx")
     assert code == 2 and err.startswith("error: ") and "-o FILE" in err
-    from explorer.export import onnx_available
+    from explorer.build.export import onnx_available
 
     if not onnx_available():
         code, out, err = run(capsys, "export", "resnet20", "--format", "onnx", "-o", str(tmp_path / "m.onnx"))

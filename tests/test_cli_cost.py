@@ -13,15 +13,15 @@ import pytest
 import torch
 import torchvision
 
-import explorer.devices
-import explorer.train_step
+import explorer.build.devices
+import explorer.measure.train_step
 from explorer import get_preset
 from explorer.cli import main
-from explorer.counters import TOOL_IDS
-from explorer.counters_live import installed_version
-from explorer.errors import OutOfMemory
-from explorer.training import GPU_MEMORY, max_batch_size, train_cost
-from explorer.vocab import CONVENTION_ASCII
+from explorer.costs.counters import TOOL_IDS
+from explorer.measure.counters_live import installed_version
+from explorer.core.errors import OutOfMemory
+from explorer.costs.training import GPU_MEMORY, max_batch_size, train_cost
+from explorer.core.vocab import CONVENTION_ASCII
 
 R50_PARAMS, R50_MACS = 25_557_032, 4_089_184_256
 R50_STEM_MACS = 7 * 7 * 3 * 64 * 112 * 112  # the first conv: its input, the image, needs no gradient
@@ -224,7 +224,7 @@ BAD = [
 @pytest.mark.parametrize(("argv", "field"), BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_exits_2_naming_the_field(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                             argv: list[str], field: str) -> None:
-    monkeypatch.setattr(explorer.devices, "dtypes_for", _no_half)
+    monkeypatch.setattr(explorer.build.devices, "dtypes_for", _no_half)
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith(f"error: {field}" if field != "usage" else "error: give exactly one of NAME")
@@ -241,7 +241,7 @@ def test_device_failure_exits_1(capsys: pytest.CaptureFixture[str], monkeypatch:
     def oom(*args: object, **kwargs: object) -> None:
         raise OutOfMemory("out of memory on cuda:0 at batch size 512 (float32); try a smaller batch size")
 
-    monkeypatch.setattr(explorer.train_step, "measure_train_step", oom)
+    monkeypatch.setattr(explorer.measure.train_step, "measure_train_step", oom)
     code, out, err = run(capsys, "train-cost", "resnet50", "--measure")
     assert code == 1 and out == "" and err == "error: out of memory on cuda:0 at batch size 512 (float32); " \
                                               "try a smaller batch size\n"

@@ -1,10 +1,10 @@
-"""Other tools' figures: derived from the plan (explorer.counters) vs the installed tools run live
-(explorer.counters_live), vs the numbers the tools and papers published, and each tool's rule on a
+"""Other tools' figures: derived from the plan (explorer.costs.counters) vs the installed tools run live
+(explorer.measure.counters_live), vs the numbers the tools and papers published, and each tool's rule on a
 module small enough to count by hand.
 
 Expected values come from the tools themselves (run live), from ../shared/REFERENCE.md (measured here
 with the installed tools), from pycls' dev/model_complexity.json and timm's results CSVs, never from
-what explorer.counters printed.
+what explorer.costs.counters printed.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 from torch import nn
 
 from explorer import ArchSpec, analyze, build_model, get_preset, list_presets
-from explorer import counters_live as live
-from explorer.counters import TOOL_IDS, TOOLS, Term, ToolCount, paper_figures, tool_counts
-from explorer.counters_live import LiveCount, Measured, installed_version, live_counts, measure
-from explorer.errors import ResourceError, SpecError
-from explorer.nets import EfficientChannelAttention, SqueezeExcite
-from explorer.spec import STEMS
+from explorer.measure import counters_live as live
+from explorer.costs.counters import TOOL_IDS, TOOLS, Term, ToolCount, paper_figures, tool_counts
+from explorer.measure.counters_live import LiveCount, Measured, installed_version, live_counts, measure
+from explorer.core.errors import ResourceError, SpecError
+from explorer.build.nets import EfficientChannelAttention, SqueezeExcite
+from explorer.core.spec import STEMS
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNABLE = tuple(t for t in TOOL_IDS if t != "pycls")  # pycls is analytic: checked against its JSON below
@@ -70,7 +70,7 @@ def assert_tool_matches(spec: ArchSpec, size: tuple[int, int, int], batch: int, 
 
 
 # --- the module is instant: no torch -------------------------------------------------------------
-@pytest.mark.parametrize("module", ["explorer.counters", "explorer.counters_live"])
+@pytest.mark.parametrize("module", ["explorer.costs.counters", "explorer.measure.counters_live"])
 def test_importing_leaves_torch_out(module: str) -> None:
     code = f"import sys, {module}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -16,10 +16,10 @@ import pytest
 import torch
 
 from explorer import ArchSpec, build_model, get_preset
-from explorer import nets
-from explorer.diagram import network_svg
-from explorer.errors import ResourceError, SpecError
-from explorer.export import NETS, export_onnx, export_python
+from explorer.build import nets
+from explorer.present.diagram import network_svg
+from explorer.core.errors import ResourceError, SpecError
+from explorer.build.export import NETS, export_onnx, export_python
 
 VARIANTS = [
     dataclasses.replace(get_preset("resnet50"), downsample_on="1x1", depths=(3, 4, 23, 3), name="r50-1x1"),
@@ -118,7 +118,7 @@ def test_build_and_onnx_export_refuse_a_huge_network_before_allocating(tmp_path:
 
 # --- diagrams: user text is escaped, never drawn -------------------------------------------------------------
 def test_diagram_labels_are_escaped_and_the_name_never_drawn() -> None:
-    from explorer.diagram import _q
+    from explorer.present.diagram import _q
 
     assert _q('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
     svg = network_svg(dataclasses.replace(VARIANTS[4], name='<script>alert("x")</script>'))
@@ -129,7 +129,7 @@ def test_diagram_labels_are_escaped_and_the_name_never_drawn() -> None:
                                                                            depths=(1, 1, 1, 1), input_size=(3, 64, 64))])
 def test_onnx_bytes_are_one_self_contained_file_equal_to_torch(spec: ArchSpec, tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
-    from explorer.export import onnx_bytes
+    from explorer.build.export import onnx_bytes
     from tests.conftest import onnx_outputs_vs_torch
 
     data = onnx_bytes(spec)

@@ -13,12 +13,12 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from explorer import ArchSpec, SpecError, analyze, build_model, get_preset, list_presets
-from explorer.design import table2, template_macs, template_params, width_for
-from explorer.equivalence import equivalence, make_block, network_equivalence, randomize_
-from explorer.errors import ResourceError
-from explorer.forms import form_of, to_form
-from explorer.nets import BasicBlock, Bottleneck
-from explorer.timing import Settings
+from explorer.costs.design import table2, template_macs, template_params, width_for
+from explorer.measure.equivalence import equivalence, make_block, network_equivalence, randomize_
+from explorer.core.errors import ResourceError
+from explorer.build.forms import form_of, to_form
+from explorer.build.nets import BasicBlock, Bottleneck
+from explorer.measure.timing import Settings
 
 FORMS = ("a", "b", "c")
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}  # relative to the largest |value| of form c

@@ -18,8 +18,8 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from explorer import TORCHVISION_PRESETS, ArchSpec, SpecError, build_model, get_preset
-from explorer.spec import eca_kernel, se_channels
-from explorer.from_model import from_model, spec_from_name, torchvision_resnets
+from explorer.core.spec import eca_kernel, se_channels
+from explorer.build.from_model import from_model, spec_from_name, torchvision_resnets
 from conftest import randomize_norms
 
 pytestmark = pytest.mark.usefixtures("one_thread")

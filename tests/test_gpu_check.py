@@ -110,10 +110,10 @@ def test_without_cuda_the_script_says_what_it_skipped_and_exits_0(tmp_path: Path
 def test_the_probe_predicts_for_the_free_memory_and_renders_the_bracket(monkeypatch: pytest.MonkeyPatch) -> None:
     """probe_one and render on a fake device (the real one needs CUDA): 2 GiB free, batch 300 the last to fit."""
     import bench_max_batch
-    import explorer.train_step
+    import explorer.measure.train_step
     from explorer import get_preset
-    from explorer.errors import OutOfMemory
-    from explorer.training import max_batch_size, train_cost
+    from explorer.core.errors import OutOfMemory
+    from explorer.costs.training import max_batch_size, train_cost
 
     free = 2 * 2**30
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda dev=None: (free, 4 * 2**30))
@@ -125,7 +125,7 @@ def test_the_probe_predicts_for_the_free_memory_and_renders_the_bracket(monkeypa
             raise OutOfMemory(f"out of memory on cpu at batch size {s.batch_size} (float32)")
         return [type("R", (), {"measured_peak_bytes": 1000 * s.batch_size})()]
 
-    monkeypatch.setattr(explorer.train_step, "measure_train_step", fake_step)
+    monkeypatch.setattr(explorer.measure.train_step, "measure_train_step", fake_step)
     row = bench_max_batch.probe_one("resnet20", "float32", "sgd_momentum", "cpu", 0.02, 60)
     spec = get_preset("resnet20")
     predicted = max_batch_size(spec, free, optimizer="sgd_momentum")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from explorer import analyze, get_preset
-from explorer.guard import ResourceError, budget_bytes, check_memory, estimate_memory
+from explorer.build.guard import ResourceError, budget_bytes, check_memory, estimate_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +74,7 @@ def test_budget_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXPLORER_MEMORY_BUDGET_MB", "64")
     assert budget_bytes() == 64 * 2**20
     monkeypatch.delenv("EXPLORER_MEMORY_BUDGET_MB")
-    monkeypatch.setattr("explorer.devices.meminfo", lambda key: 10 * 2**30 if key == "MemAvailable" else None)
+    monkeypatch.setattr("explorer.build.devices.meminfo", lambda key: 10 * 2**30 if key == "MemAvailable" else None)
     monkeypatch.setenv("EXPLORER_MEMORY_FRACTION", "0.25")
     assert budget_bytes() == int(0.25 * 10 * 2**30)
     monkeypatch.delenv("EXPLORER_MEMORY_FRACTION")

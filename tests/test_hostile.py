@@ -17,16 +17,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer import ArchSpec, SpecError, analysis, analyze, get_preset
-from explorer.bounds import (FIXED_ROWS, MAX_ROWS, PATH_ROWS, ROW_BYTES, ROWS_PER_BLOCK, check_work, estimate_bytes,
+from explorer import ArchSpec, SpecError, analyze, get_preset
+from explorer.core import analysis
+from explorer.core.bounds import (FIXED_ROWS, MAX_ROWS, PATH_ROWS, ROW_BYTES, ROWS_PER_BLOCK, check_work, estimate_bytes,
                              estimate_rows, sized_cache)
 from explorer.cli import main
-from explorer.errors import ResourceError
-from explorer.fields import describe
-from explorer.links import params_to_spec, spec_to_params
-from explorer.plan import make_plan
-from explorer.spec import SPEC_FIELDS
-from explorer.vocab import WORD_JOINER, html_text, md_code, md_text
+from explorer.core.errors import ResourceError
+from explorer.core.fields import describe
+from explorer.present.links import params_to_spec, spec_to_params
+from explorer.core.plan import make_plan
+from explorer.core.spec import SPEC_FIELDS
+from explorer.core.vocab import WORD_JOINER, html_text, md_code, md_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,7 +103,7 @@ def test_the_issues_reproducers_are_refused_before_anything_is_built() -> None:
         make_plan(deep)
     with pytest.raises(SpecError, match=r"^depths: 8,000 blocks"):
         make_plan(ArchSpec(block="basic", depths=(1000,) * 8, widths=(8,) * 8, strides=(1,) * 8))
-    from explorer.training import train_cost
+    from explorer.costs.training import train_cost
 
     with pytest.raises(SpecError, match=r"^cardinality: "):
         train_cost(big.edit(depths=[30]), batch_size=1)
@@ -219,7 +220,7 @@ def test_text_fields_refuse_unprintable_characters_naming_the_field(text: str) -
     spec, problems = params_to_spec({"preset": "resnet50", "name": text})
     assert spec == get_preset("resnet50") and [e.field for e in problems] == ["name"]
     with pytest.raises(SpecError, match=r"^device: "):
-        from explorer.schema import SETTINGS_FIELDS
+        from explorer.core.run_fields import SETTINGS_FIELDS
 
         SETTINGS_FIELDS["device"].check(f"cpu{text}")
 
@@ -255,7 +256,7 @@ def test_huge_integers_and_deep_nesting_are_spec_errors() -> None:
 @pytest.mark.parametrize(("name", "value"), [("EXPLORER_MEMORY_BUDGET_MB", v) for v in ("abc", "nan", "inf", "-5", "0")]
                          + [("EXPLORER_MEMORY_FRACTION", v) for v in ("5", "0", "-0.1", "nan", "x")])
 def test_budget_variables_are_parsed_once_and_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
-    from explorer.guard import budget_bytes, check_memory
+    from explorer.build.guard import budget_bytes, check_memory
 
     monkeypatch.delenv("EXPLORER_MEMORY_BUDGET_MB", raising=False)
     monkeypatch.setenv(name, value)
@@ -266,8 +267,8 @@ def test_budget_variables_are_parsed_once_and_named(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_nan_budget_never_turns_the_guard_off() -> None:
-    from explorer.guard import check_memory
-    from explorer.timing import Settings
+    from explorer.build.guard import check_memory
+    from explorer.measure.timing import Settings
 
     a = analyze(get_preset("resnet18"))
     for bad in (math.nan, -1, "1e9", True):
@@ -287,9 +288,10 @@ def _forbid(monkeypatch: pytest.MonkeyPatch, target: str) -> None:
 
 def test_fvcore_profile_checks_activations_within_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """The issue: 2048² ResNet-18 was traced on an 1,836 MiB estimate under a 200 MiB budget."""
-    from explorer import fvcore_check, profile
+    from explorer import profile
+    from explorer.measure import fvcore_check
 
-    _forbid(monkeypatch, "explorer.fvcore_check.build_model")
+    _forbid(monkeypatch, "explorer.measure.fvcore_check.build_model")
     spec = ArchSpec(block="basic", depths=(2, 2, 2, 2), input_size=(3, 2048, 2048))
     with pytest.raises(ResourceError, match=r"^memory: tracing with fvcore .* at batch 1 .* over the 200 MiB budget"):
         profile(spec, budget=200 * 2**20)
@@ -299,9 +301,9 @@ def test_fvcore_profile_checks_activations_within_its_budget(monkeypatch: pytest
 
 
 def test_live_counts_take_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    from explorer.counters_live import live_counts
+    from explorer.measure.counters_live import live_counts
 
-    _forbid(monkeypatch, "explorer.model.build_model")
+    _forbid(monkeypatch, "explorer.build.model.build_model")
     with pytest.raises(ResourceError, match=r"^memory: counting resnet50 at batch 8 .* over the 10 MiB budget"):
         live_counts(get_preset("resnet50"), batch_size=8, tools=["thop"], budget=10 * 2**20)
     with pytest.raises(SpecError, match=r"^budget: "):
@@ -309,11 +311,11 @@ def test_live_counts_take_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_time_layers_checks_memory_before_its_speed_probes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from explorer.layer_time import time_layers
-    from explorer.timing import Settings
+    from explorer.measure.layer_time import time_layers
+    from explorer.measure.timing import Settings
 
-    _forbid(monkeypatch, "explorer.layer_time.peak_macs_per_second")
-    _forbid(monkeypatch, "explorer.layer_time.bandwidth_bytes_per_second")
+    _forbid(monkeypatch, "explorer.measure.layer_time.peak_macs_per_second")
+    _forbid(monkeypatch, "explorer.measure.layer_time.bandwidth_bytes_per_second")
     with pytest.raises(ResourceError, match=r"^memory: running resnet50 at batch 64"):
         time_layers(get_preset("resnet50"), Settings(batch_size=64, budget=50 * 2**20))
 
@@ -338,8 +340,8 @@ def test_md_text_escapes_what_makes_markdown(text: str) -> None:
 @pytest.mark.parametrize("text", PAYLOADS)
 def test_charts_show_names_as_text(text: str) -> None:
     """Plotly reads tags and entities in titles, legends, ticks and hover text: a name reaches it escaped."""
-    from explorer import charts
-    from explorer.comparison import Comparison
+    from explorer.present import charts
+    from explorer.costs.comparison import Comparison
 
     a = analyze(get_preset("resnet18").edit(name=text))
     b = analyze(get_preset("resnet34"))
@@ -365,7 +367,7 @@ def _strings(obj: object) -> list[str]:
 
 
 def test_the_diagram_never_draws_user_text() -> None:
-    from explorer.diagram import network_svg
+    from explorer.present.diagram import network_svg
 
     svg = network_svg(get_preset("resnet18").edit(name=PAYLOADS[2]))
     assert "evil" not in svg and "click" not in svg
@@ -446,7 +448,7 @@ def test_the_issues_link_is_refused_beside_its_field() -> None:
 def test_csv_downloads_keep_names_as_text_in_a_spreadsheet() -> None:
     import pandas as pd
 
-    from explorer.tables import to_csv
+    from explorer.present.tables import to_csv
 
     frame = pd.DataFrame({"Configuration": ["=HYPERLINK(\"https://evil.example\")", "+1", "-x", "@SUM(A1)", "ok"],
                           "MACs": [1, -2, 3, 4, 5]})

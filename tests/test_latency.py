@@ -17,12 +17,12 @@ import torch
 from torch import nn
 
 from explorer import ArchSpec, analyze, build_model
-from explorer.devices import available_devices, cpu_name
-from explorer.errors import Cancelled, DeviceError, OutOfMemory, ResourceError, SpecError
-from explorer.latency import Ratio, measure_interleaved, measure_latency, median_interval, paired_ratios
-from explorer.roofline import attainable, bandwidth_bytes_per_second, peak_macs_per_second, roofline
-from explorer.sweep import throughput_sweep
-from explorer.timing import DTYPES, Clock, LatencyResult, Settings, summarize, time_calls
+from explorer.build.devices import available_devices, cpu_name
+from explorer.core.errors import Cancelled, DeviceError, OutOfMemory, ResourceError, SpecError
+from explorer.measure.latency import Ratio, measure_interleaved, measure_latency, median_interval, paired_ratios
+from explorer.measure.roofline import attainable, bandwidth_bytes_per_second, peak_macs_per_second, roofline
+from explorer.measure.sweep import throughput_sweep
+from explorer.measure.timing import DTYPES, Clock, LatencyResult, Settings, summarize, time_calls
 
 # A one-block network on 16×16 inputs: a forward pass takes well under a millisecond.
 TINY = ArchSpec(name="tiny", block="basic", depths=(1,), widths=(8,), stem="cifar", stem_width=8,
@@ -83,7 +83,7 @@ class FakeTime:
 def fake_time(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     def make(durations: list[float]) -> FakeTime:
         fake = FakeTime(durations)
-        monkeypatch.setattr("explorer.timing.time", types.SimpleNamespace(perf_counter=fake.perf_counter))
+        monkeypatch.setattr("explorer.measure.timing.time", types.SimpleNamespace(perf_counter=fake.perf_counter))
         return fake
 
     return make
@@ -281,8 +281,8 @@ def test_interleaved_returns_one_result_per_config_in_order() -> None:
         measure_interleaved([])
     with pytest.raises(SpecError, match=r"^models\[1\]: "):
         measure_interleaved([TINY, "resnet50"])
-    with pytest.raises(SpecError, match="^precision: "):
-        measure_interleaved([TINY, TINY2], FAST, precision=2)
+    with pytest.raises(SpecError, match="^half_width: "):
+        measure_interleaved([TINY, TINY2], FAST, half_width=2)
 
 
 # --- verdicts -----------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def test_paired_ratios_pair_rounds_and_give_verdicts() -> None:
 
 
 def test_precision_keeps_measuring_until_the_interval_is_narrow(fake_time) -> None:  # noqa: ANN001
-    from explorer.latency import precise_enough
+    from explorer.measure.latency import precise_enough
 
     fake = fake_time([0.01, 0.02])
     t = time_calls(fake.calls(), Settings(warmup=0, min_runs=3, max_seconds=100), clock=fake.clock(),
@@ -355,7 +355,7 @@ def test_sweep_stops_cleanly_at_out_of_memory_and_at_the_memory_budget() -> None
     assert sweep.stopped_by == "out_of_memory"
     assert [r.batch_size for r in sweep.results] == [1, 2]
     assert sweep.message.startswith("batch size 4: out of memory on cpu")
-    from explorer.guard import estimate_memory
+    from explorer.build.guard import estimate_memory
 
     one = estimate_memory(analyze(TINY), 1).total_bytes
     two = estimate_memory(analyze(TINY), 2).total_bytes
@@ -429,3 +429,35 @@ def test_mps_measurement() -> None:
     r = measure_latency(TINY, FAST.edit(device="mps"))
     _check_consistent(r)
     assert r.device == "mps"
+
+
+# --- the views' measurement policies ----------------------------------------------------------------------------
+def test_each_views_policy_overrides_only_what_it_names() -> None:
+    import dataclasses
+
+    from explorer.measure.policies import COMPARE_LATENCY, COMPARE_LAYERS, COMPARE_TRAIN, FIG3_FORMS, POLICIES
+
+    user = Settings(device="cpu", threads=1, batch_size=4, min_runs=3, warmup=7, channels_last=True)
+    assert len(POLICIES) == 9
+    for policy in POLICIES.values():
+        out = policy.apply(user)
+        for f in dataclasses.fields(Settings):
+            want = policy.overrides.get(f.name, getattr(user, f.name))
+            assert getattr(out, f.name) == want, (policy.what, f.name)
+    assert COMPARE_TRAIN.apply(user, batch_size=8).batch_size == 8  # the view's own batch after the policy's
+    assert FIG3_FORMS.apply(user).batch_size == 1 and COMPARE_LAYERS.apply(user).max_seconds == 60
+    assert COMPARE_LATENCY.apply(user, max_seconds=12.5).max_seconds == 12.5
+
+
+def test_a_policys_target_in_words_is_made_from_its_number() -> None:
+    import dataclasses
+
+    from explorer.measure.equivalence import FORMS_HALF_WIDTH
+    from explorer.measure.latency import DEFAULT_HALF_WIDTH
+    from explorer.measure.policies import COMPARE_LATENCY, COMPARE_LAYERS, FIG3_FORMS
+
+    assert (COMPARE_LATENCY.half_width, FIG3_FORMS.half_width) == (DEFAULT_HALF_WIDTH, FORMS_HALF_WIDTH)
+    assert (COMPARE_LATENCY.target(), FIG3_FORMS.target()) == ("within ±3%", "within ±5%")
+    assert dataclasses.replace(COMPARE_LATENCY, half_width=0.1).target() == "within ±10%"
+    with pytest.raises(ValueError):
+        COMPARE_LAYERS.target()  # no interval target: it stops on its run counts and time limit

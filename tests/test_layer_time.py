@@ -9,10 +9,10 @@ import torch
 
 from explorer import ArchSpec, analyze, get_preset
 from explorer.cli import main
-from explorer.devices import dtypes_for
-from explorer.errors import ResourceError, SpecError
-from explorer.layer_time import COVERAGE_TOLERANCE, LayerProfile, _attribute, explain, time_layers
-from explorer.timing import Settings, summarize
+from explorer.build.devices import dtypes_for
+from explorer.core.errors import ResourceError, SpecError
+from explorer.measure.layer_time import COVERAGE_TOLERANCE, LayerProfile, _attribute, explain, time_layers
+from explorer.measure.timing import Settings, summarize
 
 TINY = ArchSpec(name="tiny", block="bottleneck", depths=(1, 1), widths=(8, 16), cardinality=2, base_width=32,
                 stem="cifar", stem_width=8, num_classes=10, input_size=(3, 16, 16))
@@ -68,7 +68,7 @@ def test_a_call_out_of_place_is_a_bug_not_a_silent_misattribution() -> None:
 
 
 def _profile(layers_ms: float, e2e_ms: float) -> LayerProfile:
-    from explorer.layer_time import LayerTime
+    from explorer.measure.layer_time import LayerTime
 
     e2e = summarize("x", [e2e_ms] * 3, Settings(), (3, 16, 16), "target", 0, 1.0)
     row = LayerTime(0, "conv1", "conv", "dense 3×3 conv", "stem", "stem", layers_ms, layers_ms, layers_ms, 1.0,
@@ -133,8 +133,8 @@ def test_the_profile_as_json_and_its_sentences(profiles: list[LayerProfile]) -> 
 
 
 def test_the_tables_of_measured_times(profiles: list[LayerProfile]) -> None:
-    from explorer.latency import paired_ratios
-    from explorer.tables import NA, kind_times_frame, latency_frame, layer_times_frame
+    from explorer.measure.latency import paired_ratios
+    from explorer.present.tables import NA, kind_times_frame, latency_frame, layer_times_frame
 
     tiny, form_a, resnet20 = profiles
     rows = layer_times_frame(resnet20)

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explorer import ArchSpec, SpecError, get_preset, list_presets
-from explorer.links import encode, params_to_spec, parse_params, spec_to_params
-from explorer.schema import SETTINGS_FIELDS
-from explorer.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, SHORTCUTS, STEMS
+from explorer.present.links import encode, params_to_spec, parse_params, spec_to_params
+from explorer.core.run_fields import SETTINGS_FIELDS
+from explorer.core.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, SHORTCUTS, STEMS
 
 VARIANTS = [
     dataclasses.replace(get_preset("resnet50"), downsample_on="1x1", depths=(3, 4, 23, 3), name="r50-1x1"),

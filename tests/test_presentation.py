@@ -10,12 +10,13 @@ import math
 
 import pytest
 
-from explorer import analyze, get_preset, list_presets, reference
-from explorer.comparison import Comparison
-from explorer.design import table2_rows, table3_rows, table4_rows
-from explorer.diagram import block_dot, network_svg
-from explorer.presets import preset_of
-from explorer.tables import (
+from explorer import analyze, get_preset, list_presets
+from explorer.costs import reference
+from explorer.costs.comparison import Comparison
+from explorer.costs.design import table2_rows, table3_rows, table4_rows
+from explorer.present.diagram import block_dot, network_svg
+from explorer.core.presets import preset_of
+from explorer.present.tables import (
     compare_frame,
     kind_compare_frame,
     kinds_frame,
@@ -95,7 +96,7 @@ def test_layer_diff_shows_layers_only_one_side_has_as_empty() -> None:
 
 
 def test_why_names_the_width_and_the_grouping() -> None:
-    from explorer.vocab import si
+    from explorer.core.vocab import si
 
     c = Comparison((analyze(get_preset("resnet50")), analyze(get_preset("resnext50_32x4d"))))
     why = " ".join(c.why(c.analyses[1]))
@@ -111,7 +112,7 @@ def test_why_names_the_width_and_the_grouping() -> None:
 # --- charts: every figure has a title, axis titles and the values it was given -----------------------------------
 @pytest.mark.parametrize("spec", SPECS, ids=_ids)
 def test_rollup_charts(spec) -> None:  # noqa: ANN001
-    from explorer.charts import rollup_bars
+    from explorer.present.charts import rollup_bars
 
     a = analyze(spec)
     for key, values in (("params", [s.params for s in a.stages]), ("flops", [2 * s.macs for s in a.stages]),
@@ -124,8 +125,8 @@ def test_rollup_charts(spec) -> None:  # noqa: ANN001
 
 
 def test_comparison_and_design_charts() -> None:
-    from explorer.charts import cardinality_chart, compare_bars, error_chart, relative_chart
-    from explorer.design import table2
+    from explorer.present.charts import cardinality_chart, compare_bars, error_chart, relative_chart
+    from explorer.costs.design import table2
 
     c = Comparison((analyze(get_preset("resnet50")), analyze(get_preset("resnext50_32x4d"))))
     fig = compare_bars(c, "macs")
@@ -142,8 +143,8 @@ def test_comparison_and_design_charts() -> None:
 
 
 def test_ratio_chart_labels_every_bar_and_keeps_the_whiskers_inside() -> None:
-    from explorer.charts import ratio_chart
-    from explorer.latency import Ratio
+    from explorer.present.charts import ratio_chart
+    from explorer.measure.latency import Ratio
 
     c = Comparison((analyze(get_preset("resnet20")), analyze(get_preset("resnet56"))))
     r = Ratio("resnet56", "resnet20", median=2.6, low=2.52, high=2.67, coverage=0.95, rounds=94)
@@ -156,9 +157,9 @@ def test_ratio_chart_labels_every_bar_and_keeps_the_whiskers_inside() -> None:
 
 
 def test_sweep_chart_ticks_are_the_batch_sizes() -> None:
-    from explorer.charts import sweep_chart
-    from explorer.sweep import SweepResult
-    from explorer.timing import Settings, summarize
+    from explorer.present.charts import sweep_chart
+    from explorer.measure.sweep import SweepResult
+    from explorer.measure.timing import Settings, summarize
 
     results = tuple(summarize("n", [10.0 * b, 11.0 * b, 12.0 * b], Settings(batch_size=b), (3, 8, 8), "target", 0, 1)
                     for b in (1, 2, 4, 8))
@@ -233,7 +234,7 @@ def test_design_tables_match_the_paper() -> None:
 
 def test_both_bottleneck_framings() -> None:
     """REFERENCE.md: 1,179,648 vs 69,632 at 256 channels; the paper's point, 73,728 at 64 channels vs 69,632."""
-    from explorer.design import bottleneck_framings
+    from explorer.costs.design import bottleneck_framings
 
     same_width, same_cost = bottleneck_framings()
     assert (same_width.basic_params, same_width.bottleneck_params) == (2 * 9 * 256 * 256, 256 * 64 + 9 * 64 * 64 + 64 * 256)
@@ -243,7 +244,7 @@ def test_both_bottleneck_framings() -> None:
 
 
 def test_times_print_in_seconds_from_one_second_and_ranges_share_one_unit() -> None:
-    from explorer.vocab import ms, ms_range, stopped
+    from explorer.core.vocab import ms, ms_range, stopped
 
     assert (ms(0.4321), ms(128.4), ms(2.11e4), ms(4370.0)) == ("0.432 ms", "128 ms", "21.1 s", "4.37 s")
     assert ms_range(143.2, 193.1) == "143–193 ms" and ms_range(4370, 4410) == "4.37–4.41 s"
@@ -253,8 +254,8 @@ def test_times_print_in_seconds_from_one_second_and_ranges_share_one_unit() -> N
 
 
 def test_cost_and_speed_says_equal_work_only_when_it_is() -> None:
-    from explorer.comparison import cost_and_speed
-    from explorer.design import table4_rows
+    from explorer.costs.comparison import cost_and_speed
+    from explorer.costs.design import table4_rows
 
     macs = [r["macs"] for r in table4_rows()]  # Table 4: ResNet-101 and ResNeXt-101 32×4d are the 1× baselines
     assert max(macs) / min(macs) > 1.8
@@ -270,7 +271,7 @@ def test_horizontal_legends_sit_above_the_plot_not_on_the_axis_title() -> None:
     import re
     from pathlib import Path
 
-    from explorer import charts
+    from explorer.present import charts
 
     c = Comparison(tuple(analyze(get_preset(n)) for n in ("resnet50", "resnet50d")))
     fig = charts.compare_bars(c, "macs")

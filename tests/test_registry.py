@@ -10,8 +10,9 @@ import dataclasses
 import pytest
 
 from explorer import analyze, list_presets, get_preset
-from explorer import counters, plan as P
-from explorer.analysis import MAC_TYPES
+from explorer.costs import counters
+from explorer.core import plan as P
+from explorer.core.analysis import MAC_TYPES
 
 
 def test_every_op_type_has_a_rule_in_every_counting_tool() -> None:
@@ -36,10 +37,10 @@ def test_every_row_of_every_preset_has_a_registered_type() -> None:
 
 def test_block_kinds_have_a_plan_builder_and_a_module_class() -> None:
     pytest.importorskip("torch")
-    from explorer import nets
+    from explorer.build import nets
 
     assert set(P.BLOCK_KINDS) == set(nets.BLOCKS)
-    from explorer.spec import BLOCKS, ORDERS, ArchSpec
+    from explorer.core.spec import BLOCKS, ORDERS, ArchSpec
 
     kinds = {P.block_kind(ArchSpec(block=b, order=o)) for b in BLOCKS for o in ORDERS}
     assert kinds == set(P.BLOCK_KINDS) == {"basic", "bottleneck", "preact_basic", "preact_bottleneck"}
@@ -71,9 +72,11 @@ def test_a_new_block_kind_is_one_small_change(monkeypatch: pytest.MonkeyPatch) -
     torch = pytest.importorskip("torch")
     from torch import nn
 
-    from explorer import build_model, nets, spec as S, train_cost
-    from explorer.diagram import network_svg
-    from explorer.export import export_python
+    from explorer import build_model, train_cost
+    from explorer.build import nets
+    from explorer.core import spec as S
+    from explorer.present.diagram import network_svg
+    from explorer.build.export import export_python
 
     class ToyGateBlock(nn.Module):
         """A 3×3 conv + BN, a parameter-free channel gate, the shortcut, a ReLU."""

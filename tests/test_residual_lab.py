@@ -39,7 +39,7 @@ from explorer.lab.settings import DegradationSettings, GradientSettings, label, 
 from explorer.lab.spread import Spread
 from explorer.lab.train import DegradationResult, NetRun, error_rate, load_state, lr_at, run_degradation
 from explorer.lab.twins import cifar_spec, twins, weighted_layers
-from explorer.model import build_model
+from explorer.build.model import build_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = DegradationSettings(layers=(8, 14), width=4, epochs=2, seeds=2, train_images=256, test_images=128,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explorer import ArchSpec, SpecError, get_preset, list_presets
-from explorer.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, SHORTCUTS, STEMS, edit_data
+from explorer.core.spec import BLOCKS, DOWNSAMPLE_ON, FORMS, SHORTCUTS, STEMS, edit_data
 
 FIELDS = [f.name for f in dataclasses.fields(ArchSpec)]
 
@@ -343,6 +343,24 @@ def test_edit_data_applies_the_rules_to_invalid_widget_values() -> None:
     assert out["widths"] == [8, 128, 256, 512]  # the person's pending value is kept
     assert ArchSpec.from_dict(out).name == "resnet34 (edited)"  # 16 basic blocks: 34 layers, not ResNet-34
     assert edit_data(draft, {"stem": "cifar"})["input_size"] == [3, 32, 32]
+
+
+def test_an_entry_invalid_by_itself_changes_no_other_field() -> None:
+    """The editor's rule (``edit_draft``): a bad entry goes in as typed and nothing else moves; a good one edits."""
+    from explorer.core.spec import edit_draft
+
+    r50 = get_preset("resnet50")
+    draft = r50.to_dict()
+    empty = edit_draft(draft, r50, "depths", [])  # the depths box cleared
+    assert empty == {**draft, "depths": []}  # widths and strides keep their four stages, the name stays
+    back = edit_draft(empty, r50, "depths", [3, 4, 6, 3])
+    assert ArchSpec.from_dict(back) == r50  # typing the value back restores the whole architecture
+    two = edit_draft(draft, r50, "depths", [2, 2])  # valid: widths and strides follow, the name follows
+    assert (two["widths"], two["strides"], two["name"]) == ([64, 128], [1, 2], "resnet14 (edited)")  # 3·4 + 2
+    zero = edit_draft(draft, r50, "cardinality", 0)
+    assert zero == {**draft, "cardinality": 0}
+    basic = edit_draft(draft, r50, "block", "basic")  # valid: expansion follows the block
+    assert basic["expansion"] == 1 and basic["name"] == "resnet34"  # ResNet-50 with basic blocks is ResNet-34
 
 
 def test_a_custom_architecture_is_named_by_its_structure_not_after_the_default_preset() -> None:

@@ -154,7 +154,7 @@ def test_what_timm_prints_is_fvcore_on_timms_model(name: str) -> None:
     """timm's benchmark publishes fvcore's total on its own model (eval, one image) / 1e9 as GMACs; the
     explorer's "timm" figure, derived from the plan with fvcore's rules, is that total (at 3×64×64 to keep it
     fast: BN 2 and GroupNorm 5 per element, the global pool 1 per input element, pools and SE gates free)."""
-    from explorer.counters import tool_counts
+    from explorer.costs.counters import tool_counts
 
     pytest.importorskip("fvcore")
     size = (3, 64, 64)

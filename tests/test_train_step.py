@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-import explorer.devices
-import explorer.latency
+import explorer.build.devices
+import explorer.measure.latency
 from explorer import ArchSpec
-from explorer.errors import Cancelled, ResourceError, SpecError
-from explorer.latency import paired_ratios
-from explorer.timing import Settings
-from explorer.train_step import TrainStepResult, measure_train_step
-from explorer.training import train_cost
+from explorer.core.errors import Cancelled, ResourceError, SpecError
+from explorer.measure.latency import paired_ratios
+from explorer.measure.timing import Settings
+from explorer.measure.train_step import TrainStepResult, measure_train_step
+from explorer.costs.training import train_cost
 
 TINY = ArchSpec(name="tiny", block="basic", depths=(1,), widths=(8,), stem="cifar", stem_width=8, num_classes=10,
                 input_size=(3, 16, 16))
@@ -64,7 +64,7 @@ def test_interleaved_specs_get_equal_runs_and_paired_ratios() -> None:
 
 
 # --- the step is a real training step -----------------------------------------------------------------
-EXPECTED_OPTIMIZERS = {  # written out here, not read from explorer.training
+EXPECTED_OPTIMIZERS = {  # written out here, not read from explorer.costs.training
     "sgd": ("SGD", {"lr": 0.1, "momentum": 0}),
     "sgd_momentum": ("SGD", {"lr": 0.1, "momentum": 0.9}),
     "adam": ("Adam", {"lr": 1e-3}),
@@ -120,7 +120,7 @@ def test_over_the_budget_is_refused_before_building(monkeypatch: pytest.MonkeyPa
     def no_build(*args: object, **kwargs: object) -> None:
         raise AssertionError("built a model over the budget")
 
-    monkeypatch.setattr(explorer.latency, "build_model", no_build)
+    monkeypatch.setattr(explorer.measure.latency, "build_model", no_build)
     need = train_cost(TINY, batch_size=2).peak.total
     with pytest.raises(ResourceError) as e:
         measure_train_step(TINY, FAST.edit(budget=need - 1))
@@ -145,11 +145,11 @@ def _no_half(device: str) -> tuple[str, ...]:
     (lambda: measure_train_step([], FAST), "specs"),
     (lambda: measure_train_step([TINY, "resnet50"], FAST), "specs[1]"),
     (lambda: measure_train_step([TINY, WIDER], FAST, names=["one"]), "names"),
-    (lambda: measure_train_step([TINY, WIDER], FAST, precision_target=2), "precision_target"),
+    (lambda: measure_train_step([TINY, WIDER], FAST, half_width=2), "half_width"),
 ], ids=["batch 0", "batch 1 at 1x1", "optimizer", "precision", "dtype", "precision the device lacks",
-        "input_size", "no specs", "not a spec", "names", "precision_target"])
+        "input_size", "no specs", "not a spec", "names", "half_width"])
 def test_bad_input_names_its_field(monkeypatch: pytest.MonkeyPatch, call, field: str) -> None:  # noqa: ANN001
-    monkeypatch.setattr(explorer.devices, "dtypes_for", _no_half)  # a CPU without native half precision
+    monkeypatch.setattr(explorer.build.devices, "dtypes_for", _no_half)  # a CPU without native half precision
     with pytest.raises(SpecError) as e:
         call()
     assert e.value.field == field, e.value
@@ -195,7 +195,7 @@ def test_cuda_records_the_measured_peak_beside_the_estimate() -> None:
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_trains_under_bfloat16_autocast_with_float32_weights() -> None:
-    if "bfloat16" not in explorer.devices.dtypes_for("cuda:0"):
+    if "bfloat16" not in explorer.build.devices.dtypes_for("cuda:0"):
         pytest.skip(f"{torch.cuda.get_device_name(0)} has no native bfloat16")
     [r] = measure_train_step(TINY, FAST.edit(device="cuda", batch_size=8), precision="bfloat16")
     assert (r.precision, r.latency.dtype, r.latency.device) == ("bfloat16", "bfloat16 autocast", "cuda:0")

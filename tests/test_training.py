@@ -19,17 +19,17 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-import explorer.devices
+import explorer.build.devices
 from explorer import ArchSpec, analyze, get_preset, list_presets
-from explorer.errors import SpecError
-from explorer.model import build_model
-from explorer.training import (
+from explorer.core.errors import SpecError
+from explorer.build.model import build_model
+from explorer.costs.training import (
     GPU_MEMORY, OPTIMIZERS, PRECISIONS, budget_from_gb, flop_counter_excess, max_batch_size, min_batch_size,
     train_cost,
 )
 
 DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
-# The optimizers as a person would write them, independently of explorer.training's table.
+# The optimizers as a person would write them, independently of explorer.costs.training's table.
 TORCH_OPTIMIZERS = {
     "sgd": lambda params: torch.optim.SGD(params, lr=0.1),
     "sgd_momentum": lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
@@ -376,18 +376,26 @@ def test_bad_input(kwargs: dict, field: str, words: str) -> None:
     assert str(e.value).startswith(f"{field}: ")
 
 
-def test_precision_the_device_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(explorer.devices, "dtypes_for", lambda device: ("float32", "bfloat16"))
+def test_the_cost_is_for_any_device_and_the_device_answers_what_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost needs no device (costs sit below build); a measured step asks the device (``check_dtype``)."""
+    from explorer.build.devices import check_dtype
+
+    monkeypatch.setattr(explorer.build.devices, "dtypes_for", lambda device: ("float32", "bfloat16"))
+    half = train_cost(get_preset("resnet18"), precision="float16")
+    assert half.precision == "float16"
+    assert half.peak.total < train_cost(get_preset("resnet18")).peak.total  # half-size activations, fp32 weights
     with pytest.raises(SpecError) as e:
-        train_cost(get_preset("resnet18"), precision="float16", device="cpu")
+        check_dtype("float16", "cpu", "precision")
     assert e.value.field == "precision" and "float16 is not supported on cpu" in str(e.value)
-    assert train_cost(get_preset("resnet18"), precision="bfloat16", device="cpu").precision == "bfloat16"
+    assert check_dtype("bfloat16", "cpu", "precision") == "bfloat16"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_absent_device() -> None:
+    from explorer.build.devices import check_dtype
+
     with pytest.raises(SpecError) as e:
-        train_cost(get_preset("resnet18"), precision="float16", device="cuda")
+        check_dtype("float16", "cuda", "precision")
     assert e.value.field == "device"
 
 
@@ -402,7 +410,7 @@ def test_bad_budget(budget: object) -> None:
 
 def test_import_is_torch_free() -> None:
     code = (
-        "import sys; from explorer import get_preset; from explorer.training import train_cost, max_batch_size; "
+        "import sys; from explorer import get_preset; from explorer.costs.training import train_cost, max_batch_size; "
         "spec = get_preset('resnext50_32x4d'); train_cost(spec, batch_size=64, optimizer='adam').to_dict(); "
         "max_batch_size(spec, 24 * 2**30, precision='bfloat16'); assert 'torch' not in sys.modules"
     )

@@ -1,5 +1,5 @@
 """Cached library calls. Tables and figures are pure functions of (spec, metric), kept process-wide and bounded by
-the bytes they hold (``explorer.bounds.sized_cache``: the same object is handed to every session; nothing mutates
+the bytes they hold (``explorer.core.bounds.sized_cache``: the same object is handed to every session; nothing mutates
 it), so a few large architectures under new names cannot fill the server's memory. Built models are Streamlit
 resources (bounded too); nothing here imports torch until a page asks for a model."""
 
@@ -12,8 +12,8 @@ from typing import Any
 import streamlit as st
 
 from explorer import ArchSpec, analyze
-from explorer.bounds import ANALYSIS_ROW_BYTES, deep_size, sized_cache
-from explorer.comparison import Comparison
+from explorer.core.bounds import ANALYSIS_ROW_BYTES, deep_size, sized_cache
+from explorer.costs.comparison import Comparison
 
 TABLE_BYTES = 32 * 2**20  # each of the frame and Arrow caches; ResNet-50's layer table is 30 KB
 FIGURE_BYTES = 16 * 2**20
@@ -32,9 +32,9 @@ def _comparison_bytes(c: Comparison) -> int:
 
 @sized_cache(TABLE_BYTES, deep_size)
 def table(name: str, spec: ArchSpec, metric: str, input_size: tuple[int, int, int] | None = None) -> Any:
-    """A table of ``explorer.tables`` (``layers``, ``stages``, ``blocks``, ``kinds``) for one spec, as a pandas
+    """A table of ``explorer.present.tables`` (``layers``, ``stages``, ``blocks``, ``kinds``) for one spec, as a pandas
     DataFrame (for CSV and filtering)."""
-    from explorer import tables
+    from explorer.present import tables
 
     a = analyze(spec, input_size)
     if name == "layers":
@@ -56,8 +56,8 @@ def arrow(name: str, spec: ArchSpec, metric: str) -> Any:
 
 @sized_cache(FIGURE_BYTES, _figure_bytes)
 def figure(name: str, spec: ArchSpec, key: str, level: str = "stages") -> Any:
-    """A figure of ``explorer.charts`` for one spec (``rollup``: one count per stage or block)."""
-    from explorer import charts
+    """A figure of ``explorer.present.charts`` for one spec (``rollup``: one count per stage or block)."""
+    from explorer.present import charts
 
     if name == "rollup":
         return charts.rollup_bars(analyze(spec), key, level)
@@ -71,7 +71,7 @@ def comparison(specs: tuple[ArchSpec, ...], input_sizes: tuple[Any, ...]) -> Com
 
 @sized_cache(TABLE_BYTES, deep_size)
 def compare_table(name: str, c: Comparison, metric: str) -> Any:
-    from explorer import tables
+    from explorer.present import tables
 
     return {"totals": tables.compare_frame, "stages": tables.stage_compare_frame,
             "kinds": tables.kind_compare_frame}[name](c, metric)
@@ -79,7 +79,7 @@ def compare_table(name: str, c: Comparison, metric: str) -> Any:
 
 @sized_cache(FIGURE_BYTES, _figure_bytes)
 def compare_figure(c: Comparison, key: str) -> Any:
-    from explorer import charts
+    from explorer.present import charts
 
     return charts.compare_bars(c, key)
 
@@ -102,7 +102,7 @@ def fvcore_profile(spec_json: str, input_size: tuple[int, int, int]) -> dict[str
 
 @st.cache_data(max_entries=4, show_spinner="Exporting to ONNX…")
 def onnx_bytes(spec_json: str) -> bytes:
-    from explorer.export import onnx_bytes
+    from explorer.build.export import onnx_bytes
 
     return onnx_bytes(ArchSpec.from_json(spec_json))
 

@@ -1,6 +1,6 @@
 """The architecture editor: one widget per spec field, labelled, bounded and explained by ``SPEC_FIELDS``.
 
-Every change runs ``explorer.spec.edit_data`` on the draft (so the fields that follow a change follow it,
+Every change runs ``explorer.core.spec.edit_draft`` on the draft (so the fields that follow a change follow it,
 exactly as in ``ArchSpec.edit`` and in links) and writes the result back into the widgets. Number boxes
 carry no bounds of their own: a typed value out of range stays visible and gets a message under the
 field, in the words on screen, instead of being silently refused.
@@ -14,10 +14,10 @@ from typing import Any
 import streamlit as st
 
 from explorer import ArchSpec, SpecError, get_preset, list_presets
-from explorer.bounds import check_work
-from explorer.fields import label_of
-from explorer.spec import MAX_STAGES, SPEC_FIELDS, edit_data
-from explorer.vocab import md_text
+from explorer.core.bounds import MAX_SPEC_BYTES, SPEC_FILE_LIMIT, check_work
+from explorer.core.fields import label_of
+from explorer.core.spec import MAX_STAGES, SPEC_FIELDS, edit_draft
+from explorer.core.vocab import md_text
 
 from .state import (DRAFT, PRESET_BOX, STAGE_FIELDS, draft, list_value, load_spec, set_draft, valid_spec,
                     widget_key)
@@ -35,21 +35,7 @@ def _change(name: str) -> None:
         value = [_whole(ss.get(widget_key(name, i))) for i in range(3)]
     else:
         value = _whole(ss.get(widget_key(name)))
-    set_draft(edit_data(before, {name: value}) if _own_error(name, value) is None else {**before, name: value})
-
-
-def _own_error(name: str, value: Any) -> SpecError | None:
-    """What is wrong with ``value`` itself, judged by the library on the last valid spec changed only there.
-
-    An entry that is invalid by itself (an empty depths box, nine stages, a width of 0) changes no other field:
-    it goes into the draft as typed, and every other field keeps its last valid value, so nothing the person built
-    is lost and typing a valid value back restores the whole architecture. A valid entry runs the one edit rule.
-    """
-    try:
-        ArchSpec.from_dict(edit_data(valid_spec().to_dict(), {name: value}))
-    except SpecError as e:
-        return e if (e.field or "").split("[")[0] == name else None
-    return None
+    set_draft(edit_draft(before, valid_spec(), name, value))  # an invalid entry changes no other field
 
 
 def _whole(value: Any) -> Any:
@@ -63,7 +49,7 @@ FROM_BOX, FROM_ERROR = "build.from", "build.from_error"
 
 def _start_from() -> None:
     """Read a torchvision or timm ResNet into the editor (built without weights: nothing is downloaded)."""
-    from explorer.from_model import spec_from_name
+    from explorer.build.from_model import spec_from_name
 
     ss = st.session_state
     source = (ss.get(FROM_BOX) or "").strip()
@@ -203,14 +189,12 @@ def load_upload(file: Any) -> str | None:
 
     Checked here rather than by the uploader, so every refusal (type, size, content) gets a message.
     """
-    from explorer.cli.common import MAX_SPEC_BYTES
-
     name = getattr(file, "name", "the file")
     if not name.lower().endswith(".json"):
         return f"{md_text(name)}: a spec file is JSON (a .json file); this one is not"
     data = file.getvalue()
     if len(data) > MAX_SPEC_BYTES:
-        return f"{md_text(name)}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most 1 MiB"
+        return f"{md_text(name)}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most {SPEC_FILE_LIMIT}"
     try:
         spec = ArchSpec.from_json(data)
         check_work(spec)  # refused with its reason here, not loaded into an editor that then refuses it

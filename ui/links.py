@@ -2,7 +2,7 @@
 per session (what is valid applies, each bad parameter is named), and the Share button.
 
 Each page's parameters are its ``PageState`` groups (parsed by their fields) plus, on pages that show the
-Build architecture, the spec parameters of ``explorer.links`` (``?preset=p&k=v`` = ``get_preset(p).edit(k=v)``).
+Build architecture, the spec parameters of ``explorer.present.links`` (``?preset=p&k=v`` = ``get_preset(p).edit(k=v)``).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from explorer import SpecError
-from explorer.fields import label_of
-from explorer.links import params_to_spec, parse_params, spec_to_params
-from explorer.spec import SPEC_FIELDS
-from explorer.vocab import md_code, md_text
+from explorer.core.fields import label_of
+from explorer.present.links import params_to_spec, parse_params, spec_to_params
+from explorer.core.spec import SPEC_FIELDS
+from explorer.core.vocab import md_code, md_text
 
 from .state import METRIC, PageState, draft, load_spec, valid_spec
 

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from explorer import SpecError
-from explorer.design import DESIGN_FIELDS
-from explorer.fields import Field
-from explorer.links import last
-from explorer.presets import list_presets
-from explorer.schema import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
-from explorer.training import TRAIN_FIELDS
+from explorer.costs.design import DESIGN_FIELDS
+from explorer.core.fields import Field
+from explorer.present.links import last
+from explorer.core.presets import list_presets
+from explorer.core.run_fields import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
+from explorer.costs.training import TRAIN_FIELDS
 
 from .links import PageLinks, register
 from .state import PageState

@@ -5,7 +5,7 @@ A page's settings (the Fig. 3 lab's C and d, the Build page's view, the measurem
 which are also the widgets' keys, and the same fields parse link parameters — one description per value.
 
 The Build page edits a *draft*: a spec dict that may be invalid while the person types. Every change goes
-through ``explorer.spec.edit_data`` (the one rule for derived fields); ``valid_spec`` is the last draft that
+through ``explorer.core.spec.edit_data`` (the one rule for derived fields); ``valid_spec`` is the last draft that
 validated, which every page reads as "the Build page's architecture".
 """
 
@@ -19,12 +19,12 @@ from typing import Any
 import streamlit as st
 
 from explorer import ArchSpec, SpecError, get_preset
-from explorer.bounds import check_work
-from explorer.fields import Field
-from explorer.links import DEFAULT_PRESET, encode
-from explorer.presets import preset_of
-from explorer.spec import SPEC_FIELDS
-from explorer.vocab import MULTIPLY_ADD_METRICS
+from explorer.core.bounds import check_work
+from explorer.core.fields import Field
+from explorer.present.links import DEFAULT_PRESET, encode
+from explorer.core.presets import preset_of
+from explorer.core.spec import SPEC_FIELDS
+from explorer.core.vocab import MULTIPLY_ADD_METRICS
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ HEAVY: tuple[tuple[str, str], ...] = (
     ("pyarrow", "the table library (pandas)"),
     ("plotly.graph_objects", "the chart library (plotly)"),
     ("torch", "PyTorch"),
-    ("explorer.latency", "the measurement code"),
-    ("explorer.layer_time", "the measurement code"),
+    ("explorer.measure.latency", "the measurement code"),
+    ("explorer.measure.layer_time", "the measurement code"),
 )
 LIBRARIES = ("pandas", "pyarrow", "plotly.graph_objects")  # what every page draws with
-TORCH = ("torch", "explorer.latency")  # what a measurement view needs before it can draw its settings
+TORCH = ("torch", "explorer.measure.latency")  # what a measurement view needs before it can draw its settings
 
 ENV = "EXPLORER_WARM_IMPORTS"  # "0": no background thread; each page imports what it needs when it needs it
 _done = {name: threading.Event() for name, _ in HEAVY}

@@ -8,12 +8,12 @@ from typing import Any
 import streamlit as st
 
 from explorer import Analysis, ExplorerError, SpecError
-from explorer.design import DESIGN_FIELDS
-from explorer.fields import Field, label_of
-from explorer.schema import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
-from explorer.spec import SPEC_FIELDS
-from explorer.training import TRAIN_FIELDS
-from explorer.vocab import CONVENTION, METRICS, exact, md_text, multiply_adds, si
+from explorer.costs.design import DESIGN_FIELDS
+from explorer.core.fields import Field, label_of
+from explorer.core.run_fields import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
+from explorer.core.spec import SPEC_FIELDS
+from explorer.costs.training import TRAIN_FIELDS
+from explorer.core.vocab import CONVENTION, METRICS, exact, md_text, multiply_adds, si
 
 from .links import share
 from .state import METRIC, PageState, metric
@@ -96,7 +96,7 @@ def number(group: PageState, name: str, **kwargs: Any) -> Any:
 @st.cache_resource
 def devices() -> dict[str, Any]:
     """Device name → its description (probed once per server; imports torch)."""
-    from explorer.devices import available_devices
+    from explorer.build.devices import available_devices
 
     return {d.name: d for d in available_devices()}
 
@@ -107,7 +107,7 @@ def measure_settings(batch: PageState | None = None, batch_key: str = "batch_siz
     from . import warm
 
     warm.need(*warm.TORCH, why="to measure on this machine")
-    from explorer.timing import Settings  # imports torch
+    from explorer.measure.timing import Settings  # imports torch
 
     MEASURE.init()
     info = devices()

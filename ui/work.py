@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 from explorer import ExplorerError
-from explorer.errors import Cancelled
+from explorer.core.errors import Cancelled
 
 from .widgets import error_text
 

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from explorer import analyze
-from explorer.fields import label_of
-from explorer.presets import preset_of
-from explorer.spec import SPEC_FIELDS
-from explorer.vocab import exact, md_text, shape
+from explorer.core.fields import label_of
+from explorer.core.presets import preset_of
+from explorer.core.spec import SPEC_FIELDS
+from explorer.core.vocab import exact, md_text, shape
 from ui import editor, links, state
 from ui.pages import BUILD, BUILD_VIEWS
 from ui.widgets import convention, header, headline

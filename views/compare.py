@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import SpecError, get_preset, list_presets
-from explorer.vocab import METRICS, exact, md_text, si
+from explorer.core.vocab import METRICS, exact, md_text, si
 from ui import cache, links, state
 from ui.pages import BUILD_TOKEN, COMPARE, COMPARE_VIEWS, CONFIGS, DEFAULT_PAIR, MAX_COMPARED
 from ui.widgets import convention, count, header, number

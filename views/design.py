@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from explorer.charts import cardinality_chart, error_chart
-from explorer.design import (
+from explorer.present.charts import cardinality_chart, error_chart
+from explorer.costs.design import (
     bottleneck_framings,
     table2,
     table2_rows,
@@ -15,8 +15,8 @@ from explorer.design import (
     template_params,
     width_for,
 )
-from explorer.errors import SpecError
-from explorer.vocab import METRICS, exact, si
+from explorer.core.errors import SpecError
+from explorer.core.vocab import METRICS, exact, si
 from ui import links, work
 from ui.pages import DESIGN
 from ui.state import metric
@@ -102,16 +102,17 @@ def _networks(title: str, rows: list, specs: tuple, key: str, errors: tuple[str,
         st.dataframe(table, hide_index=True, column_config={"Parameters": NUMBER, unit_: NUMBER}, key=f"design.{key}")
         st.plotly_chart(error_chart(rows, title, errors, results, metric()), key=f"design.chart_{key}")
         if results:
-            from explorer.comparison import cost_and_speed
+            from explorer.costs.comparison import cost_and_speed
 
             st.caption(f"Latency measured on {measured_with.where()}: "
                        f"{cost_and_speed([r['macs'] for r in rows], [r.median_ms for r in results], metric())}.")
 
 
 def _measure(specs: tuple, settings, progress, should_stop) -> list:  # noqa: ANN001
-    from explorer.latency import measure_interleaved
+    from explorer.measure.latency import measure_interleaved
+    from explorer.measure.policies import DESIGN_TABLES
 
-    return measure_interleaved(list(specs), settings.edit(min_runs=5, max_seconds=120), progress=progress,
+    return measure_interleaved(list(specs), DESIGN_TABLES.apply(settings), progress=progress,
                                should_stop=should_stop)
 
 

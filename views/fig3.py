@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from explorer.diagram import block_dot
-from explorer.forms import FORM_TITLES
-from explorer.vocab import METRICS, exact, si
+from explorer.present.diagram import block_dot
+from explorer.build.forms import FORM_TITLES
+from explorer.core.vocab import METRICS, exact, si
 from ui import links, warm, work
 from ui.pages import FIG3
 from ui.state import metric
@@ -15,7 +15,7 @@ FORMS = ("a", "b", "c")
 
 
 def _network(size: int, progress, should_stop):  # noqa: ANN001, ANN202 - an EquivalenceReport
-    from explorer.equivalence import network_equivalence
+    from explorer.measure.equivalence import network_equivalence
 
     return network_equivalence("resnext50_32x4d", (3, size, size), progress=progress, should_stop=should_stop)
 
@@ -60,7 +60,7 @@ C, d, channels, size, train = (FIG3.get(k) for k in ("cardinality", "d", "channe
 
 @st.cache_data(max_entries=16, show_spinner="Building the three forms and comparing their outputs…")
 def _check(cardinality: int, d: int, channels: int, size: int, train: bool) -> dict:
-    from explorer.equivalence import equivalence
+    from explorer.measure.equivalence import equivalence
 
     return equivalence(cardinality, d, channels, size, train=train).to_dict()
 
@@ -98,14 +98,17 @@ if report is not None:
                f"{unit()}.", icon=":material/check:")
 
     st.header("Same work, not the same speed")
+    from explorer.measure.policies import FIG3_FORMS, FIG3_LAYERS
+
     st.markdown("Form (a) runs 3·C small convolutions, (b) 2·C + 1, (c) three. Timed here on one block, interleaved "
-                "(c a b c a b …), until each form's time relative to (c) is known within ±5% or the time limit.")
+                "(c a b c a b …), until each form's time relative to (c) is known "
+                f"{FIG3_FORMS.target()} or the time limit.")
     settings = measure_settings()
     if settings is not None:
-        from explorer.equivalence import equivalence, time_forms
+        from explorer.measure.equivalence import equivalence, time_forms
 
         key = (C, d, channels, size, settings)
-        timing = settings.edit(batch_size=1, min_runs=6, max_seconds=30)  # one block, one image
+        timing = FIG3_FORMS.apply(settings)
         timed = work.button("Measure the three forms", "fig3.measure", "fig3.latency", key, lambda p, stop: equivalence(
             C, d, channels, size, timing=timing, progress=p, should_stop=stop), type="primary",
             icon=":material/timer:")
@@ -124,7 +127,7 @@ if report is not None:
 
         st.subheader("Where the time goes, form by form")
         profiles = work.button("Time every layer of each form", "fig3.layers", "fig3.layer_times", key,
-                               lambda p, stop: time_forms(C, d, channels, size, settings=timing.edit(min_runs=8),
+                               lambda p, stop: time_forms(C, d, channels, size, settings=FIG3_LAYERS.apply(settings),
                                                           progress=p, should_stop=stop),
                                icon=":material/timer:",
                                help="hooks around every module of the three blocks, interleaved; a few seconds")

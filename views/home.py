@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import get_preset
-from explorer.diagram import block_dot
+from explorer.present.diagram import block_dot
 from ui import cache, links, work
 from ui.state import metric
 from ui.widgets import header
@@ -36,15 +36,15 @@ c = cache.comparison((r50, rx50), (r50.input_size, rx50.input_size))
 measured = None
 outcome = work.latest("compare.latency")
 if outcome is not None and outcome.result and [r.name for r in outcome.result][:2] == [r50.name, rx50.name]:
-    from explorer.latency import paired_ratios
+    from explorer.measure.latency import paired_ratios
 
     measured = paired_ratios(outcome.result[:2])[0]  # measured on the Compare page in this session
 
 
 @st.cache_resource
 def _pictures(key: str):  # noqa: ANN202 - plotly figures, built once per metric
-    from explorer.charts import differences_chart, relative_chart
-    from explorer.counters import differences, paper_figures, tool_counts
+    from explorer.present.charts import differences_chart, relative_chart
+    from explorer.costs.counters import differences, paper_figures, tool_counts
 
     rows = differences(c.base.macs, tool_counts(r50), paper_figures(r50))
     story = differences_chart(rows, c.base.macs, "ResNet-50 at 224×224: what each one prints, and why")
@@ -57,7 +57,7 @@ with left:
     if measured is None:
         st.plotly_chart(_pictures(metric())[0], key="home.relative")
     else:
-        from explorer.charts import relative_chart
+        from explorer.present.charts import relative_chart
 
         st.plotly_chart(relative_chart(c, measured, metric()), key="home.relative")
 with right:

@@ -23,7 +23,7 @@ from explorer.lab.settings import (
     parse_layers,
 )
 from explorer.lab.twins import twins
-from explorer.vocab import METRICS, exact
+from explorer.core.vocab import METRICS, exact
 from ui import lab, links
 from ui.pages import LAB
 from ui.state import metric, valid_spec

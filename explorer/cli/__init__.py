@@ -18,9 +18,9 @@ import os
 import sys
 from typing import NoReturn
 
-from ..errors import Cancelled, DeviceError, SpecError
+from ..core.errors import Cancelled, DeviceError, SpecError
 from . import cost, inspect, lab, measure
-from .common import CONVENTION_HELP, MAX_SPEC_BYTES, PROG, load_spec, one_line, paragraphs
+from .common import CONVENTION_HELP, PROG, load_spec, one_line, paragraphs
 
 EXIT_USAGE = 2  # bad input
 EXIT_DEVICE = 1  # the input was fine but the device failed (out of memory, driver error)
@@ -111,4 +111,4 @@ def _silence_stdout() -> None:
         pass
 
 
-__all__ = ["EXIT_DEVICE", "EXIT_USAGE", "MAX_SPEC_BYTES", "build_parser", "load_spec", "main"]
+__all__ = ["EXIT_DEVICE", "EXIT_USAGE", "build_parser", "load_spec", "main"]

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
-from ..presets import get_preset, list_presets
-from ..spec import ArchSpec
-from ..vocab import CONVENTION_ASCII
+from ..core.bounds import MAX_SPEC_BYTES
+from ..core.errors import SpecError
+from ..core.presets import get_preset, list_presets
+from ..core.spec import ArchSpec
+from ..core.vocab import CONVENTION_ASCII
 
 PROG = "python -m explorer"
-MAX_SPEC_BYTES = 1024 * 1024  # a spec is a few hundred bytes; anything this big is the wrong file
 
 CONVENTION_HELP = (
     f"Counting convention: {CONVENTION_ASCII} Other ops (BN, ReLU, pooling, residual add) are counted "
@@ -99,7 +99,7 @@ def spec_from_args(args: argparse.Namespace) -> ArchSpec:
     if args.spec_file is not None:
         return ArchSpec.from_json(read_spec_file(args.spec_file))
     if getattr(args, "from_model", None) is not None:
-        from ..from_model import spec_from_name
+        from ..build.from_model import spec_from_name
 
         return spec_from_name(args.from_model)
     return load_spec(args.name)
@@ -116,8 +116,8 @@ def add_json(p: argparse.ArgumentParser, what: str) -> None:
 
 # --- measurement settings -------------------------------------------------------------------------
 def add_settings_args(p: argparse.ArgumentParser, *, max_seconds: float = 10.0, batch: bool = True) -> None:
-    """--device, --batch-size, --dtype, --channels-last, --threads, --max-seconds (see explorer.timing)."""
-    from ..schema import SETTINGS_FIELDS as F
+    """--device, --batch-size, --dtype, --channels-last, --threads, --max-seconds (see explorer.measure.timing)."""
+    from ..core.run_fields import SETTINGS_FIELDS as F
 
     p.add_argument("--device", default="cpu", help=F["device"].help + " (default cpu)")
     if batch:
@@ -130,8 +130,8 @@ def add_settings_args(p: argparse.ArgumentParser, *, max_seconds: float = 10.0, 
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
-    """A validated ``explorer.timing.Settings`` (a ``SpecError`` names the field of a bad value)."""
-    from ..timing import Settings
+    """A validated ``explorer.measure.timing.Settings`` (a ``SpecError`` names the field of a bad value)."""
+    from ..measure.timing import Settings
 
     values = {"device": args.device, "dtype": args.dtype, "channels_last": args.channels_last,
               "threads": args.threads, "max_seconds": args.max_seconds}

@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..analysis import analyze
-from ..counters import TOOL_IDS, check_batch_size, paper_figures, tool_counts
-from ..training import CONVENTIONS, GPU_MEMORY, OPTIMIZERS, TRAIN_FIELDS, TrainCost, budget_from_gb, \
+from ..core.analysis import analyze
+from ..costs.counters import TOOL_IDS, check_batch_size, paper_figures, tool_counts
+from ..costs.training import CONVENTIONS, GPU_MEMORY, OPTIMIZERS, TRAIN_FIELDS, TrainCost, budget_from_gb, \
     max_batch_size, train_cost
-from ..vocab import CONVENTION_ASCII, binary, si
+from ..core.vocab import CONVENTION_ASCII, binary, si
 from .common import (
     add_command,
     add_input_size,
@@ -85,7 +85,7 @@ def cmd_train_cost(args: argparse.Namespace) -> int:
                                            optimizer=cost.optimizer)) for label, budget in budgets]
     measured = None
     if settings is not None:
-        from ..train_step import measure_train_step
+        from ..measure.train_step import measure_train_step
 
         measured = measure_train_step(spec, settings, precision=cost.precision, optimizer=cost.optimizer,
                                       input_size=cost.input_size)[0]
@@ -193,7 +193,7 @@ def cmd_conventions(args: argparse.Namespace) -> int:
     papers = paper_figures(spec, a.input_size, batch)
     live = None
     if args.live:
-        from ..counters_live import live_counts
+        from ..measure.counters_live import live_counts
 
         live = live_counts(spec, a.input_size, batch)
     if args.json:
@@ -229,7 +229,7 @@ def conventions_lines(name: str, size: tuple[int, int, int], batch: int, macs: i
     lines += [f"- {ascii_text(x.sentence)}" for x in (*papers.values(), *counts.values())]
     if live is not None and any(lc.agrees is False for lc in live.values()):
         lines += ["", "DIFFERS: a tool printed something other than its derived figure (see 'check'); the rules "
-                  "were read from the versions listed in explorer.counters.TOOLS."]
+                  "were read from the versions listed in explorer.costs.counters.TOOLS."]
     lines += ["", f"Convention: {CONVENTION_ASCII}"]
     return lines
 

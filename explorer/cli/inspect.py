@@ -7,11 +7,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..analysis import CONVENTIONS, Analysis, analyze
-from ..comparison import Comparison
-from ..presets import get_preset, list_presets
-from ..spec import ArchSpec
-from ..vocab import CONVENTION_ASCII, si
+from ..core.analysis import CONVENTIONS, Analysis, analyze
+from ..costs.comparison import Comparison
+from ..core.presets import get_preset, list_presets
+from ..core.spec import ArchSpec
+from ..core.vocab import CONVENTION_ASCII, si
 from .common import (
     UsageError,
     add_command,
@@ -192,13 +192,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "onnx":
         if not args.output:
             raise UsageError("--format onnx needs -o FILE")
-        from ..export import export_onnx
+        from ..build.export import export_onnx
 
         export_onnx(spec, args.output)
         print(f"wrote {args.output}", file=sys.stderr)
         return 0
     if args.format == "py":
-        from ..export import export_python
+        from ..build.export import export_python
 
         text = export_python(spec)
     else:
@@ -228,7 +228,7 @@ def add_width_for(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_width_for(args: argparse.Namespace) -> int:
-    from ..design import width_for
+    from ..costs.design import width_for
 
     w = width_for(args.cardinality, c_in=args.channels, reference_width=args.reference_width,
                   target_params=args.target_params)

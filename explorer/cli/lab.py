@@ -72,7 +72,7 @@ def add_degradation(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_degradation(args: argparse.Namespace) -> int:
-    from ..analysis import analyze
+    from ..core.analysis import analyze
     from ..lab.findings import degradation_findings, pct
     from ..lab.train import run_degradation
 

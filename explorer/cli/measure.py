@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis import analyze
+from ..core.analysis import analyze
 from .common import (
     add_command,
     add_input_size,
@@ -36,8 +36,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ..latency import measure_latency
-    from ..roofline import roofline
+    from ..measure.latency import measure_latency
+    from ..measure.roofline import roofline
 
     spec = spec_from_args(args)
     a = analyze(spec, args.input_size)
@@ -58,7 +58,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def add_equivalence(sub: argparse._SubParsersAction) -> None:
-    from ..schema import BLOCK_FIELDS as F
+    from ..core.run_fields import BLOCK_FIELDS as F
 
     p = add_command(sub, "equivalence", "check that ResNeXt Fig. 3 forms a, b, c compute the same function",
                     "Build one bottleneck block in form (c) with random weights and BN statistics, derive forms "
@@ -78,8 +78,8 @@ def add_equivalence(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_equivalence(args: argparse.Namespace) -> int:
-    from ..equivalence import equivalence
-    from ..forms import FORM_TITLES
+    from ..measure.equivalence import equivalence
+    from ..build.forms import FORM_TITLES
 
     timing = None if args.no_latency else settings_from_args(args, batch_size=2)
     r = equivalence(args.cardinality, args.width, args.channels, args.size, device=args.device, train=args.train,
@@ -116,7 +116,7 @@ def add_profile(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from ..layer_time import time_layers
+    from ..measure.layer_time import time_layers
 
     spec = spec_from_args(args)
     profile = time_layers(spec, settings_from_args(args, min_runs=10))[0]

@@ -26,8 +26,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import SpecError
-from ..fields import Field
+from ..core.errors import SpecError
+from ..core.fields import Field
 
 BN_FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("value", "Value", "an input value", "float", -1e6, 1e6),

@@ -9,7 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..charts import LEGEND, LEGEND_TOP, TITLE_AT_TOP
+from ..present.charts import LEGEND, LEGEND_TOP, TITLE_AT_TOP
 from .spread import Spread
 
 _HEIGHT = 400

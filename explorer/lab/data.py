@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ..errors import SpecError
+from ..core.errors import SpecError
 
 _SPLIT_SEED = 0
 CIFAR_FOLDER = "cifar-10-batches-py"

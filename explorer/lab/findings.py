@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..analysis import analyze
+from ..core.analysis import analyze
 from .spread import Spread
 
 if TYPE_CHECKING:

@@ -26,13 +26,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import Cancelled
-from ..guard import check_budget, estimate_memory, mib
-from ..analysis import analyze
-from ..model import build_model
-from ..nets import BasicBlock, Bottleneck, PathsBottleneck
-from ..timing import LOCK, Progress, Reporter, Settings, ShouldStop, guarded, torch_state
-from ..training import train_cost
+from ..core.errors import Cancelled
+from ..build.guard import check_budget, estimate_memory, mib
+from ..core.analysis import analyze
+from ..build.model import build_model
+from ..build.nets import BasicBlock, Bottleneck, PathsBottleneck
+from ..measure.timing import LOCK, Progress, Reporter, Settings, ShouldStop, guarded, torch_state
+from ..costs.training import train_cost
 from .data import Dataset, load_dataset
 from .settings import LAB_FIELDS, GradientSettings
 from .spread import Spread

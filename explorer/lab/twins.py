@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .. import plan as P
-from ..spec import ArchSpec
+from ..core import plan as P
+from ..core.spec import ArchSpec
 
 FAMILIES = ("plain", "residual")
 

@@ -12,9 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ArchSpec, ExplorerError
-from explorer.comparison import Comparison
-from explorer.tables import kind_times_frame, latency_frame, to_csv
-from explorer.vocab import METRICS, binary, md_text, multiply_adds
+from explorer.costs.comparison import Comparison
+from explorer.present.tables import kind_times_frame, latency_frame, to_csv
+from explorer.core.vocab import METRICS, binary, md_text, multiply_adds
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
@@ -50,7 +50,7 @@ def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     labels = [f"{i + 1}. {a.name}" for i, a in enumerate(c.analyses)]
     other = st.selectbox("Compare the first configuration with", labels[1:], key="compare.diff_with")
     b = c.analyses[labels.index(other)]
-    from explorer.tables import layer_diff_frame
+    from explorer.present.tables import layer_diff_frame
 
     diff = layer_diff_frame(c.base, b, m)
     st.caption(f"A = {md_text(c.base.name)}, B = {md_text(b.name)}; joined on module name; a layer only one side has is empty on the "
@@ -70,28 +70,29 @@ def _verdicts(c: Comparison, ratios: Sequence[Any], where: str, what: str = "") 
 
 def latency(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     """Forward latency of every configuration, interleaved, with paired verdicts."""
-    from explorer.latency import DEFAULT_PRECISION, measure_interleaved, paired_ratios
+    from explorer.measure.latency import measure_interleaved, paired_ratios
+    from explorer.measure.policies import COMPARE_LATENCY as POLICY
 
     st.markdown("All configurations on one device in rounds (A B A B …), so drift affects them alike. Each one's time "
                 "relative to the first is the median of the per-round ratios with a confidence interval of at least 95% "
                 "(the exact level of the order statistics used is given with each); the measurement goes on until "
-                "every interval is within ±3% or the time limit is reached.")
+                f"every interval is {POLICY.target()} or the time limit is reached.")
     settings = measure_settings(COMPARE)
     f = COMPARE.fields["max_seconds"]
     limit = st.columns([1, 3])[0].number_input(
         f.label, key=COMPARE.key("max_seconds"), step=5.0, format="%g", persist_state="session",
-        help=f"{f.help}: the measurement stops there even if an interval is still wider than ±3% ({f.bounds_text()})")
+        help=f"{f.help}: the measurement stops there even if an interval is not yet {POLICY.target()} ({f.bounds_text()})")
     problem = COMPARE.check()
     field_message(problem, COMPARE.fields, "max_seconds")
     if settings is None or (problem is not None and problem.field == "max_seconds"):
         return
     results = work.button("Measure latency of all", "compare.measure", "compare.latency",
                           (tuple(specs), size, settings, limit), lambda p, stop: measure_interleaved(
-                              list(specs), settings.edit(max_seconds=float(limit), min_runs=6), input_size=size,
-                              precision=DEFAULT_PRECISION, names=[a.name for a in c.analyses], progress=p,
+                              list(specs), POLICY.apply(settings, max_seconds=float(limit)), input_size=size,
+                              half_width=POLICY.half_width, names=[a.name for a in c.analyses], progress=p,
                               should_stop=stop), type="primary", icon=":material/timer:")
     if results:
-        from explorer.charts import ratio_chart
+        from explorer.present.charts import ratio_chart
 
         ratios = paired_ratios(results)
         _verdicts(c, ratios, settings.where())
@@ -102,8 +103,9 @@ def latency(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
 def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     """Every configuration profiled layer by layer, interleaved: time and MACs per kind and per stage side by side,
     and the measured difference explained by kind."""
-    from explorer.latency import paired_ratios
-    from explorer.layer_time import explain, time_layers
+    from explorer.measure.latency import paired_ratios
+    from explorer.measure.layer_time import explain, time_layers
+    from explorer.measure.policies import COMPARE_LAYERS
 
     st.markdown("Every layer of every configuration timed in the same rounds (each network plain, then hooked), so "
                 "the time per kind of layer can be set side by side and the difference explained.")
@@ -113,7 +115,7 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     if settings is None:
         return
     profiles = work.button("Profile every configuration", "compare.profile", "compare.profile", (tuple(specs), settings),
-                           lambda p, stop: time_layers(list(specs), settings.edit(min_runs=8, max_seconds=60),
+                           lambda p, stop: time_layers(list(specs), COMPARE_LAYERS.apply(settings),
                                                        progress=p, should_stop=stop), type="primary",
                            icon=":material/timer:")
     if not profiles:
@@ -129,7 +131,7 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
 
 def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     """The training cost of every configuration (exact), and a measured step of each, interleaved, on request."""
-    from explorer.training import budget_from_gb, max_batch_size, train_cost
+    from explorer.costs.training import budget_from_gb, max_batch_size, train_cost
 
     from .training import controls
 
@@ -161,16 +163,17 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     settings = measure_settings()
     if settings is None:
         return
-    from explorer.train_step import measure_train_step
+    from explorer.measure.policies import COMPARE_TRAIN
+    from explorer.measure.train_step import measure_train_step
 
     steps = work.button("Time one training step of each", "compare.train_measure", "compare.train",
                         (tuple(specs), settings, batch, precision, optimizer), lambda p, stop: measure_train_step(
-                            list(specs), settings.edit(batch_size=batch, min_runs=6, max_seconds=60),
+                            list(specs), COMPARE_TRAIN.apply(settings, batch_size=batch),
                             precision=precision, optimizer=optimizer, input_size=size, progress=p, should_stop=stop),
                         icon=":material/timer:")
     if steps:
-        from explorer.latency import paired_ratios
-        from explorer.vocab import ms_range
+        from explorer.measure.latency import paired_ratios
+        from explorer.core.vocab import ms_range
 
         results = [r.latency for r in steps]
         _verdicts(c, paired_ratios(results), settings.edit(batch_size=batch).where(), " per training step")
@@ -181,7 +184,7 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
 
 def other_tools(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     """What each paper and tool prints for every configuration."""
-    from explorer.counters import paper_figures, tool_counts
+    from explorer.costs.counters import paper_figures, tool_counts
 
     rows: dict[str, dict[str, Any]] = {}
     for a, spec in zip(c.analyses, specs):

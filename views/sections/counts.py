@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import Analysis, ArchSpec
-from explorer.tables import to_csv
-from explorer.vocab import METRICS, slug
+from explorer.present.tables import to_csv
+from explorer.core.vocab import METRICS, slug
 from ui import cache, work
 from ui.pages import BUILD
 from ui.state import metric
@@ -58,7 +58,7 @@ def charts(spec: ArchSpec, analysis: Analysis) -> None:
 
 def diagram(spec: ArchSpec, analysis: Analysis) -> None:
     """The network as a picture: stem, stages, head; shapes on the edges; params and MACs on every node."""
-    from explorer.diagram import network_svg
+    from explorer.present.diagram import network_svg
 
     f = BUILD.fields["expanded"]
     c1, c2 = st.columns(2)

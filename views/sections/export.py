@@ -7,8 +7,9 @@ from functools import partial
 import streamlit as st
 
 from explorer import Analysis, ArchSpec
-from explorer.export import export_python, onnx_available
-from explorer.vocab import md_text, slug
+from explorer.build.export import export_python, onnx_available
+from explorer.core.bounds import SPEC_FILE_LIMIT
+from explorer.core.vocab import md_text, slug
 from ui import cache, editor
 
 UPLOAD = "build.upload"
@@ -40,7 +41,7 @@ def spec_and_export(spec: ArchSpec, analysis: Analysis) -> None:
     else:
         c3.caption("ONNX export needs the optional `onnx` and `onnxscript` packages (`pip install onnx onnxscript`); "
                    "JSON and PyTorch code work without them.")
-    st.file_uploader("Load a spec (a .json file of at most 1 MiB)", key=UPLOAD, on_change=_uploaded,
+    st.file_uploader(f"Load a spec (a .json file of at most {SPEC_FILE_LIMIT})", key=UPLOAD, on_change=_uploaded,
                      max_upload_size=2, help="Checked field by field; a bad file leaves your architecture unchanged.")
     note = st.session_state.pop(UPLOAD_NOTE, None)  # shown once, beside the uploader: the next action clears it
     if note is not None:

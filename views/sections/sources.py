@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import Analysis, ArchSpec, analyze, reference
-from explorer.errors import ResourceError
-from explorer.guard import check_memory
-from explorer.vocab import METRICS, exact, md_text, multiply_adds
+from explorer import Analysis, ArchSpec
+from explorer.costs import reference
+from explorer.core.errors import ResourceError
+from explorer.build.guard import check_memory
+from explorer.core.vocab import exact, md_text
 from ui import cache
 from ui.state import metric
 
@@ -30,14 +31,9 @@ def papers(spec: ArchSpec, analysis: Analysis) -> None:
         st.info("No published figures for this architecture: it is none of the networks the papers or torchvision "
                 "report (compared by structure, whatever its name). Pick a preset to compare with what they report.",
                 icon=":material/info:")
-    if spec.block == "bottleneck":
-        other = spec.edit(downsample_on="1x1" if spec.downsample_on == "3x3" else "3x3")
-        unit = METRICS[m].unit
-        st.markdown(
-            f"**Stride placement.** With the stride on the **{spec.downsample_on}** this network has "
-            f"{exact(multiply_adds(analysis.macs, m))} {unit}; on the **{other.downsample_on}** it would have "
-            f"{exact(multiply_adds(analyze(other).macs, m))} {unit}, with the same {exact(analysis.params)} "
-            f"parameters. {reference.STRIDE_NOTE}")
+    placement = reference.stride_placement(spec, m)
+    if placement is not None:
+        st.markdown(f"**Stride placement.** {md_text(placement)}")
 
 
 def fvcore_check(spec: ArchSpec, analysis: Analysis) -> None:

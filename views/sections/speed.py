@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import Analysis, ArchSpec
-from explorer.vocab import ms, ms_range, stopped
+from explorer.core.vocab import ms, ms_range, stopped
 from ui import work
 from ui.pages import BUILD_LATENCY
 from ui.widgets import measure_settings, number
@@ -17,9 +17,10 @@ METHOD = ("Measured, not estimated: warm-up first, then timed runs (each synchro
 
 def latency(spec: ArchSpec, analysis: Analysis) -> None:
     """Measured latency of one forward pass and a batch-size sweep, each on request."""
-    from explorer.latency import measure_latency
-    from explorer.roofline import roofline
-    from explorer.sweep import throughput_sweep
+    from explorer.measure.latency import measure_latency
+    from explorer.measure.roofline import roofline
+    from explorer.measure.policies import BUILD_SWEEP
+    from explorer.measure.sweep import throughput_sweep
 
     st.markdown(METHOD)
     BUILD_LATENCY.init()
@@ -41,11 +42,11 @@ def latency(spec: ArchSpec, analysis: Analysis) -> None:
     with c2:
         sweep = work.button("Run the batch-size sweep", "build.sweep", "build.sweep",
                             (spec, settings.edit(batch_size=1), budget), lambda p, stop: throughput_sweep(
-                                spec, settings.edit(warmup=2, min_runs=5, min_seconds=0.3), time_budget_s=float(budget),
+                                spec, BUILD_SWEEP.apply(settings), time_budget_s=float(budget),
                                 progress=p, should_stop=stop), icon=":material/stacked_line_chart:",
                             disabled=error is not None)
     if sweep is not None:
-        from explorer.charts import sweep_chart
+        from explorer.present.charts import sweep_chart
 
         if sweep.results:
             st.plotly_chart(sweep_chart(sweep), key="build.sweep_chart")
@@ -57,7 +58,7 @@ def _measured(result, analysis: Analysis, roofline):  # noqa: ANN001, ANN202
 
 
 def _show_latency(r, roof) -> None:  # noqa: ANN001
-    from explorer.charts import latency_histogram
+    from explorer.present.charts import latency_histogram
 
     top, bottom = st.columns(3), st.columns(3)  # two rows: five numbers with units do not fit one row at 1100 px
     top[0].metric("Median", ms(r.median_ms), help="per forward pass of the whole batch")
@@ -77,7 +78,8 @@ def _show_latency(r, roof) -> None:  # noqa: ANN001
 
 def time_per_layer(spec: ArchSpec, analysis: Analysis) -> None:
     """Measured time per layer beside exact MACs per layer: per kind, per stage, on the roofline, and every layer."""
-    from explorer.layer_time import time_layers
+    from explorer.measure.layer_time import time_layers
+    from explorer.measure.policies import BUILD_LAYERS
 
     st.markdown("Every layer timed with hooks around its module (the plain network timed in the same rounds), so "
                 "its measured time sits beside its exact MACs. " + METHOD.split(". ", 1)[1])
@@ -86,18 +88,18 @@ def time_per_layer(spec: ArchSpec, analysis: Analysis) -> None:
     if settings is None:
         return
     profile = work.button("Profile every layer", "build.profile", "build.profile", (spec, settings),
-                          lambda p, stop: time_layers(spec, settings.edit(min_runs=10, max_seconds=30), progress=p,
+                          lambda p, stop: time_layers(spec, BUILD_LAYERS.apply(settings), progress=p,
                                                       should_stop=stop)[0], type="primary", icon=":material/timer:")
     if profile is not None:
         show_profile(profile, "build")
 
 
-def show_profile(profile, key: str) -> None:  # noqa: ANN001 - an explorer.layer_time.LayerProfile
+def show_profile(profile, key: str) -> None:  # noqa: ANN001 - an explorer.measure.layer_time.LayerProfile
     """A profile's finding, its shares per kind and stage, the roofline and the per-layer table with CSV."""
 
-    from explorer.charts import roofline_chart, share_bars
-    from explorer.tables import layer_times_frame, to_csv
-    from explorer.vocab import slug
+    from explorer.present.charts import roofline_chart, share_bars
+    from explorer.present.tables import layer_times_frame, to_csv
+    from explorer.core.vocab import slug
 
     st.markdown(f"**{profile.finding()}**")
     st.caption(profile.summary())

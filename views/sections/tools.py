@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from explorer import Analysis, ArchSpec
-from explorer.counters import EXTRA_FIGURES, paper_figures, tool_counts
-from explorer.vocab import exact
+from explorer.costs.counters import EXTRA_FIGURES, paper_figures, tool_counts
+from explorer.core.vocab import exact
 from ui import work
 from ui.state import metric
 
@@ -37,7 +37,7 @@ def figures_frame(spec: ArchSpec, live: dict | None = None) -> pd.DataFrame:
 
 
 def _live(spec: ArchSpec, progress) -> dict:  # noqa: ANN001
-    from explorer.counters_live import live_counts
+    from explorer.measure.counters_live import live_counts
 
     return live_counts(spec, progress=progress)
 

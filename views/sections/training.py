@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import Analysis, ArchSpec, ExplorerError
-from explorer.vocab import METRICS, binary, exact, ms, ms_range, multiply_adds, si, stopped
+from explorer.core.vocab import METRICS, binary, exact, ms, ms_range, multiply_adds, si, stopped
 from ui import work
 from ui.pages import BUILD_TRAIN
 from ui.state import PageState, metric
@@ -45,7 +45,7 @@ def controls(group: PageState = BUILD_TRAIN) -> tuple | None:
 
 def training(spec: ArchSpec, analysis: Analysis) -> None:
     """Memory, work and the largest batch of one training step, exact; a measured step on request."""
-    from explorer.training import budget_from_gb, max_batch_size, train_cost
+    from explorer.costs.training import budget_from_gb, max_batch_size, train_cost
 
     st.markdown("What one training step (forward, backward, optimizer step) costs, computed from the layer plan: no "
                 "model is built. *Saved activations* are exactly what autograd keeps for the backward pass — checked "
@@ -95,8 +95,8 @@ def _pictures(spec: ArchSpec, batch: int, precision: str, optimizer: str, m: str
     """The memory bar, the per-stage table and the GPU-size table of one setting (built once, as Arrow tables)."""
     import pyarrow as pa
 
-    from explorer.charts import share_stack
-    from explorer.training import GPU_MEMORY, max_batch_size, train_cost
+    from explorer.present.charts import share_stack
+    from explorer.costs.training import GPU_MEMORY, max_batch_size, train_cost
 
     cost = train_cost(spec, batch_size=batch, precision=precision, optimizer=optimizer)
     unit = METRICS[m].unit
@@ -116,11 +116,12 @@ def _measured(spec: ArchSpec, batch: int, precision: str, optimizer: str, estima
     settings = measure_settings()
     if settings is None:
         return
-    from explorer.train_step import measure_train_step
+    from explorer.measure.policies import BUILD_TRAIN
+    from explorer.measure.train_step import measure_train_step
 
     r = work.button("Time one training step", "build.train_measure", "build.train_step",
                     (spec, settings, batch, precision, optimizer), lambda p, stop: measure_train_step(
-                        spec, settings.edit(batch_size=batch, min_runs=5, max_seconds=30), precision=precision,
+                        spec, BUILD_TRAIN.apply(settings, batch_size=batch), precision=precision,
                         optimizer=optimizer, progress=p, should_stop=stop)[0], icon=":material/timer:")
     if r is not None:
         lat = r.latency
