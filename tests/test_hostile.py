@@ -26,7 +26,6 @@ from explorer.core.errors import ResourceError
 from explorer.core.fields import describe
 from explorer.present.links import params_to_spec, spec_to_params
 from explorer.core.plan import make_plan
-from explorer.core.spec import SPEC_FIELDS
 from explorer.core.vocab import WORD_JOINER, html_text, md_code, md_text
 
 ROOT = Path(__file__).resolve().parents[1]

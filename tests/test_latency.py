@@ -435,7 +435,7 @@ def test_mps_measurement() -> None:
 def test_each_views_policy_overrides_only_what_it_names() -> None:
     import dataclasses
 
-    from explorer.measure.policies import COMPARE_LATENCY, COMPARE_LAYERS, COMPARE_TRAIN, FIG3_FORMS, POLICIES
+    from explorer.measure.policies import COMPARE_LATENCY, COMPARE_LAYER_TIMES, COMPARE_TRAIN_STEPS, FIG3_FORMS, POLICIES
 
     user = Settings(device="cpu", threads=1, batch_size=4, min_runs=3, warmup=7, channels_last=True)
     assert len(POLICIES) == 9
@@ -444,8 +444,8 @@ def test_each_views_policy_overrides_only_what_it_names() -> None:
         for f in dataclasses.fields(Settings):
             want = policy.overrides.get(f.name, getattr(user, f.name))
             assert getattr(out, f.name) == want, (policy.what, f.name)
-    assert COMPARE_TRAIN.apply(user, batch_size=8).batch_size == 8  # the view's own batch after the policy's
-    assert FIG3_FORMS.apply(user).batch_size == 1 and COMPARE_LAYERS.apply(user).max_seconds == 60
+    assert COMPARE_TRAIN_STEPS.apply(user, batch_size=8).batch_size == 8  # the view's own batch after the policy's
+    assert FIG3_FORMS.apply(user).batch_size == 1 and COMPARE_LAYER_TIMES.apply(user).max_seconds == 60
     assert COMPARE_LATENCY.apply(user, max_seconds=12.5).max_seconds == 12.5
 
 
@@ -454,10 +454,10 @@ def test_a_policys_target_in_words_is_made_from_its_number() -> None:
 
     from explorer.measure.equivalence import FORMS_HALF_WIDTH
     from explorer.measure.latency import DEFAULT_HALF_WIDTH
-    from explorer.measure.policies import COMPARE_LATENCY, COMPARE_LAYERS, FIG3_FORMS
+    from explorer.measure.policies import COMPARE_LATENCY, COMPARE_LAYER_TIMES, FIG3_FORMS
 
     assert (COMPARE_LATENCY.half_width, FIG3_FORMS.half_width) == (DEFAULT_HALF_WIDTH, FORMS_HALF_WIDTH)
     assert (COMPARE_LATENCY.target(), FIG3_FORMS.target()) == ("within ±3%", "within ±5%")
     assert dataclasses.replace(COMPARE_LATENCY, half_width=0.1).target() == "within ±10%"
     with pytest.raises(ValueError):
-        COMPARE_LAYERS.target()  # no interval target: it stops on its run counts and time limit
+        COMPARE_LAYER_TIMES.target()  # no interval target: it stops on its run counts and time limit

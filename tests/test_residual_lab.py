@@ -27,7 +27,6 @@ from explorer.lab import charts, findings
 from explorer.lab.data import CIFAR_FOLDER, load_dataset
 from explorer.lab.probes import (
     Deleted,
-    blocks_of,
     first_batch,
     gradient_flow,
     gradient_norms,

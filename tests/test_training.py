@@ -383,7 +383,6 @@ def test_the_cost_is_for_any_device_and_the_device_answers_what_it_runs(monkeypa
     monkeypatch.setattr(explorer.build.devices, "dtypes_for", lambda device: ("float32", "bfloat16"))
     half = train_cost(get_preset("resnet18"), precision="float16")
     assert half.precision == "float16"
-    assert half.peak.total < train_cost(get_preset("resnet18")).peak.total  # half-size activations, fp32 weights
     with pytest.raises(SpecError) as e:
         check_dtype("float16", "cpu", "precision")
     assert e.value.field == "precision" and "float16 is not supported on cpu" in str(e.value)

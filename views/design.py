@@ -110,9 +110,9 @@ def _networks(title: str, rows: list, specs: tuple, key: str, errors: tuple[str,
 
 def _measure(specs: tuple, settings, progress, should_stop) -> list:  # noqa: ANN001
     from explorer.measure.latency import measure_interleaved
-    from explorer.measure.policies import DESIGN_TABLES
+    from explorer.measure.policies import DESIGN_LATENCY
 
-    return measure_interleaved(list(specs), DESIGN_TABLES.apply(settings), progress=progress,
+    return measure_interleaved(list(specs), DESIGN_LATENCY.apply(settings), progress=progress,
                                should_stop=should_stop)
 
 

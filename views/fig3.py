@@ -98,7 +98,7 @@ if report is not None:
                f"{unit()}.", icon=":material/check:")
 
     st.header("Same work, not the same speed")
-    from explorer.measure.policies import FIG3_FORMS, FIG3_LAYERS
+    from explorer.measure.policies import FIG3_FORMS, FIG3_LAYER_TIMES
 
     st.markdown("Form (a) runs 3·C small convolutions, (b) 2·C + 1, (c) three. Timed here on one block, interleaved "
                 "(c a b c a b …), until each form's time relative to (c) is known "
@@ -127,7 +127,7 @@ if report is not None:
 
         st.subheader("Where the time goes, form by form")
         profiles = work.button("Time every layer of each form", "fig3.layers", "fig3.layer_times", key,
-                               lambda p, stop: time_forms(C, d, channels, size, settings=FIG3_LAYERS.apply(settings),
+                               lambda p, stop: time_forms(C, d, channels, size, settings=FIG3_LAYER_TIMES.apply(settings),
                                                           progress=p, should_stop=stop),
                                icon=":material/timer:",
                                help="hooks around every module of the three blocks, interleaved; a few seconds")

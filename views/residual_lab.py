@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from explorer import ExplorerError, SpecError, analyze
+from explorer import SpecError, analyze
 from explorer.lab.batchnorm import DEFAULT_ROWS, BNSettings
 from explorer.lab.findings import (
     degradation_findings,
@@ -15,7 +15,6 @@ from explorer.lab.findings import (
 )
 from explorer.lab.settings import (
     DATASET_SHAPES,
-    LAB_FIELDS,
     RESIDUAL_SHORTCUTS,
     DegradationSettings,
     GradientSettings,
@@ -23,7 +22,7 @@ from explorer.lab.settings import (
     parse_layers,
 )
 from explorer.lab.twins import twins
-from explorer.core.vocab import METRICS, exact
+from explorer.core.vocab import METRICS
 from ui import lab, links
 from ui.pages import LAB
 from ui.state import metric, valid_spec

@@ -79,7 +79,10 @@ def cmd_train_cost(args: argparse.Namespace) -> int:
     # Validate everything (settings included) before any work, so bad input never waits on a computation.
     settings = settings_from_args(args, batch_size=args.batch_size) if args.measure else None
     cost = train_cost(spec, batch_size=args.batch_size, input_size=args.input_size, precision=args.precision,
-                      optimizer=args.optimizer, device=args.device)
+                      optimizer=args.optimizer)
+    from ..build.devices import check_dtype
+
+    check_dtype(cost.precision, args.device, "precision")  # the device named (cpu by default) must train in it
     budgets = _budgets(args.budget_gb)
     fits = [(label, budget, max_batch_size(spec, budget, input_size=cost.input_size, precision=cost.precision,
                                            optimizer=cost.optimizer)) for label, budget in budgets]

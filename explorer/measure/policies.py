@@ -40,20 +40,20 @@ class Policy:
 
 
 COMPARE_LATENCY = Policy("Compare · latency of all", {"min_runs": 6}, DEFAULT_HALF_WIDTH)  # its limit is a field
-COMPARE_LAYERS = Policy("Compare · time per layer", {"min_runs": 8, "max_seconds": 60})
-COMPARE_TRAIN = Policy("Compare · one training step of each", {"min_runs": 6, "max_seconds": 60})
-BUILD_LAYERS = Policy("Build · time per layer", {"min_runs": 10, "max_seconds": 30})
+COMPARE_LAYER_TIMES = Policy("Compare · time per layer", {"min_runs": 8, "max_seconds": 60})
+COMPARE_TRAIN_STEPS = Policy("Compare · one training step of each", {"min_runs": 6, "max_seconds": 60})
+BUILD_LAYER_TIMES = Policy("Build · time per layer", {"min_runs": 10, "max_seconds": 30})
 BUILD_SWEEP = Policy("Build · batch-size sweep, each batch", {"warmup": 2, "min_runs": 5, "min_seconds": 0.3})
-BUILD_TRAIN = Policy("Build · one training step", {"min_runs": 5, "max_seconds": 30})
-DESIGN_TABLES = Policy("Design space · latency of a table's rows", {"min_runs": 5, "max_seconds": 120})
+BUILD_TRAIN_STEP = Policy("Build · one training step", {"min_runs": 5, "max_seconds": 30})
+DESIGN_LATENCY = Policy("Design space · latency of a table's rows", {"min_runs": 5, "max_seconds": 120})
 FIG3_FORMS = Policy("Fig. 3 · the three forms, one block, one image", {"batch_size": 1, "min_runs": 6,
                                                                         "max_seconds": 30}, FORMS_HALF_WIDTH)
-FIG3_LAYERS = Policy("Fig. 3 · time per layer of each form", {**FIG3_FORMS.overrides, "min_runs": 8})
+FIG3_LAYER_TIMES = Policy("Fig. 3 · time per layer of each form", {**FIG3_FORMS.overrides, "min_runs": 8})
 
-POLICIES = {p.what: p for p in (COMPARE_LATENCY, COMPARE_LAYERS, COMPARE_TRAIN, BUILD_LAYERS, BUILD_SWEEP,
-                                BUILD_TRAIN, DESIGN_TABLES, FIG3_FORMS, FIG3_LAYERS)}
+POLICIES = {p.what: p for p in (COMPARE_LATENCY, COMPARE_LAYER_TIMES, COMPARE_TRAIN_STEPS, BUILD_LAYER_TIMES,
+                                BUILD_SWEEP, BUILD_TRAIN_STEP, DESIGN_LATENCY, FIG3_FORMS, FIG3_LAYER_TIMES)}
 
 __all__ = [
-    "BUILD_LAYERS", "BUILD_SWEEP", "BUILD_TRAIN", "COMPARE_LATENCY", "COMPARE_LAYERS", "COMPARE_TRAIN",
-    "DESIGN_TABLES", "FIG3_FORMS", "FIG3_LAYERS", "POLICIES", "Policy",
+    "BUILD_LAYER_TIMES", "BUILD_SWEEP", "BUILD_TRAIN_STEP", "COMPARE_LATENCY", "COMPARE_LAYER_TIMES",
+    "COMPARE_TRAIN_STEPS", "DESIGN_LATENCY", "FIG3_FORMS", "FIG3_LAYER_TIMES", "POLICIES", "Policy",
 ]

@@ -15,7 +15,8 @@ import pandas as pd
 from ..core.analysis import Analysis, Rollup
 from ..core.plan import OPS
 from ..costs.comparison import Comparison
-from ..core.vocab import COLUMNS, METRICS, multiply_adds, shape
+from ..costs.training import GPU_MEMORY, TrainCost, budget_from_gb, max_batch_size
+from ..core.vocab import COLUMNS, METRICS, binary, ms_range, multiply_adds, shape
 
 NA = "—"
 # Rows whose names are unique module paths (a block's ReLU module is applied two or three times).
@@ -154,6 +155,46 @@ def layer_diff_frame(base: Analysis, other: Analysis, metric: str = "macs") -> p
     for col in ("Parameters A", "Parameters B", f"{unit} A", f"{unit} B"):
         frame[col] = frame[col].astype("Int64")  # whole numbers; a layer only one side has is empty, not "None"
     return frame
+
+
+# --- training: exact costs (explorer.costs.training) and measured steps ---------------------------------------
+def train_stages_frame(cost: TrainCost, metric: str = "macs") -> pd.DataFrame:
+    """One row per stage of a training step: what autograd saves, the forward and backward work, the weights."""
+    unit = _unit(metric)
+    return pd.DataFrame([{
+        "Stage": s, "Saved activations (bytes)": v["saved_bytes"], f"Forward {unit}": multiply_adds(v["forward_macs"], metric),
+        f"Backward {unit}": multiply_adds(v["backward_input_macs"] + v["backward_weight_macs"], metric),
+        "Parameters (bytes)": v["param_bytes"],
+    } for s, v in cost.by_stage().items()])
+
+
+def gpu_batches_frame(cost: TrainCost) -> pd.DataFrame:
+    """The largest batch of ``cost``'s network and setting for each common GPU memory size."""
+    return pd.DataFrame([{"GPU memory": label, "Largest batch": _largest_batch(cost, size)} for label, size in GPU_MEMORY])
+
+
+def train_compare_frame(costs: Sequence[TrainCost], budget_gb: float, metric: str = "macs") -> pd.DataFrame:
+    """One row per configuration: its step's work and memory, exact, and its largest batch in ``budget_gb`` GB."""
+    unit, budget = _unit(metric), budget_from_gb(budget_gb)
+    return pd.DataFrame([{
+        COLUMNS["config"]: c.spec.name, f"Forward {unit}": multiply_adds(c.forward_macs, metric),
+        f"Backward {unit}": multiply_adds(c.backward_macs, metric),
+        "Parameters + gradients (bytes)": c.param_bytes + c.grad_bytes, "Optimizer state (bytes)": c.optimizer_bytes,
+        "Saved activations (bytes)": c.saved_activation_bytes, "Peak estimate (bytes)": c.peak.total,
+        "Peak": binary(c.peak.total), f"Largest batch in {budget_gb:g} GB": _largest_batch(c, budget),
+    } for c in costs])
+
+
+def _largest_batch(cost: TrainCost, budget: int) -> int:
+    return max_batch_size(cost.spec, budget, input_size=cost.input_size, precision=cost.precision,
+                          optimizer=cost.optimizer)
+
+
+def train_steps_frame(results: Sequence[Any]) -> pd.DataFrame:
+    """One row per measured training step (``LatencyResult``s of ``measure_train_step``): median, spread, rate."""
+    return pd.DataFrame([{COLUMNS["config"]: r.name, "Median step ms": round(r.median_ms, 2),
+                          "p10–p90": ms_range(r.p10_ms, r.p90_ms), "Images/s": round(r.throughput, 1), "Steps": r.runs}
+                         for r in results])
 
 
 # --- measured figures: whole networks and layer by layer (results of explorer.measure.latency / explorer.measure.layer_time) ----

@@ -14,7 +14,7 @@ import streamlit as st
 from explorer import ArchSpec, ExplorerError
 from explorer.costs.comparison import Comparison
 from explorer.present.tables import kind_times_frame, latency_frame, to_csv
-from explorer.core.vocab import METRICS, binary, md_text, multiply_adds
+from explorer.core.vocab import md_text
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
@@ -105,7 +105,7 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     and the measured difference explained by kind."""
     from explorer.measure.latency import paired_ratios
     from explorer.measure.layer_time import explain, time_layers
-    from explorer.measure.policies import COMPARE_LAYERS
+    from explorer.measure.policies import COMPARE_LAYER_TIMES
 
     st.markdown("Every layer of every configuration timed in the same rounds (each network plain, then hooked), so "
                 "the time per kind of layer can be set side by side and the difference explained.")
@@ -115,7 +115,7 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     if settings is None:
         return
     profiles = work.button("Profile every configuration", "compare.profile", "compare.profile", (tuple(specs), settings),
-                           lambda p, stop: time_layers(list(specs), COMPARE_LAYERS.apply(settings),
+                           lambda p, stop: time_layers(list(specs), COMPARE_LAYER_TIMES.apply(settings),
                                                        progress=p, should_stop=stop), type="primary",
                            icon=":material/timer:")
     if not profiles:
@@ -131,7 +131,8 @@ def time_per_layer(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
 
 def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     """The training cost of every configuration (exact), and a measured step of each, interleaved, on request."""
-    from explorer.costs.training import budget_from_gb, max_batch_size, train_cost
+    from explorer.costs.training import train_cost
+    from explorer.present.tables import train_compare_frame, train_steps_frame
 
     from .training import controls
 
@@ -139,47 +140,33 @@ def training(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     if values is None:
         return
     batch, precision, optimizer, budget_gb = values
-    m = metric()
-    rows = []
+    costs = []
     try:
         for spec in specs:
-            cost = train_cost(spec, batch_size=batch, precision=precision, optimizer=optimizer, input_size=size)
-            rows.append({
-                "Configuration": spec.name, f"Forward {METRICS[m].unit}": multiply_adds(cost.forward_macs, m),
-                f"Backward {METRICS[m].unit}": multiply_adds(cost.backward_macs, m),
-                "Parameters + gradients (bytes)": cost.param_bytes + cost.grad_bytes,
-                "Optimizer state (bytes)": cost.optimizer_bytes,
-                "Saved activations (bytes)": cost.saved_activation_bytes, "Peak estimate (bytes)": cost.peak.total,
-                "Peak": binary(cost.peak.total),
-                f"Largest batch in {budget_gb:g} GB": max_batch_size(spec, budget_from_gb(budget_gb), input_size=size,
-                                                                      precision=precision, optimizer=optimizer),
-            })
+            costs.append(train_cost(spec, batch_size=batch, precision=precision, optimizer=optimizer, input_size=size))
     except ExplorerError as e:
         st.error(f"{md_text(spec.name)}: {error_text(e)}", icon=":material/error:")
         return
-    frame = pd.DataFrame(rows)
+    frame = train_compare_frame(costs, budget_gb, metric())
     st.dataframe(frame, hide_index=True, column_config=number_columns(frame))
     st.subheader("Measured training steps, interleaved")
     settings = measure_settings()
     if settings is None:
         return
-    from explorer.measure.policies import COMPARE_TRAIN
+    from explorer.measure.policies import COMPARE_TRAIN_STEPS
     from explorer.measure.train_step import measure_train_step
 
     steps = work.button("Time one training step of each", "compare.train_measure", "compare.train",
                         (tuple(specs), settings, batch, precision, optimizer), lambda p, stop: measure_train_step(
-                            list(specs), COMPARE_TRAIN.apply(settings, batch_size=batch),
+                            list(specs), COMPARE_TRAIN_STEPS.apply(settings, batch_size=batch),
                             precision=precision, optimizer=optimizer, input_size=size, progress=p, should_stop=stop),
                         icon=":material/timer:")
     if steps:
         from explorer.measure.latency import paired_ratios
-        from explorer.core.vocab import ms_range
 
         results = [r.latency for r in steps]
         _verdicts(c, paired_ratios(results), settings.edit(batch_size=batch).where(), " per training step")
-        st.dataframe(pd.DataFrame([{"Configuration": r.name, "Median step ms": round(r.median_ms, 2),
-                                    "p10–p90": ms_range(r.p10_ms, r.p90_ms), "Images/s": round(r.throughput, 1),
-                                    "Steps": r.runs} for r in results]), hide_index=True)
+        st.dataframe(train_steps_frame(results), hide_index=True)
 
 
 def other_tools(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:

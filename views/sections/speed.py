@@ -79,7 +79,7 @@ def _show_latency(r, roof) -> None:  # noqa: ANN001
 def time_per_layer(spec: ArchSpec, analysis: Analysis) -> None:
     """Measured time per layer beside exact MACs per layer: per kind, per stage, on the roofline, and every layer."""
     from explorer.measure.layer_time import time_layers
-    from explorer.measure.policies import BUILD_LAYERS
+    from explorer.measure.policies import BUILD_LAYER_TIMES
 
     st.markdown("Every layer timed with hooks around its module (the plain network timed in the same rounds), so "
                 "its measured time sits beside its exact MACs. " + METHOD.split(". ", 1)[1])
@@ -88,7 +88,7 @@ def time_per_layer(spec: ArchSpec, analysis: Analysis) -> None:
     if settings is None:
         return
     profile = work.button("Profile every layer", "build.profile", "build.profile", (spec, settings),
-                          lambda p, stop: time_layers(spec, BUILD_LAYERS.apply(settings), progress=p,
+                          lambda p, stop: time_layers(spec, BUILD_LAYER_TIMES.apply(settings), progress=p,
                                                       should_stop=stop)[0], type="primary", icon=":material/timer:")
     if profile is not None:
         show_profile(profile, "build")

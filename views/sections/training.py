@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import pandas as pd
 import streamlit as st
 
 from explorer import Analysis, ArchSpec, ExplorerError
@@ -95,19 +94,14 @@ def _pictures(spec: ArchSpec, batch: int, precision: str, optimizer: str, m: str
     """The memory bar, the per-stage table and the GPU-size table of one setting (built once, as Arrow tables)."""
     import pyarrow as pa
 
+    from explorer.costs.training import train_cost
     from explorer.present.charts import share_stack
-    from explorer.costs.training import GPU_MEMORY, max_batch_size, train_cost
+    from explorer.present.tables import gpu_batches_frame, train_stages_frame
 
     cost = train_cost(spec, batch_size=batch, precision=precision, optimizer=optimizer)
-    unit = METRICS[m].unit
     figure = share_stack([(f"batch {batch}", [(PART_NAMES[k], v) for k, v in cost.peak.parts().items() if v])],
                          "Memory of one training step, by part", "bytes")
-    stages = pd.DataFrame([{"Stage": s, "Saved activations (bytes)": v["saved_bytes"],
-                            f"Forward {unit}": multiply_adds(v["forward_macs"], m),
-                            f"Backward {unit}": multiply_adds(v["backward_input_macs"] + v["backward_weight_macs"], m),
-                            "Parameters (bytes)": v["param_bytes"]} for s, v in cost.by_stage().items()])
-    sizes = pd.DataFrame([{"GPU memory": label, "Largest batch": max_batch_size(
-        spec, size, precision=precision, optimizer=optimizer)} for label, size in GPU_MEMORY])
+    stages, sizes = train_stages_frame(cost, m), gpu_batches_frame(cost)
     return figure, pa.Table.from_pandas(stages, preserve_index=False), pa.Table.from_pandas(sizes, preserve_index=False)
 
 
@@ -116,12 +110,12 @@ def _measured(spec: ArchSpec, batch: int, precision: str, optimizer: str, estima
     settings = measure_settings()
     if settings is None:
         return
-    from explorer.measure.policies import BUILD_TRAIN
+    from explorer.measure.policies import BUILD_TRAIN_STEP
     from explorer.measure.train_step import measure_train_step
 
     r = work.button("Time one training step", "build.train_measure", "build.train_step",
                     (spec, settings, batch, precision, optimizer), lambda p, stop: measure_train_step(
-                        spec, BUILD_TRAIN.apply(settings, batch_size=batch), precision=precision,
+                        spec, BUILD_TRAIN_STEP.apply(settings, batch_size=batch), precision=precision,
                         optimizer=optimizer, progress=p, should_stop=stop)[0], icon=":material/timer:")
     if r is not None:
         lat = r.latency
