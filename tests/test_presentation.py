@@ -281,3 +281,32 @@ def test_horizontal_legends_sit_above_the_plot_not_on_the_axis_title() -> None:
     below = [f"{p.name}:{i}" for p in root.rglob("*.py") for i, line in enumerate(p.read_text().splitlines(), 1)
              if re.search(r'legend=\{"orientation": "h", "y": -', line)]
     assert below == []
+
+
+def test_training_frames_state_the_exact_costs_and_the_largest_batch_that_fits() -> None:
+    import types
+
+    from explorer.costs.training import GPU_MEMORY, GiB, train_cost
+    from explorer.present.tables import gpu_batches_frame, train_compare_frame, train_stages_frame, train_steps_frame
+
+    r50, rx50 = get_preset("resnet50"), get_preset("resnext50_32x4d")
+    costs = [train_cost(s, batch_size=8, optimizer="adam") for s in (r50, rx50)]
+    frame = train_compare_frame(costs, 24, "flops")
+    row = frame.iloc[0]
+    assert row["Configuration"] == "resnet50" and row["Forward FLOPs"] == 8 * 2 * 4_089_184_256
+    assert row["Parameters + gradients (bytes)"] == 2 * 4 * 25_557_032  # float32 weights and their gradients
+    tensors = 53 + 2 * 53 + 2  # 53 convs, 53 BNs (weight, bias), the fc (weight, bias)
+    assert row["Optimizer state (bytes)"] == 2 * 4 * 25_557_032 + 4 * tensors  # Adam: 2 moments, a float32 step each
+    for cost, n in zip(costs, frame["Largest batch in 24 GB"]):  # the boundary, from the cost itself
+        assert train_cost(cost.spec, batch_size=n, optimizer="adam").peak.total <= 24 * GiB
+        assert train_cost(cost.spec, batch_size=n + 1, optimizer="adam").peak.total > 24 * GiB
+    stages = train_stages_frame(costs[0])
+    assert stages["Forward MACs"].sum() == costs[0].forward_macs and stages["Backward MACs"].sum() == \
+        costs[0].backward_macs
+    sizes = gpu_batches_frame(costs[0])
+    assert list(sizes["GPU memory"]) == [label for label, _ in GPU_MEMORY]
+    assert list(sizes["Largest batch"]) == sorted(sizes["Largest batch"])  # more memory, no smaller batch
+    step = types.SimpleNamespace(name="resnet50", median_ms=812.345, p10_ms=800.0, p90_ms=830.0, throughput=9.84,
+                                 runs=6)
+    assert train_steps_frame([step]).iloc[0].to_dict() == {"Configuration": "resnet50", "Median step ms": 812.35,
+                                                          "p10–p90": "800–830 ms", "Images/s": 9.8, "Steps": 6}
