@@ -467,7 +467,7 @@ def test_flop_counter_still_miscounts_grouped_backward() -> None:
     # A 1×1 conv, 4 → 4 channels in 2 groups, on 2×2: 4 × 2 × 2 × 2 = 32 MACs. The true forward + backward is
     # 2 × 32 three times (output, input gradient, weight gradient) = 192; torch 2.14.1 counts the weight
     # gradient as a dense conv (× 2 groups), 256. When torch fixes it (pytorch/pytorch#183405) this fails:
-    # update the "grouped conv weight-gradient miscount" term in explorer/counters.py.
+    # update the "grouped conv weight-gradient miscount" term in explorer/costs/counters.py.
     from torch.utils.flop_counter import FlopCounterMode
 
     conv = nn.Conv2d(4, 4, 1, groups=2, bias=False)

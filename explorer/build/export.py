@@ -18,7 +18,7 @@ _CONFIG_BLOCK = re.compile(r"^# The network this file builds.*?^INPUT_SIZE = .*?
 
 
 def export_python(spec: ArchSpec) -> str:
-    """A Python file that rebuilds the network with only torch: ``explorer/nets.py``, verbatim, with its
+    """A Python file that rebuilds the network with only torch: ``explorer/build/nets.py``, verbatim, with its
     ``CONFIG`` set to this spec's layer-plan numbers.
 
     The classes are the ones ``build_model`` uses, so the file has the same module tree and ``state_dict``
