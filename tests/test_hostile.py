@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from explorer import ArchSpec, SpecError, analyze, get_preset
 from explorer.core import analysis
-from explorer.core.bounds import (FIXED_ROWS, MAX_ROWS, PATH_ROWS, ROW_BYTES, ROWS_PER_BLOCK, check_work, estimate_bytes,
-                             estimate_rows, sized_cache)
+from explorer.core.bounds import (FIXED_ROWS, MAX_ROWS, PATH_ROWS, ROW_BYTES, ROWS_PER_BLOCK, check_work,
+                                  estimate_bytes, estimate_rows, sized_cache)
 from explorer.cli import main
 from explorer.core.errors import ResourceError
 from explorer.core.fields import describe

@@ -435,7 +435,8 @@ def test_mps_measurement() -> None:
 def test_each_views_policy_overrides_only_what_it_names() -> None:
     import dataclasses
 
-    from explorer.measure.policies import COMPARE_LATENCY, COMPARE_LAYER_TIMES, COMPARE_TRAIN_STEPS, FIG3_FORMS, POLICIES
+    from explorer.measure.policies import (COMPARE_LATENCY, COMPARE_LAYER_TIMES, COMPARE_TRAIN_STEPS, FIG3_FORMS,
+                                           POLICIES)
 
     user = Settings(device="cpu", threads=1, batch_size=4, min_runs=3, warmup=7, channels_last=True)
     assert len(POLICIES) == 9

@@ -194,7 +194,8 @@ def load_upload(file: Any) -> str | None:
         return f"{md_text(name)}: a spec file is JSON (a .json file); this one is not"
     data = file.getvalue()
     if len(data) > MAX_SPEC_BYTES:
-        return f"{md_text(name)}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most {SPEC_FILE_LIMIT}"
+        return (f"{md_text(name)}: {len(data) / 2**20:.1f} MiB; a spec file is a small JSON object of at most "
+                f"{SPEC_FILE_LIMIT}")
     try:
         spec = ArchSpec.from_json(data)
         check_work(spec)  # refused with its reason here, not loaded into an editor that then refuses it

@@ -127,7 +127,8 @@ if report is not None:
 
         st.subheader("Where the time goes, form by form")
         profiles = work.button("Time every layer of each form", "fig3.layers", "fig3.layer_times", key,
-                               lambda p, stop: time_forms(C, d, channels, size, settings=FIG3_LAYER_TIMES.apply(settings),
+                               lambda p, stop: time_forms(C, d, channels, size,
+                                                          settings=FIG3_LAYER_TIMES.apply(settings),
                                                           progress=p, should_stop=stop),
                                icon=":material/timer:",
                                help="hooks around every module of the three blocks, interleaved; a few seconds")

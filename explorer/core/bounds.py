@@ -145,6 +145,7 @@ def deep_size(value: Any) -> int:
     return sys.getsizeof(value)
 
 
-__all__ = ["ANALYSIS_ROW_BYTES", "FIXED_ROWS", "MAX_ROWS", "MAX_SPEC_BYTES", "SPEC_FILE_LIMIT", "PATH_ROWS", "PLAN_CACHE_BYTES", "PLAN_ROW_BYTES",
+__all__ = ["ANALYSIS_ROW_BYTES", "FIXED_ROWS", "MAX_ROWS", "MAX_SPEC_BYTES", "SPEC_FILE_LIMIT", "PATH_ROWS",
+           "PLAN_CACHE_BYTES", "PLAN_ROW_BYTES",
            "ROWS_PER_BLOCK", "ROW_BYTES", "check_work", "deep_size", "estimate_bytes", "estimate_rows", "plan_cache",
            "sized_cache"]

@@ -242,7 +242,7 @@ def network_equivalence(
 def time_forms(cardinality: int = 32, d: int = 4, channels: int = 256, size: int = 56, *,
                settings: Settings | None = None, seed: int = 0, progress: Progress | None = None,
                should_stop: ShouldStop | None = None) -> dict[str, Any]:
-    """Every layer of the lab's block in forms a, b and c, timed in the same rounds (``explorer.measure.layer_time``): where
+    """Every layer of the lab's block in forms a, b and c, timed in the same rounds (``measure.layer_time``): where
     form (a)'s extra time goes — its many small convolutions, and the time between them.
 
     Returns:

@@ -291,7 +291,8 @@ def _measure(objs: list[ArchSpec | nn.Module], s: Settings, input_size: Any, don
 
 
 __all__ = [
-    "CONFIDENCE", "DEFAULT_HALF_WIDTH", "check_half_width", "LatencyResult", "Prepared", "Ratio", "Settings", "measure_interleaved",
+    "CONFIDENCE", "DEFAULT_HALF_WIDTH", "check_half_width", "LatencyResult", "Prepared", "Ratio", "Settings",
+    "measure_interleaved",
     "precise_enough",
     "measure_latency", "median_interval", "paired_ratios", "prepare",
 ]

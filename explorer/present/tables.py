@@ -162,7 +162,8 @@ def train_stages_frame(cost: TrainCost, metric: str = "macs") -> pd.DataFrame:
     """One row per stage of a training step: what autograd saves, the forward and backward work, the weights."""
     unit = _unit(metric)
     return pd.DataFrame([{
-        "Stage": s, "Saved activations (bytes)": v["saved_bytes"], f"Forward {unit}": multiply_adds(v["forward_macs"], metric),
+        "Stage": s, "Saved activations (bytes)": v["saved_bytes"],
+        f"Forward {unit}": multiply_adds(v["forward_macs"], metric),
         f"Backward {unit}": multiply_adds(v["backward_input_macs"] + v["backward_weight_macs"], metric),
         "Parameters (bytes)": v["param_bytes"],
     } for s, v in cost.by_stage().items()])
@@ -170,7 +171,8 @@ def train_stages_frame(cost: TrainCost, metric: str = "macs") -> pd.DataFrame:
 
 def gpu_batches_frame(cost: TrainCost) -> pd.DataFrame:
     """The largest batch of ``cost``'s network and setting for each common GPU memory size."""
-    return pd.DataFrame([{"GPU memory": label, "Largest batch": _largest_batch(cost, size)} for label, size in GPU_MEMORY])
+    return pd.DataFrame([{"GPU memory": label, "Largest batch": _largest_batch(cost, size)}
+                         for label, size in GPU_MEMORY])
 
 
 def train_compare_frame(costs: Sequence[TrainCost], budget_gb: float, metric: str = "macs") -> pd.DataFrame:
@@ -193,11 +195,11 @@ def _largest_batch(cost: TrainCost, budget: int) -> int:
 def train_steps_frame(results: Sequence[Any]) -> pd.DataFrame:
     """One row per measured training step (``LatencyResult``s of ``measure_train_step``): median, spread, rate."""
     return pd.DataFrame([{COLUMNS["config"]: r.name, "Median step ms": round(r.median_ms, 2),
-                          "p10–p90": ms_range(r.p10_ms, r.p90_ms), "Images/s": round(r.throughput, 1), "Steps": r.runs}
-                         for r in results])
+                          "p10–p90": ms_range(r.p10_ms, r.p90_ms), "Images/s": round(r.throughput, 1),
+                          "Steps": r.runs} for r in results])
 
 
-# --- measured figures: whole networks and layer by layer (results of explorer.measure.latency / explorer.measure.layer_time) ----
+# --- measured figures: whole networks and layer by layer (results of measure.latency and measure.layer_time) ---
 def latency_frame(results: Sequence[Any], ratios: Sequence[Any]) -> pd.DataFrame:
     """One row per configuration of an interleaved measurement: its times, and its time against the first as the
     median of the per-round ratios with the interval (``explorer.measure.latency.paired_ratios``)."""

@@ -81,7 +81,8 @@ def latency(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:
     f = COMPARE.fields["max_seconds"]
     limit = st.columns([1, 3])[0].number_input(
         f.label, key=COMPARE.key("max_seconds"), step=5.0, format="%g", persist_state="session",
-        help=f"{f.help}: the measurement stops there even if an interval is not yet {POLICY.target()} ({f.bounds_text()})")
+        help=f"{f.help}: the measurement stops there even if an interval is not yet {POLICY.target()} "
+             f"({f.bounds_text()})")
     problem = COMPARE.check()
     field_message(problem, COMPARE.fields, "max_seconds")
     if settings is None or (problem is not None and problem.field == "max_seconds"):
