@@ -37,27 +37,6 @@ def _layer_times(profiles: dict) -> None:
     st.caption(" ".join(f"Form ({f}): {p.summary()}" for f, p in profiles.items()))
 
 
-FIG3.init()
-header("Fig. 3 lab", "fig3", "One ResNeXt block, three forms: the same function, checked live — and timed.")
-links.show_problems()
-st.markdown(
-    "The ResNeXt paper (arXiv 1611.05431, Fig. 3) draws one block three ways: **(a)** C parallel paths, each "
-    "1×1 → 3×3 → 1×1, summed; **(b)** the paths stop after the 3×3, are concatenated, and one 1×1 follows; **(c)** "
-    "a single grouped 3×3 convolution with C groups. They are the *same function*: BN and ReLU act channel by "
-    "channel, and a 1×1 over all C·d channels is the sum of C 1×1s over d channels each. Below, form (c) gets random "
-    "weights and non-trivial BN statistics, (a) and (b) are made from it by slicing the very same tensors, and all "
-    "three run on one random input.")
-cols = st.columns(5, vertical_alignment="bottom")
-for col, name in zip(cols, ("cardinality", "d", "channels", "size")):
-    with col:
-        number(FIG3, name)
-cols[4].toggle(FIG3.fields["train"].label, key=FIG3.key("train"), help=FIG3.fields["train"].help,
-               persist_state="session")
-problem = FIG3.check()
-field_message(problem, FIG3.fields, *FIG3.fields)
-C, d, channels, size, train = (FIG3.get(k) for k in ("cardinality", "d", "channels", "size", "train"))
-
-
 @st.cache_data(max_entries=16, show_spinner="Building the three forms and comparing their outputs…")
 def _check(cardinality: int, d: int, channels: int, size: int, train: bool) -> dict:
     from explorer.measure.equivalence import equivalence
@@ -65,17 +44,34 @@ def _check(cardinality: int, d: int, channels: int, size: int, train: bool) -> d
     return equivalence(cardinality, d, channels, size, train=train).to_dict()
 
 
-report = None
-if problem is None:
+def block_inputs() -> tuple:
+    """The block's fields (C, d, channels, size, training mode) and the problem with them, if any."""
+    cols = st.columns(5, vertical_alignment="bottom")
+    for col, name in zip(cols, ("cardinality", "d", "channels", "size")):
+        with col:
+            number(FIG3, name)
+    cols[4].toggle(FIG3.fields["train"].label, key=FIG3.key("train"), help=FIG3.fields["train"].help,
+                   persist_state="session")
+    problem = FIG3.check()
+    field_message(problem, FIG3.fields, *FIG3.fields)
+    return problem, tuple(FIG3.get(k) for k in ("cardinality", "d", "channels", "size", "train"))
+
+
+def checked(C: int, d: int, channels: int, size: int, train: bool) -> dict | None:  # noqa: N803 - the paper's C
+    """The three forms built and compared (cached), or None with the refusal shown under its field."""
     from explorer import ExplorerError
 
     warm.need("torch", why="for the live check")
     try:
-        report = _check(C, d, channels, size, bool(train))
+        return _check(C, d, channels, size, bool(train))
     except ExplorerError as e:
         field_message(e, FIG3.fields, *FIG3.fields) if e.field in FIG3.fields else st.error(
             f"**Not built** — {e}", icon=":material/memory:")
-if report is not None:
+    return None
+
+
+def same_function(report: dict, C: int, d: int, channels: int) -> None:  # noqa: N803
+    """Each form's diagram, parameters, work and convolutions, and how far its output is from form (c)'s."""
     forms = report["forms"]
     for col, f in zip(st.columns(3), FORMS):
         r = forms[f]
@@ -97,6 +93,9 @@ if report is not None:
                "mode) — rounding in a different order of additions, nothing more. Same parameters, same "
                f"{unit()}.", icon=":material/check:")
 
+
+def same_work_not_same_speed(C: int, d: int, channels: int, size: int) -> None:  # noqa: N803
+    """The three forms timed, interleaved, with verdicts against (c), and where each one's time goes."""
     st.header("Same work, not the same speed")
     from explorer.measure.policies import FIG3_FORMS, FIG3_LAYER_TIMES
 
@@ -135,28 +134,48 @@ if report is not None:
         if profiles:
             _layer_times(profiles)
 
-st.header("The whole network")
-st.markdown("resnext50_32x4d built in form (c) with random weights, then converted to (a) and (b): 16 blocks, up to "
-            "1,541 convolutions. The outputs of all three are compared.")
-f = FIG3.fields["net_size"]
-c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-c1.segmented_control(f.label, f.choices, key=FIG3.key("net_size"), required=True, help=f.help,
-                     format_func=lambda v: f"{v}×{v}", persist_state="session")
-net_size = int(FIG3.get("net_size"))
-with c2:
-    net = work.button("Check resnext50_32x4d in forms a, b, c", "fig3.network", "fig3.network", net_size,
-                      lambda p, stop: _network(net_size, p, stop), icon=":material/fact_check:")
-if net is not None:
-    st.dataframe(pd.DataFrame([{
-        "Form": FORM_TITLES[r.form], "Parameters": r.params, METRICS[metric()].unit: count(r.macs),
-        "Convolutions": r.convs, "Largest |Δ|, float32": f"{r.max_abs_diff_float32:.2e}",
-        "Largest |Δ|, float64": f"{r.max_abs_diff_float64:.2e}",
-    } for r in net.forms]), hide_index=True, column_config={
-        "Parameters": st.column_config.NumberColumn(format="localized"),
-        METRICS[metric()].unit: st.column_config.NumberColumn(format="localized")})
-    st.caption(f"Outputs (logits) reach {net.output_max_abs:.3g}; input 3×{net_size}×{net_size}, batch "
-               f"{net.batch_size}, {net.mode} mode.")
 
+def whole_network() -> None:
+    """resnext50_32x4d in forms a, b and c, compared end to end."""
+    st.header("The whole network")
+    st.markdown("resnext50_32x4d built in form (c) with random weights, then converted to (a) and (b): 16 blocks, up to "
+                "1,541 convolutions. The outputs of all three are compared.")
+    f = FIG3.fields["net_size"]
+    c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+    c1.segmented_control(f.label, f.choices, key=FIG3.key("net_size"), required=True, help=f.help,
+                         format_func=lambda v: f"{v}×{v}", persist_state="session")
+    net_size = int(FIG3.get("net_size"))
+    with c2:
+        net = work.button("Check resnext50_32x4d in forms a, b, c", "fig3.network", "fig3.network", net_size,
+                          lambda p, stop: _network(net_size, p, stop), icon=":material/fact_check:")
+    if net is not None:
+        st.dataframe(pd.DataFrame([{
+            "Form": FORM_TITLES[r.form], "Parameters": r.params, METRICS[metric()].unit: count(r.macs),
+            "Convolutions": r.convs, "Largest |Δ|, float32": f"{r.max_abs_diff_float32:.2e}",
+            "Largest |Δ|, float64": f"{r.max_abs_diff_float64:.2e}",
+        } for r in net.forms]), hide_index=True, column_config={
+            "Parameters": st.column_config.NumberColumn(format="localized"),
+            METRICS[metric()].unit: st.column_config.NumberColumn(format="localized")})
+        st.caption(f"Outputs (logits) reach {net.output_max_abs:.3g}; input 3×{net_size}×{net_size}, batch "
+                   f"{net.batch_size}, {net.mode} mode.")
+
+
+FIG3.init()
+header("Fig. 3 lab", "fig3", "One ResNeXt block, three forms: the same function, checked live — and timed.")
+links.show_problems()
+st.markdown(
+    "The ResNeXt paper (arXiv 1611.05431, Fig. 3) draws one block three ways: **(a)** C parallel paths, each "
+    "1×1 → 3×3 → 1×1, summed; **(b)** the paths stop after the 3×3, are concatenated, and one 1×1 follows; **(c)** "
+    "a single grouped 3×3 convolution with C groups. They are the *same function*: BN and ReLU act channel by "
+    "channel, and a 1×1 over all C·d channels is the sum of C 1×1s over d channels each. Below, form (c) gets random "
+    "weights and non-trivial BN statistics, (a) and (b) are made from it by slicing the very same tensors, and all "
+    "three run on one random input.")
+problem, (C, d, channels, size, train) = block_inputs()
+report = checked(C, d, channels, size, train) if problem is None else None
+if report is not None:
+    same_function(report, C, d, channels)
+    same_work_not_same_speed(C, d, channels, size)
+whole_network()
 st.info("**Fig. 4: why only blocks of depth ≥ 3.** In a two-layer (basic) block the grouping has nothing to be "
         "equivalent to: grouping both 3×3 convs just gives a wide, dense module. The reformulation is non-trivial "
         "only when a 1×1 sits on each side of the grouped 3×3 — the bottleneck.", icon=":material/school:")
