@@ -55,8 +55,8 @@ def test_every_preset_builds_on_meta_with_analytic_params(name: str) -> None:
     if spec.order == "pre":  # timm's ResNetV2 layout: stem, stages.N.blocks, norm, head.fc (a 1×1 conv)
         stem, fc = model.stem, model.head.fc
         assert [len(s.blocks) for s in model.stages] == list(spec.depths)
-    else:
-        stem, fc = model.conv1, model.fc
+    else:  # torchvision's (and timm's ResNet's) names, or timm's legacy SENet's layer0 and last_linear
+        stem, fc = (model.layer0, model.last_linear) if spec.layout == "senet" else (model.conv1, model.fc)
         assert [len(getattr(model, f"layer{i + 1}")) for i in range(len(spec.depths))] == list(spec.depths)
         assert not hasattr(model, f"layer{len(spec.depths) + 1}")
     assert (fc.out_features if isinstance(fc, nn.Linear) else fc.out_channels) == spec.num_classes

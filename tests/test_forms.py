@@ -24,7 +24,7 @@ FORMS = ("a", "b", "c")
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}  # relative to the largest |value| of form c
 # Forms a and b rewrite post-activation bottlenecks with batch norm and no anti-aliasing (the spec refuses the rest).
 BOTTLENECK_PRESETS = [n for n in list_presets() if get_preset(n).block == "bottleneck" and get_preset(n).order == "post"
-                      and get_preset(n).norm == "bn" and not get_preset(n).aa]
+                      and get_preset(n).norm == "bn" and not get_preset(n).aa and get_preset(n).layout == "timm"]
 # One preset per distinct block shape (C, base_width): with depths reduced, the others are duplicates
 # (resnet101 is resnet50, resnext101_32x4d is resnext50_32x4d).
 _firsts: dict[tuple[int, int], str] = {}

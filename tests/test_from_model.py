@@ -207,7 +207,7 @@ def test_group_norm_of_other_groups_is_refused() -> None:
         ("torchvision:vgg16", r"^from: torchvision has no ResNet named 'vgg16'; its ResNets are .*resnet50"),
         ("timm:resnet_nope", r"^from: timm has no model named 'resnet_nope'; list its ResNets with timm\.list_models"),
         ("timm:vit_tiny_patch16_224", r"^model: a timm\.models\.vision_transformer\.VisionTransformer is not"),
-        ("timm:legacy_seresnet50", r"^model: timm's legacy SENet .* layer0, pool0, se_module and last_linear"),
+        ("timm:legacy_senet154", r"^model: layer0: a stem of conv1, bn1, relu1, conv2, .* \(input_3x3: SENet-154"),
     ],
 )
 def test_spec_from_name_refusals(source: str, words: str) -> None:
@@ -251,7 +251,10 @@ def _timm_and_spec(make: Any) -> tuple[nn.Module, ArchSpec]:
 
 TIMM_NAMES = ["resnet18", "resnet26", "resnet50", "resnext50_32x4d", "resnet18d", "resnet26d", "resnet50c",
               "resnet50s", "resnet50t", "seresnet50", "seresnext26d_32x4d", "ecaresnet26t", "resnet26t",
-              "resnetrs50", "resnet50_gn", "resnetaa50d", "resnetv2_50", "resnetv2_50d", "resnetv2_18"]
+              "resnetrs50", "resnet50_gn", "resnetaa50d", "resnetv2_50", "resnetv2_50d", "resnetv2_18",
+              # timm's legacy SENet layout: SE-ResNet-18 (SE widths 64 // 16 = 4, where make_divisible gives 8),
+              # SE-ResNeXt (the stride on the 3×3) and SE-ResNet-50 (on the 1×1)
+              "legacy_seresnet18", "legacy_seresnext26_32x4d", "legacy_seresnet50"]
 
 
 @pytest.mark.parametrize("name", TIMM_NAMES)

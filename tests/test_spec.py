@@ -241,7 +241,7 @@ def test_get_preset_non_string_is_spec_error() -> None:
 
 def test_presets_list_is_complete_and_named_consistently() -> None:
     names = list_presets()
-    assert len(names) == len(set(names)) == 25 + 19 + 6  # torchvision's, the papers', CIFAR, plain; timm's 19; preact CIFAR and WRN
+    assert len(names) == len(set(names)) == 25 + 20 + 6  # torchvision's, the papers', CIFAR, plain; timm's 20; preact CIFAR and WRN
     assert all(get_preset(n).name == n for n in names)
     assert {"resnet200", "resnext101_2x64d", "resnet101_1x100d", "resnet1202", "plain18", "plain34"} <= set(names)
 

@@ -151,7 +151,7 @@ def editor(error: SpecError | None) -> None:
     variants(data, error)
 
 
-VARIANTS = ("stem_pool", "order", "attention", "se_reduction", "se_divisor", "norm", "aa", "zero_init")
+VARIANTS = ("stem_pool", "order", "attention", "se_reduction", "se_divisor", "norm", "aa", "zero_init", "layout")
 
 
 def variants(data: dict[str, Any], error: SpecError | None) -> None:
@@ -178,9 +178,10 @@ def variants(data: dict[str, Any], error: SpecError | None) -> None:
             with c1:
                 number("se_reduction", disabled=not se)
             with c2:
-                number("se_divisor", disabled=not se)
+                number("se_divisor", disabled=not se or data.get("layout") == "senet")
         for name in ("aa", "zero_init"):
             st.toggle(F[name].label, key=widget_key(name), on_change=_change, args=(name,), help=F[name].help)
+        choice("layout")
         message(error, *VARIANTS)
 
 

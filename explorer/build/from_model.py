@@ -4,8 +4,8 @@
     spec = spec_from_name("timm:resnet50d")                  # built on the meta device: no weights, no download
 
 ``from_model`` reads the module structure only — classes, channel counts, kernel sizes, strides, groups — and
-never runs the module or any code it carries. It reads torchvision's ``ResNet`` and timm's ``ResNet`` and
-``ResNetV2``; whatever the spec cannot express (dilation, a custom block, drop-path, …) is a ``SpecError`` that
+never runs the module or any code it carries. It reads torchvision's ``ResNet`` and timm's ``ResNet``,
+``ResNetV2`` and legacy ``SENet`` (SE-ResNet and SE-ResNeXt; not SENet-154); whatever the spec cannot express (dilation, a custom block, drop-path, …) is a ``SpecError`` that
 says what was met and where. The spec it returns builds a network with the same parameters and state_dict
 keys, so the original's weights load with ``strict=True`` and give the same outputs.
 
@@ -23,6 +23,7 @@ from ..core.spec import (MAX_GROUPS, SPEC_FIELDS, ArchSpec, deep_stem_widths, de
                    se_channels)
 
 FIELD = "model"  # the input a refusal is about: the module handed in
+_DEFAULT_SE_DIVISOR = ArchSpec().se_divisor  # the SENet layout rounds SE's width down and keeps the default
 SOURCE_FIELD = "from"  # spec_from_name's input, as the CLI's --from and the editor's field call it
 
 
@@ -132,10 +133,16 @@ def _pair(v: Any) -> tuple[int, int]:
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)  # type: ignore[return-value]
 
 
-def _max_pool(m: Any, where: str) -> None:
-    if not (_is(m, "MaxPool2d") and _pair(m.kernel_size) == (3, 3) and _pair(m.stride) == (2, 2)
-            and _pair(m.padding) == (1, 1) and _pair(m.dilation) == (1, 1) and not m.ceil_mode):
-        raise _refuse(where, f"{m!r}; the explorer's stem pool is MaxPool2d(3, stride 2, padding 1)")
+def _max_pool(m: Any, where: str) -> str:
+    """The stem pool a MaxPool2d is: 'max' (padding 1) or 'max_ceil' (no padding, ceil mode: SENet's)."""
+    if _is(m, "MaxPool2d") and _pair(m.kernel_size) == (3, 3) and _pair(m.stride) == (2, 2) \
+            and _pair(m.dilation) == (1, 1):
+        if _pair(m.padding) == (1, 1) and not m.ceil_mode:
+            return "max"
+        if _pair(m.padding) == (0, 0) and m.ceil_mode:
+            return "max_ceil"
+    raise _refuse(where, f"{m!r}; the explorer's stem max pools are MaxPool2d(3, stride 2, padding 1) and "
+                  "MaxPool2d(3, stride 2, ceil_mode=True)")
 
 
 def _linear_head(fc: Any, where: str, c_in: int) -> int:
@@ -227,8 +234,27 @@ def _attention(m: Any, where: str, channels: int) -> tuple[str, int, int] | tupl
     raise _refuse(where, f"a {name} attention module; the explorer builds SE and ECA")
 
 
-def _post_block(b: Any, where: str, kind: str, *, timm: bool) -> _Block:
-    """A post-activation block (torchvision's BasicBlock/Bottleneck, timm's ResNet blocks)."""
+def _se_module(m: Any, where: str, channels: int) -> tuple[str, int, int] | tuple[str]:
+    """timm's legacy SENet ``se_module``: absent, or its SEModule (fc1, relu, fc2, sigmoid) → its squeeze width."""
+    if m is None:
+        return ("none",)
+    if _cls(m) != "timm.models.senet.SEModule":
+        raise _refuse(where, f"a {_cls(m)} gate; the explorer reads timm's senet.py SEModule")
+    fc1 = _conv(m.fc1, f"{where}.fc1", 1, stride=1, bias=True)
+    fc2 = _conv(m.fc2, f"{where}.fc2", 1, stride=1, bias=True)
+    _relu(m.relu, f"{where}.relu")
+    if _name(m.sigmoid) != "Sigmoid":
+        raise _refuse(f"{where}.sigmoid", f"a {_name(m.sigmoid)} gate; the explorer's SE gates with a sigmoid")
+    rd = fc1.out_channels
+    if fc1.in_channels != channels or (fc2.in_channels, fc2.out_channels) != (rd, channels):
+        raise _refuse(where, f"an SE module of {fc1.in_channels} → {rd} → {fc2.out_channels} channels on a block "
+                      f"of {channels}")
+    return ("se", rd, channels)
+
+
+def _post_block(b: Any, where: str, kind: str, *, timm: bool, senet: bool = False) -> _Block:
+    """A post-activation block (torchvision's BasicBlock/Bottleneck, timm's ResNet blocks, and with ``senet`` the
+    legacy SENet's, whose one ReLU is ``relu`` as in torchvision and whose gate is ``se_module``)."""
     norms = []
     if timm:
         _identity(getattr(b, "drop_block", None), f"{where}.drop_block", "DropBlock (drop_block_rate > 0)")
@@ -277,7 +303,10 @@ def _post_block(b: Any, where: str, kind: str, *, timm: bool) -> _Block:
     shortcut, sc_norm = _shortcut_post(getattr(b, "downsample", None), f"{where}.downsample", c_in, c_out, stride)
     if sc_norm:
         norms.append(sc_norm)
-    attention = _attention(getattr(b, "se", None), f"{where}.se", c_out) if timm else ("none",)
+    if senet:
+        attention = _se_module(getattr(b, "se_module", None), f"{where}.se_module", c_out)
+    else:
+        attention = _attention(getattr(b, "se", None), f"{where}.se", c_out) if timm else ("none",)
     return _Block(where, kind, c_in, width, c_out, stride, stride_on, groups, shortcut, _one(norms, where, "norm"),
                   attention, aa)
 
@@ -345,7 +374,7 @@ def _one(values: list[Any], where: str, what: str) -> Any:
 
 
 # --- the network ----------------------------------------------------------------------------------
-def _stages(blocks: list[list[_Block]], stem_out: int, where: str) -> dict[str, Any]:
+def _stages(blocks: list[list[_Block]], stem_out: int, where: str, layout: str = "timm") -> dict[str, Any]:
     """Spec fields of the stages: depths, widths, strides, expansion, cardinality, base_width, downsample_on,
     shortcut, and the per-block variants (norm, attention, aa) that must hold throughout."""
     flat = [b for stage in blocks for b in stage]
@@ -394,7 +423,7 @@ def _stages(blocks: list[list[_Block]], stem_out: int, where: str) -> dict[str, 
         out.update(widths=[stage[0].c_out for stage in blocks], expansion=1)
     else:
         out.update(_bottleneck_widths(blocks, groups, where))
-    out.update(_attention_fields([b.attention for b in flat], where))
+    out.update(_attention_fields([b.attention for b in flat], where, layout))
     return out
 
 
@@ -419,21 +448,23 @@ def _bottleneck_widths(blocks: list[list[_Block]], groups: int, where: str) -> d
                   "with int(width · d / 64) · C = the 3×3's channels in every stage")
 
 
-def _attention_fields(found: list[tuple], where: str) -> dict[str, Any]:
+def _attention_fields(found: list[tuple], where: str, layout: str = "timm") -> dict[str, Any]:
     """attention, se_reduction, se_divisor: one kind throughout; SE's reduction and divisor solved so the spec's
-    rule (``spec.se_channels``, timm's make_divisible) gives every block's squeeze width."""
+    rule (``spec.se_channels``: timm's make_divisible, or the SENet layout's floor, which takes no divisor and
+    keeps the default) gives every block's squeeze width."""
     kind = _one([a[0] for a in found], where, "attention kind")
     if kind != "se":
         return {"attention": kind}
     pairs = [(a[2], a[1]) for a in found]  # (channels, squeeze width)
     c0, rd0 = pairs[0]
     reductions = list(dict.fromkeys([round(c0 / rd0)] + list(range(1, 1025))))
-    for divisor in (8, 1, 2, 4, 16, 32):
+    for divisor in (8, 1, 2, 4, 16, 32) if layout == "timm" else (_DEFAULT_SE_DIVISOR,):
         for r in reductions:
-            if r >= 1 and all(se_channels(c, r, divisor) == rd for c, rd in pairs):
+            if r >= 1 and all(se_channels(c, r, divisor, layout) == rd for c, rd in pairs):
                 return {"attention": "se", "se_reduction": r, "se_divisor": divisor}
+    rule = "timm's make_divisible rule" if layout == "timm" else "the SENet layout's channels // reduction"
     raise _refuse(where, f"SE squeeze widths {sorted(set(pairs))} (channels, width) that no reduction ratio and "
-                  "divisor give under timm's make_divisible rule")
+                  f"divisor give under {rule}")
 
 
 def _torchvision(m: Any) -> dict[str, Any]:
@@ -449,8 +480,7 @@ def _torchvision(m: Any) -> dict[str, Any]:
     if _is(pool, "Identity"):
         stem_pool = "none"
     else:
-        _max_pool(pool, "maxpool")
-        stem_pool = "max"
+        stem_pool = _max_pool(pool, "maxpool")
     stem_out = conv1.out_channels
     _norm(_child(m, "", "bn1"), "bn1", stem_out)
     kinds = {"BasicBlock": "basic", "Bottleneck": "bottleneck"}
@@ -536,8 +566,7 @@ def _timm_resnet(m: Any) -> dict[str, Any]:
         _relu(parts[2], "maxpool.2")
         stem_pool = "conv"
     else:
-        _max_pool(pool, "maxpool")
-        stem_pool = "max"
+        stem_pool = _max_pool(pool, "maxpool")
     data["norm"] = _one(norms + [data["norm"]], "", "norm")
     gp = _child(m, "", "global_pool")
     if getattr(gp, "pool_type", None) != "avg":
@@ -565,7 +594,7 @@ def _timm_resnetv2(m: Any) -> dict[str, Any]:
     else:
         raise _refuse("stem", f"a stem of {', '.join(names)} (preact=False, or a 'fixed'/'same' padded stem); the "
                       "explorer reads timm's pre-activation stems")
-    _max_pool(stem_m.pool, "stem.pool")
+    stem_pool = _max_pool(stem_m.pool, "stem.pool")
     stages = []
     for i, stage in enumerate(_child(m, "", "stages")):
         blocks = [_pre_block(b, f"stages.{i}.blocks.{j}") for j, b in enumerate(stage.blocks)]
@@ -582,8 +611,49 @@ def _timm_resnetv2(m: Any) -> dict[str, Any]:
     fc = _conv(head.fc, "head.fc", 1, stride=1, bias=True)
     if fc.in_channels != c_last:
         raise _refuse("head.fc", f"takes {fc.in_channels} channels where the last stage gives {c_last}")
-    data.update(stem=stem, stem_width=stem_out, stem_pool="max", order="pre", zero_init=False,
+    data.update(stem=stem, stem_width=stem_out, stem_pool=stem_pool, order="pre", zero_init=False,
                 input_size=[stem_in, *default_input_size("imagenet")[1:]], num_classes=fc.out_channels)
+    return data
+
+
+SENET_BLOCKS = {"timm.models.senet.SEResNetBlock": "basic", "timm.models.senet.SEResNetBottleneck": "bottleneck",
+                "timm.models.senet.SEResNeXtBottleneck": "bottleneck"}
+
+
+def _timm_senet(m: Any) -> dict[str, Any]:
+    """timm's legacy SENet (senet.py): ``layer0`` → ``pool0`` → layers → ``global_pool`` → ``last_linear``. Its
+    dropout before the classifier (``drop_rate``, 0.2 by default) is the identity in eval mode, has no parameters
+    and no multiply-adds; the explorer's SENet leaves it out."""
+    layer0 = _child(m, "", "layer0")
+    names = [n for n, _ in layer0.named_children()]
+    if names != ["conv1", "bn1", "relu1"]:
+        raise _refuse("layer0", f"a stem of {', '.join(names)} (input_3x3: SENet-154's three-conv stem); the "
+                      "explorer's SENet stem is one 7×7/2 conv, BN and ReLU")
+    conv1 = _conv(layer0.conv1, "layer0.conv1", 7, stride=2)
+    stem_out = conv1.out_channels
+    norms = [_norm(layer0.bn1, "layer0.bn1", stem_out)]
+    _relu(layer0.relu1, "layer0.relu1")
+    pool = _child(m, "", "pool0")
+    stem_pool = "none" if _is(pool, "Identity") else _max_pool(pool, "pool0")
+    stages = []
+    for i in range(1, 5):
+        layer = _child(m, "", f"layer{i}")
+        blocks = []
+        for j, b in enumerate(layer):
+            where = f"layer{i}.{j}"
+            if _cls(b) not in SENET_BLOCKS:
+                raise _refuse(where, f"a {_cls(b)} block (SENet-154's SEBottleneck, or a custom block); the explorer "
+                              "reads SEResNetBlock, SEResNetBottleneck and SEResNeXtBottleneck")
+            blocks.append(_post_block(b, where, SENET_BLOCKS[_cls(b)], timm=False, senet=True))
+        stages.append(blocks)
+    data = _stages(stages, stem_out, "", "senet")
+    data["norm"] = _one(norms + [data["norm"]], "", "norm")
+    gp = _child(m, "", "global_pool")
+    if getattr(gp, "pool_type", None) != "avg":
+        raise _refuse("global_pool", f"global pool {getattr(gp, 'pool_type', _name(gp))!r}; the explorer averages")
+    data.update(stem="imagenet", stem_width=stem_out, stem_pool=stem_pool, order="post", layout="senet",
+                zero_init=False, input_size=[conv1.in_channels, *default_input_size("imagenet")[1:]],
+                num_classes=_linear_head(_child(m, "", "last_linear"), "last_linear", stages[-1][-1].c_out))
     return data
 
 
@@ -621,7 +691,8 @@ def from_model(module: Any) -> ArchSpec:
 
     Args:
         module: a ``torchvision.models.ResNet`` (any block, layers, groups, width_per_group, num_classes) or a
-            ``timm`` ``ResNet``/``ResNetV2`` built with options inside the explorer's space. It may live on the
+            ``timm`` ``ResNet``/``ResNetV2``/legacy ``SENet`` built with options inside the explorer's space (a
+            SENet's dropout before its classifier, the identity in eval mode, is left out). It may live on the
             meta device.
 
     Raises:
@@ -637,11 +708,10 @@ def from_model(module: Any) -> ArchSpec:
     elif cls == "timm.models.resnetv2.ResNetV2":
         data = _timm_resnetv2(module)
     elif cls == "timm.models.senet.SENet":
-        raise SpecError(FIELD, "timm's legacy SENet (legacy_seresnet*) names its layers layer0, pool0, se_module and "
-                        "last_linear and pools with ceil_mode; the explorer cannot express that layout")
+        data = _timm_senet(module)
     else:
         raise SpecError(FIELD, f"a {cls} is not a network the explorer can read; it reads torchvision's ResNet "
-                        "and timm's ResNet and ResNetV2")
+                        "and timm's ResNet, ResNetV2 and legacy SENet")
     return _spec(data)
 
 

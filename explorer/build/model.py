@@ -20,9 +20,9 @@ from .nets import ResNet, Stage, build
 from ..core.spec import ArchSpec
 
 
-def _attention(b: P.BlockPlan) -> tuple[str, int] | None:
+def _attention(spec: ArchSpec, b: P.BlockPlan) -> tuple[str, int] | None:
     """A block's channel gate as ``nets`` takes it: ('se', its bottleneck's channels), ('eca', its kernel), None."""
-    gate = next((op for op in b.main if isinstance(op, P.Gate) and op.name == f"{b.name}.se"), None)
+    gate = next((op for op in b.main if isinstance(op, P.Gate) and op.name == P.attention_name(spec, b.name)), None)
     if gate is None:
         return None
     conv = gate.ops[1]
@@ -32,17 +32,18 @@ def _attention(b: P.BlockPlan) -> tuple[str, int] | None:
 def network_config(spec: ArchSpec) -> dict[str, Any]:
     """The keyword arguments of ``nets.ResNet`` for a spec, read from its layer plan."""
     plan = P.make_plan(spec)
-    stages = [Stage(len(blocks), blocks[0].width, blocks[0].c_out, blocks[0].stride, _attention(blocks[0]))
+    stages = [Stage(len(blocks), blocks[0].width, blocks[0].c_out, blocks[0].stride,
+                    _attention(spec, blocks[0]))
               for blocks in plan.stages]
     stem_convs = [op for op in plan.stem if isinstance(op, P.Conv) and ".pool" not in op.name
-                  and not op.name.startswith("maxpool")]
+                  and not op.name.startswith(("maxpool", "pool0"))]
     return {
         "block": spec.block, "stages": stages, "in_channels": spec.input_size[0], "stem": spec.stem,
         "stem_width": spec.stem_width,
         "deep_widths": tuple(c.c_out for c in stem_convs[:-1]) if len(stem_convs) > 1 else None,
         "stem_pool": spec.stem_pool, "groups": spec.cardinality, "form": spec.form, "stride_on": spec.downsample_on,
         "shortcut": spec.shortcut, "norm": spec.norm, "aa": spec.aa, "zero_init": spec.zero_init,
-        "num_classes": spec.num_classes, "order": spec.order,
+        "num_classes": spec.num_classes, "order": spec.order, "layout": spec.layout,
     }
 
 

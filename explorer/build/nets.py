@@ -324,6 +324,87 @@ class PreActBottleneck(nn.Module):
         return out + (x if self.downsample is None else self.downsample(x_pre))
 
 
+class SEModule(nn.Module):
+    """Squeeze-and-excitation as timm's legacy SENet names it (senet.py): the same gate as ``SqueezeExcite``, its
+    children ``fc1``, ``relu``, ``fc2``, ``sigmoid``."""
+
+    def __init__(self, channels, rd):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, rd, 1)
+        self.relu = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(rd, channels, 1)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True)
+        return x * self.sigmoid(self.fc2(self.relu(self.fc1(s))))
+
+
+def make_se_module(attention, channels):
+    """The legacy SENet's gate: None, or ('se', channels of its bottleneck)."""
+    return None if attention is None else SEModule(channels, attention[1])
+
+
+class SENetBasicBlock(nn.Module):
+    """timm's legacy SEResNetBlock (SENet-18/34): two 3×3 convs, the stride on the first, a ReLU after each BN
+    (the second one too, unlike ``BasicBlock``: senet.py's code), ``se_module`` at the end of the branch."""
+
+    kind, form = "basic", "c"
+
+    def __init__(self, c_in, width, c_out, stride=1, groups=1, stride_on="3x3", shortcut="B", *, norm="bn",
+                 attention=None, aa=False):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = make_norm(norm, c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = make_norm(norm, c_out)
+        self.relu = nn.ReLU(inplace=True)
+        self.se_module = make_se_module(attention, c_out)
+        self.downsample = make_shortcut(shortcut, c_in, c_out, stride, norm)
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        if self.se_module is not None:
+            out = self.se_module(out)
+        if self.shortcut != "none":
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu(out)
+
+
+class SENetBottleneck(nn.Module):
+    """timm's legacy SEResNetBottleneck (stride on the first 1×1, ``stride_on="1x1"``: Hu et al.'s SE-ResNet) or
+    SEResNeXtBottleneck (stride on the 3×3): 1×1 → 3×3 (``groups``) → 1×1, ``se_module`` at the end of the branch."""
+
+    kind, form = "bottleneck", "c"
+
+    def __init__(self, c_in, width, c_out, stride=1, groups=1, stride_on="1x1", shortcut="B", *, norm="bn",
+                 attention=None, aa=False):
+        super().__init__()
+        s1, s2 = split_stride(stride, stride_on)
+        self.conv1 = nn.Conv2d(c_in, width, 1, s1, bias=False)
+        self.bn1 = make_norm(norm, width)
+        self.conv2 = nn.Conv2d(width, width, 3, s2, 1, groups=groups, bias=False)
+        self.bn2 = make_norm(norm, width)
+        self.conv3 = nn.Conv2d(width, c_out, 1, bias=False)
+        self.bn3 = make_norm(norm, c_out)
+        self.relu = nn.ReLU(inplace=True)
+        self.se_module = make_se_module(attention, c_out)
+        self.downsample = make_shortcut(shortcut, c_in, c_out, stride, norm)
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.se_module is not None:
+            out = self.se_module(out)
+        if self.shortcut != "none":
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu(out)
+
+
 class Stage(NamedTuple):
     """One stage: ``depth`` blocks; the 3×3s have ``width`` channels; it outputs ``c_out`` channels; its first
     block has stride ``stride``; ``attention`` is each block's channel gate: None, ('se', channels) or ('eca',
@@ -338,7 +419,7 @@ class Stage(NamedTuple):
 
 # Each block kind's class, by the spec's name for it (explorer.core.plan.BLOCK_KINDS plans the same kinds).
 BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck, "preact_basic": PreActBasicBlock,
-          "preact_bottleneck": PreActBottleneck}
+          "preact_bottleneck": PreActBottleneck, "senet_basic": SENetBasicBlock, "senet_bottleneck": SENetBottleneck}
 
 
 def make_block(block, c_in, width, c_out, stride=1, groups=1, form="c", stride_on="3x3", shortcut="B", *,
@@ -370,6 +451,8 @@ def make_stem_pool(kind, channels, norm):
     """How the stem halves the resolution after its convs (timm keeps the name ``maxpool`` for each)."""
     if kind == "max":
         return nn.MaxPool2d(3, 2, 1)
+    if kind == "max_ceil":  # the original SENet's: no padding, a last partial window (its Caffe weights expect it)
+        return nn.MaxPool2d(3, 2, ceil_mode=True)
     if kind == "conv":  # ResNet-RS
         return nn.Sequential(conv3x3(channels, channels, 2), make_norm(norm, channels), nn.ReLU(inplace=True))
     if kind == "avg":  # timm's anti-aliased ResNets
@@ -506,7 +589,62 @@ class _PreActStem(nn.Module):
         return x if getattr(self, "pool", None) is None else self.pool(x)
 
 
-NETWORKS = {"post": ResNet, "pre": PreActResNet}
+class GlobalPool(nn.Module):
+    """timm's SelectAdaptivePool2d('avg', flatten=True): ``pool`` (the global average) then ``flatten``."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten(1)
+
+    def forward(self, x):
+        return self.flatten(self.pool(x))
+
+
+class SENet(nn.Module):
+    """A post-activation ResNet in timm's legacy SENet layout (senet.py, Hu et al. 2018): ``layer0`` (conv1, bn1,
+    relu1) → ``pool0`` → ``layer1 … layerN`` → ``global_pool`` → ``last_linear``. timm's dropout before the
+    classifier (p = 0.2, the identity in eval mode) is left out."""
+
+    def __init__(self, block, stages, *, in_channels=3, stem="imagenet", stem_width=64, deep_widths=None,
+                 stem_pool="max_ceil", groups=1, form="c", stride_on="1x1", shortcut="B", norm="bn", aa=False,
+                 zero_init=False, num_classes=1000):
+        super().__init__()
+        self.layer0 = nn.Sequential(OrderedDict(conv1=make_stem(stem, in_channels, stem_width, None, norm),
+                                                bn1=make_norm(norm, stem_width), relu1=nn.ReLU(inplace=True)))
+        self.pool0 = make_stem_pool(stem_pool, stem_width, norm)
+        c = stem_width
+        for i, (depth, width, c_out, stride, attention) in enumerate(stages):
+            blocks = []
+            for j in range(depth):
+                blocks.append(BLOCKS[f"senet_{block}"](c, width, c_out, stride if j == 0 else 1, groups, stride_on,
+                                                       shortcut, norm=norm, attention=attention))
+                c = c_out
+            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
+        self.num_stages = len(stages)
+        self.global_pool = GlobalPool()
+        self.last_linear = nn.Linear(c, num_classes)
+        for m in self.modules():  # timm's senet.py initialization
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+        if zero_init:
+            for m in self.modules():
+                if isinstance(m, (SENetBasicBlock, SENetBottleneck)):
+                    nn.init.zeros_((m.bn2 if isinstance(m, SENetBasicBlock) else m.bn3).weight)
+
+    def forward(self, x):
+        x = self.layer0(x)
+        if self.pool0 is not None:
+            x = self.pool0(x)
+        for i in range(self.num_stages):
+            x = getattr(self, f"layer{i + 1}")(x)
+        return self.last_linear(self.global_pool(x))
+
+
+NETWORKS = {"post": ResNet, "pre": PreActResNet, "senet": SENet}
 
 
 # The network this file builds: ResNet-50 here; an exported file has its own.
@@ -515,16 +653,17 @@ CONFIG = {
     "stages": [Stage(3, 64, 256, 1), Stage(4, 128, 512, 2), Stage(6, 256, 1024, 2), Stage(3, 512, 2048, 2)],
     "in_channels": 3, "stem": "imagenet", "stem_width": 64, "deep_widths": None, "stem_pool": "max", "groups": 1,
     "form": "c", "stride_on": "3x3", "shortcut": "B", "norm": "bn", "aa": False, "zero_init": False,
-    "num_classes": 1000, "order": "post",
+    "num_classes": 1000, "order": "post", "layout": "timm",
 }
 INPUT_SIZE = (3, 224, 224)
 
 
 def build(config=None):
-    """The network of CONFIG (or of another config with the same keys): a ResNet, or a PreActResNet for
-    ``"order": "pre"``."""
+    """The network of CONFIG (or of another config with the same keys): a ResNet, a PreActResNet for
+    ``"order": "pre"``, or a SENet for ``"layout": "senet"``."""
     config = dict(CONFIG if config is None else config)
-    return NETWORKS[config.pop("order", "post")](**config)
+    order, layout = config.pop("order", "post"), config.pop("layout", "timm")
+    return NETWORKS["senet" if layout == "senet" else order](**config)
 
 
 if __name__ == "__main__":

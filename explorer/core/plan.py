@@ -179,17 +179,20 @@ class ReLU:
 @op_type("maxpool", "max pool", "max pool", saves="input+indices")
 @dataclass(frozen=True)
 class MaxPool:
+    """A max pool; ``ceil`` is torch's ``ceil_mode`` (SENet's unpadded stem pool keeps a last, partial window)."""
+
     name: str
     kernel: int = 3
     stride: int = 2
     padding: int = 1
+    ceil: bool = False
     type: ClassVar[str]
     params: ClassVar[int] = 0
 
     def out_shape(self, shape: Shape) -> Shape:
         c, h, w = shape
         k, s, p = self.kernel, self.stride, self.padding
-        return (c, conv_out(h, k, s, p), conv_out(w, k, s, p))
+        return (c, conv_out(h, k, s, p, self.ceil), conv_out(w, k, s, p, self.ceil))
 
     def macs(self, out: Shape) -> int:
         return 0
@@ -767,11 +770,24 @@ register_block(BlockKind("basic", basic_main, _basic_width))
 register_block(BlockKind("bottleneck", _bottleneck_main, _bottleneck_width))
 register_block(BlockKind("preact_basic", preact_basic_main, _basic_width))
 register_block(BlockKind("preact_bottleneck", preact_bottleneck_main, _bottleneck_width))
+def senet_basic_main(spec: ArchSpec, a: BlockArgs) -> tuple[Op, ...]:
+    """timm's legacy SEResNetBlock: two 3×3 convs like the basic block, and a ReLU after the second BN too, before
+    the gate and the add (senet.py's code; its bottlenecks have none there)."""
+    return (*basic_main(spec, a), ReLU(f"{a.name}.relu"))
+
+
+# timm's legacy SENet blocks: the bottleneck's residual branch is the post-activation one under the same names;
+# the module classes differ in the gate's name (``se_module``) and its children's
+register_block(BlockKind("senet_basic", senet_basic_main, _basic_width))
+register_block(BlockKind("senet_bottleneck", _bottleneck_main, _bottleneck_width))
 
 
 def block_kind(spec: ArchSpec) -> str:
-    """The registered kind of a spec's blocks: its ``block``, with ``preact_`` in front for pre-activation."""
-    return f"preact_{spec.block}" if spec.order == "pre" else spec.block
+    """The registered kind of a spec's blocks: its ``block``, with ``preact_`` in front for pre-activation and
+    ``senet_`` in the SENet layout."""
+    if spec.order == "pre":
+        return f"preact_{spec.block}"
+    return f"senet_{spec.block}" if spec.layout == "senet" else spec.block
 
 
 def stage_name(spec: ArchSpec, stage: int) -> str:
@@ -784,13 +800,20 @@ def block_name(spec: ArchSpec, stage: int, index: int) -> str:
     return f"{stage_name(spec, stage)}{'.blocks' if spec.order == 'pre' else ''}.{index}"
 
 
+def attention_name(spec: ArchSpec, block: str) -> str:
+    """The module path of a block's channel gate: timm's ``se``, or the legacy SENet's ``se_module``."""
+    return f"{block}.se_module" if spec.layout == "senet" else f"{block}.se"
+
+
 def attention_plan(spec: ArchSpec, name: str, channels: int) -> tuple[Gate, ...]:
-    """The channel gate at the end of a residual branch of ``channels`` channels (timm's ``se`` module), if any."""
-    se = f"{name}.se"
+    """The channel gate at the end of a residual branch of ``channels`` channels (timm's ``se`` module, or the
+    legacy SENet's ``se_module`` with its children ``relu`` and ``sigmoid``), if any."""
+    se = attention_name(spec, name)
     if spec.attention == "se":
-        rd = se_channels(channels, spec.se_reduction, spec.se_divisor)
-        return (Gate(se, (Squeeze(se), Conv(f"{se}.fc1", channels, rd, 1, bias=True), ReLU(f"{se}.act"),
-                          Conv(f"{se}.fc2", rd, channels, 1, bias=True), Sigmoid(f"{se}.gate"))),)
+        rd = se_channels(channels, spec.se_reduction, spec.se_divisor, spec.layout)
+        act, gate = ("relu", "sigmoid") if spec.layout == "senet" else ("act", "gate")
+        return (Gate(se, (Squeeze(se), Conv(f"{se}.fc1", channels, rd, 1, bias=True), ReLU(f"{se}.{act}"),
+                          Conv(f"{se}.fc2", rd, channels, 1, bias=True), Sigmoid(f"{se}.{gate}"))),)
     if spec.attention == "eca":
         return (Gate(se, (Squeeze(se), ChannelConv(f"{se}.conv", channels, eca_kernel(channels)),
                           Sigmoid(f"{se}.gate"))),)
@@ -861,19 +884,34 @@ def preact_stem_plan(spec: ArchSpec) -> tuple[Leaf, ...]:
         )
     else:
         convs = (Conv("stem.conv", c_in, w, 7, 2) if spec.stem == "imagenet" else Conv("stem.conv", c_in, w, 3, 1),)
-    pool: tuple[Leaf, ...] = {
-        "max": (MaxPool("stem.pool", 3, 2, 1),),
-        "conv": (Conv("stem.pool.0", w, w, 3, 2), norm(k, "stem.pool.1", w), ReLU("stem.pool.2")),
-        "avg": (AvgPool("stem.pool", 2, 2),),
+    return (*convs, *stem_pool_plan(spec, "stem.pool"))
+
+
+def stem_pool_plan(spec: ArchSpec, name: str) -> tuple[Leaf, ...]:
+    """The stem's pool (``stem_pool``) under the layout's name for it (``maxpool``, ``stem.pool``, ``pool0``)."""
+    w, k = spec.stem_width, spec.norm
+    return {
+        "max": (MaxPool(name, 3, 2, 1),),
+        "max_ceil": (MaxPool(name, 3, 2, 0, ceil=True),),
+        "conv": (Conv(f"{name}.0", w, w, 3, 2), norm(k, f"{name}.1", w), ReLU(f"{name}.2")),  # timm keeps the name
+        "avg": (AvgPool(name, 2, 2),),
         "none": (),
     }[spec.stem_pool]
-    return (*convs, *pool)
+
+
+def senet_stem_plan(spec: ArchSpec) -> tuple[Leaf, ...]:
+    """timm's legacy SENet stem: ``layer0`` (``conv1``, ``bn1``, ``relu1``), then ``pool0``."""
+    c_in, w = spec.input_size[0], spec.stem_width
+    conv = Conv("layer0.conv1", c_in, w, 7, 2) if spec.stem == "imagenet" else Conv("layer0.conv1", c_in, w, 3, 1)
+    return (conv, norm(spec.norm, "layer0.bn1", w), ReLU("layer0.relu1"), *stem_pool_plan(spec, "pool0"))
 
 
 def stem_plan(spec: ArchSpec) -> tuple[Leaf, ...]:
     """The stem's ops: its conv(s) with their norms and ReLUs, then its pool (``stem_pool``)."""
     if spec.order == "pre":
         return preact_stem_plan(spec)
+    if spec.layout == "senet":
+        return senet_stem_plan(spec)
     c_in, w, k = spec.input_size[0], spec.stem_width, spec.norm
     if spec.stem in ("deep", "tiered"):  # timm's conv1 = Sequential(conv, norm, act, conv, norm, act, conv)
         w1, w2 = deep_stem_widths(spec.stem, w)
@@ -885,13 +923,7 @@ def stem_plan(spec: ArchSpec) -> tuple[Leaf, ...]:
         convs = (Conv("conv1", c_in, w, 7, 2),)
     else:
         convs = (Conv("conv1", c_in, w, 3, 1),)
-    pool: tuple[Leaf, ...] = {
-        "max": (MaxPool("maxpool", 3, 2, 1),),
-        "conv": (Conv("maxpool.0", w, w, 3, 2), norm(k, "maxpool.1", w), ReLU("maxpool.2")),  # timm keeps the name
-        "avg": (AvgPool("maxpool", 2, 2),),
-        "none": (),
-    }[spec.stem_pool]
-    return (*convs, norm(k, "bn1", w), ReLU("relu"), *pool)
+    return (*convs, norm(k, "bn1", w), ReLU("relu"), *stem_pool_plan(spec, "maxpool"))
 
 
 @plan_cache  # sized by bytes (explorer.core.bounds), not by entries
@@ -909,6 +941,9 @@ def make_plan(spec: ArchSpec) -> NetworkPlan:
     if spec.order == "pre":  # the final BN + ReLU, then timm's ClassifierHead with a 1×1 conv as the fc
         head: tuple[Leaf, ...] = (norm(spec.norm, "norm", c), ReLU("relu"), GlobalAvgPool("head.global_pool"),
                                   Conv("head.fc", c, spec.num_classes, 1, bias=True), Flatten("head.flatten"))
+    elif spec.layout == "senet":  # timm's SelectAdaptivePool2d (pool, flatten), then last_linear
+        head = (GlobalAvgPool("global_pool.pool"), Flatten("global_pool.flatten"),
+                Linear("last_linear", c, spec.num_classes))
     else:
         head = (GlobalAvgPool("avgpool"), Linear("fc", c, spec.num_classes))
     return NetworkPlan(spec, stem_plan(spec), tuple(stages), head)
@@ -918,6 +953,6 @@ __all__ = [
     "BLOCK_KINDS", "OPS", "Add", "AvgPool", "BatchNorm", "BlockArgs", "BlockKind", "BlockPlan", "ChannelConv",
     "Concat", "Conv", "Flatten", "Gate", "block_kind", "preact_shortcut_plan", "stage_name", "GlobalAvgPool", "GroupNorm", "Linear", "MaxPool", "NetworkPlan", "OpType", "Path",
     "PathSum", "Paths", "Projection", "ReLU", "Scale", "ShortcutA", "Sigmoid", "SpecError", "Squeeze", "Visitor",
-    "Walk", "attention_plan", "bottleneck_main", "changes_shape", "conv_bn", "conv_out", "make_plan", "norm",
-    "op_type", "register_block", "shortcut_plan", "split_stride", "stem_plan", "walk", "walk_block",
+    "Walk", "attention_name", "attention_plan", "bottleneck_main", "changes_shape", "conv_bn", "conv_out", "make_plan", "norm",
+    "op_type", "register_block", "shortcut_plan", "split_stride", "stem_plan", "stem_pool_plan", "walk", "walk_block",
 ]

@@ -96,6 +96,9 @@ _PRESETS: dict[str, ArchSpec] = {
         _timm("resnetaa50d", _R50, aa=True, stem_pool="avg", **_D),
         _timm("resnetv2_50", _R50, order="pre"),
         _timm("resnetv2_50d", _R50, order="pre", **_D),
+        # timm's legacy SENet (senet.py, Hu et al.'s SE-ResNet-50): its names, the stride on the 1×1, SE's width
+        # rounded down, the unpadded ceil-mode stem pool (the layout's default)
+        _timm("legacy_seresnet50", _R50, layout="senet", attention="se", downsample_on="1x1"),
         # pre-activation CIFAR nets of Identity Mappings, and Wide ResNets
         *(_preact_cifar(d) for d in (110, 164, 1001)),
         *(_wide(d, k) for d, k in ((16, 8), (28, 10), (40, 4))),
@@ -105,7 +108,7 @@ _PRESETS: dict[str, ArchSpec] = {
 TIMM_PRESETS = (
     "resnet18d", "resnet34d", "resnet26", "resnet26d", "resnet50c", "resnet50d", "resnet50s", "resnet50t",
     "resnet101d", "resnext50d_32x4d", "seresnet50", "seresnext50_32x4d", "seresnext101_32x4d", "ecaresnet50d",
-    "resnetrs50", "resnet50_gn", "resnetaa50d", "resnetv2_50", "resnetv2_50d",
+    "resnetrs50", "resnet50_gn", "resnetaa50d", "resnetv2_50", "resnetv2_50d", "legacy_seresnet50",
 )
 TORCHVISION_PRESETS = (
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",

@@ -24,13 +24,14 @@ from .fields import Field, check_printable, describe
 
 BLOCKS = ("basic", "bottleneck")
 STEMS = ("imagenet", "cifar", "deep", "tiered")
-STEM_POOLS = ("max", "conv", "avg", "none")
+STEM_POOLS = ("max", "conv", "avg", "none", "max_ceil")
 DOWNSAMPLE_ON = ("3x3", "1x1")
 SHORTCUTS = ("B", "A", "C", "D", "none")
 FORMS = ("c", "a", "b")
 ATTENTIONS = ("none", "se", "eca")
 ORDERS = ("post", "pre")
 NORMS = ("bn", "gn")
+LAYOUTS = ("timm", "senet")
 GN_GROUPS = 32  # timm's GroupNorm (resnet50_gn) and Wu & He 2018
 
 # Bounds keep every spec analysable and JSON sane; they are far above any published network.
@@ -68,9 +69,12 @@ SPEC_FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("stem_width", "Stem width", "channels out of the stem (a deep stem's first two convs have half as many, "
           "which timm calls its stem_width)", "int", 1, MAX_WIDTH),
     Field("stem_pool", "Stem pool", "how the stem halves the resolution after its convs: a 3×3/2 max pool, a "
-          "3×3/2 conv + BN + ReLU (ResNet-RS), a 2×2/2 average pool (timm's anti-aliased ResNets), or none "
-          "(CIFAR)", "choice", choices=STEM_POOLS,
-          choice_labels=("max — 3×3/2 max pool", "conv — 3×3/2 conv (RS)", "avg — 2×2/2 average pool", "none")),
+          "3×3/2 conv + BN + ReLU (ResNet-RS), a 2×2/2 average pool (timm's anti-aliased ResNets), none "
+          "(CIFAR), or the 3×3/2 max pool without padding in ceil mode (the original SENet's, kept for its Caffe "
+          "weights: the same 56×56 at 224, but an odd side such as 49 gives 24 where the padded pool gives 25)",
+          "choice", choices=STEM_POOLS,
+          choice_labels=("max — 3×3/2 max pool", "conv — 3×3/2 conv (RS)", "avg — 2×2/2 average pool", "none",
+                         "max_ceil — 3×3/2 max pool, no padding, ceil mode (SENet)")),
     Field("downsample_on", "Stride on", "bottleneck only: 3x3 is torchvision's 'V1.5' and the ResNeXt paper; "
           "1x1 is the ResNet paper. Same parameters, different MACs", "choice", choices=DOWNSAMPLE_ON),
     Field("shortcut", "Shortcut", "how a block's input reaches its sum: B, a 1×1 projection + BN where the shape "
@@ -90,13 +94,19 @@ SPEC_FIELDS: dict[str, Field] = {f.key: f for f in (
           choices=ATTENTIONS, choice_labels=("none", "SE — squeeze-and-excitation", "ECA — efficient channel attention")),
     Field("se_reduction", "SE reduction", "SE's bottleneck: channels ÷ reduction, rounded to the SE divisor "
           "(timm's make_divisible); 16 in SENet, 4 in ResNet-RS", "int", 1, 1024),
-    Field("se_divisor", "SE divisor", "SE's channels are rounded to a multiple of this (timm: 8; the original "
-          "SENet: 1)", "int", 1, 64),
+    Field("se_divisor", "SE divisor", "SE's channels are rounded to the nearest multiple of this (timm: 8); "
+          "the SENet layout rounds down instead (channels // reduction, the original SENet's code) and does not "
+          "use it", "int", 1, 64),
     Field("aa", "Anti-aliasing", "each strided 3×3 runs at stride 1 and a 2×2/2 average pool follows it (timm's "
           "resnetaa: blur before subsampling, Zhang 2019)", "bool"),
     Field("norm", "Normalization", "BN: batch norm; GN: group norm with 32 groups (timm's resnet50_gn; no "
           "dependence on the batch size)", "choice", choices=NORMS,
           choice_labels=("BN — batch norm", "GN — group norm, 32 groups")),
+    Field("layout", "Module names", "which library's module names the network has, so its weights load: timm's "
+          "ResNet (= torchvision's state_dict; pre-activation in timm's ResNetV2 names), or timm's legacy SENet "
+          "(layer0, pool0, se_module, last_linear; SE's width channels // reduction, rounded down; its stem pool "
+          "the ceil-mode max pool by default)", "choice", choices=LAYOUTS,
+          choice_labels=("timm — ResNet / ResNetV2 (and torchvision)", "senet — timm's legacy SENet")),
     Field("zero_init", "Zero-init last norm", "start each residual branch's last norm at γ = 0, so every block "
           "starts as the identity (Goyal et al. 2017; timm's default). Changes no count", "bool"),
     Field("num_classes", "Classes", "outputs of the final fully connected layer", "int", 1, MAX_CLASSES),
@@ -118,9 +128,12 @@ def default_stem_width(stem: str) -> int:
     return 16 if stem == "cifar" else 64
 
 
-def default_stem_pool(stem: str) -> str:
-    """The CIFAR stem keeps the resolution (32×32 is small already); every ImageNet stem max-pools."""
-    return "none" if stem == "cifar" else "max"
+def default_stem_pool(stem: str, layout: str = "timm") -> str:
+    """The CIFAR stem keeps the resolution (32×32 is small already); every ImageNet stem max-pools, the SENet
+    layout's without padding in ceil mode (its ``pool0``)."""
+    if stem == "cifar":
+        return "none"
+    return "max_ceil" if layout == "senet" else "max"
 
 
 def default_input_size(stem: str) -> tuple[int, int, int]:
@@ -140,10 +153,13 @@ def make_divisible(v: float, divisor: int, round_limit: float = 0.0) -> int:
     return new + divisor if new < round_limit * v else new
 
 
-def se_channels(channels: int, reduction: int, divisor: int) -> int:
+def se_channels(channels: int, reduction: int, divisor: int, layout: str = "timm") -> int:
     """Channels of the SE bottleneck of a ``channels``-channel block: timm's ``make_divisible(channels * rd_ratio,
     d)`` with ``rd_ratio = 1 / r``, in its float arithmetic (``C * (1 / r)`` and ``C / r`` round apart, e.g. at
-    C = 588, r = 49)."""
+    C = 588, r = 49); in the SENet layout ``channels // r``, rounded down with no divisor (timm's senet.py
+    ``SEModule``, Hu et al.'s code: 64 // 16 = 4 where make_divisible gives 8, 200 // 16 = 12 where it gives 16)."""
+    if layout == "senet":
+        return channels // reduction
     return make_divisible(channels * (1 / reduction), divisor)
 
 
@@ -180,7 +196,8 @@ class ArchSpec:
             3/8, 1/2 and all of ``stem_width`` wide: timm's T).
         stem_width: channels out of the stem; default 64 (16 for cifar).
         stem_pool: ``"max"`` (3×3/2; default, ``"none"`` for cifar), ``"conv"`` (3×3/2 conv + BN + ReLU,
-            ResNet-RS), ``"avg"`` (2×2/2 average pool, timm's anti-aliased ResNets) or ``"none"``.
+            ResNet-RS), ``"avg"`` (2×2/2 average pool, timm's anti-aliased ResNets), ``"none"``, or ``"max_ceil"``
+            (3×3/2 without padding, ceil mode: SENet's ``pool0``, the default of the SENet layout).
         downsample_on: in a bottleneck, which conv carries the stride: ``"3x3"`` (torchvision
             "V1.5", the ResNeXt paper) or ``"1x1"`` (the ResNet paper). Basic blocks always put it
             on their first 3×3.
@@ -195,6 +212,9 @@ class ArchSpec:
             timm rounds it) or ``"eca"``, at the end of each residual branch.
         aa: anti-aliasing: a strided 3×3 runs at stride 1 and a 2×2/2 average pool follows it.
         norm: ``"bn"`` (batch norm) or ``"gn"`` (group norm, 32 groups), everywhere.
+        layout: the module names: ``"timm"`` (timm's ResNet, which are torchvision's, or its ResNetV2 for
+            pre-activation) or ``"senet"`` (timm's legacy SENet: ``layer0``, ``pool0``, ``se_module``,
+            ``global_pool``, ``last_linear``; SE's width rounded down, :func:`se_channels`).
         zero_init: the last norm of each residual branch starts at γ = 0 (no count changes).
         num_classes: outputs of the final fully connected layer.
         input_size: the natural input ``(channels, height, width)``; default 3×224×224 for the
@@ -221,6 +241,7 @@ class ArchSpec:
     se_divisor: int = 8
     aa: bool = False
     norm: str = "bn"
+    layout: str = "timm"
     zero_init: bool = False
     num_classes: int = 1000
     input_size: tuple[int, int, int] | None = None
@@ -228,7 +249,8 @@ class ArchSpec:
     def __post_init__(self) -> None:
         f = SPEC_FIELDS
         for key in ("name", "block", "form", "stem", "downsample_on", "shortcut", "cardinality", "base_width",
-                    "num_classes", "order", "attention", "se_reduction", "se_divisor", "aa", "norm", "zero_init"):
+                    "num_classes", "order", "attention", "se_reduction", "se_divisor", "aa", "norm", "layout",
+                    "zero_init"):
             f[key].check(getattr(self, key))
         depths = f["depths"].check_list(self.depths)
         if not 1 <= len(depths) <= MAX_STAGES:
@@ -242,7 +264,8 @@ class ArchSpec:
         expansion = f["expansion"].check(default_expansion(self.block) if self.expansion is None else self.expansion)
         stem_width = f["stem_width"].check(default_stem_width(self.stem) if self.stem_width is None
                                            else self.stem_width)
-        stem_pool = f["stem_pool"].check(default_stem_pool(self.stem) if self.stem_pool is None else self.stem_pool)
+        stem_pool = f["stem_pool"].check(default_stem_pool(self.stem, self.layout) if self.stem_pool is None
+                                         else self.stem_pool)
         input_size = check_input_size(default_input_size(self.stem) if self.input_size is None else self.input_size)
         _check_combination(self, widths, expansion, stem_width)
         for name, value in (("depths", depths), ("widths", widths), ("strides", strides), ("expansion", expansion),
@@ -335,12 +358,36 @@ def _check_combination(spec: ArchSpec, widths: tuple[int, ...], expansion: int, 
             if c % GN_GROUPS:
                 raise SpecError("norm", f"group norm splits channels into {GN_GROUPS} groups, and {where} has {c} "
                                 f"channels; use widths that are multiples of {GN_GROUPS}, or BN")
+    if spec.layout == "senet":
+        _check_senet(spec, widths, expansion)
     if spec.shortcut == "A":
         channels = [stem_width] + [w * expansion for w in widths]
         for i in range(len(widths)):
             if channels[i + 1] < channels[i]:
                 raise SpecError("shortcut", f"option A zero-pads channels, so it cannot shrink them (stage {i + 1} "
                                 f"goes from {channels[i]} to {channels[i + 1]} channels); use B")
+
+
+def _check_senet(spec: ArchSpec, widths: tuple[int, ...], expansion: int) -> None:
+    """What timm's legacy SENet layout can name: post-activation blocks of form c with SE or no gate, a stem of one
+    conv (``layer0``), SE widths of at least one channel when rounded down."""
+    if spec.order != "post":
+        raise SpecError("layout", "the SENet layout has post-activation blocks; pre-activation networks are named "
+                        "in timm's ResNetV2 layout (choose timm)")
+    if spec.stem not in ("imagenet", "cifar"):
+        raise SpecError("layout", f"the SENet layout's layer0 here is one conv, BN and ReLU; the {spec.stem} stem is "
+                        "named in timm's ResNet layout (conv1.0 …; SENet's own three-conv stem differs: a BN and ReLU "
+                        "after each conv)")
+    if spec.form != "c" or spec.aa or spec.attention == "eca":
+        what = ("Fig. 3 form " + spec.form) if spec.form != "c" else "anti-aliasing" if spec.aa else "ECA"
+        raise SpecError("layout", f"the SENet layout has grouped-conv blocks (form c) with an SE gate or none; {what} "
+                        "is named in timm's ResNet layout (choose timm)")
+    if spec.attention == "se":
+        for i, w in enumerate(widths):
+            if w * expansion // spec.se_reduction < 1:
+                raise SpecError("se_reduction", f"the SENet layout rounds SE's width down: stage {i + 1}'s "
+                                f"{w * expansion} channels // {spec.se_reduction} is 0; use a reduction of at most "
+                                f"{w * expansion}")
 
 
 def _printable(text: str) -> bool:
@@ -392,6 +439,7 @@ def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
     - ``depths`` of another length: ``widths`` and ``strides`` are cut or extended (:func:`resize_stages`);
     - ``block``: ``expansion`` takes the block's default; a basic block resets C to 1, d to 64, form to c;
     - ``stem``: ``input_size`` and ``stem_pool`` take the stem's defaults (224² or 32²; max pool or none);
+    - ``layout``: ``stem_pool`` takes the layout's default (SENet's ceil-mode max pool, or the stem's);
       the stem width stays, so a
       valid spec stays valid (ResNet-18 with the CIFAR stem is the usual 64-channel CIFAR ResNet-18);
     - any change: a name given after a preset follows the architecture (``presets.follow_name``, installed by
@@ -419,8 +467,9 @@ def edit_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
             out.update({k: v for k, v in (("cardinality", 1), ("base_width", 64), ("form", "c")) if follows(k)})
     if "stem" in changes and follows("input_size"):
         out["input_size"] = list(default_input_size(changes["stem"]))
-    if "stem" in changes and follows("stem_pool"):
-        out["stem_pool"] = default_stem_pool(changes["stem"])
+    if ("stem" in changes or "layout" in changes) and follows("stem_pool"):
+        layout = out.get("layout", "timm")
+        out["stem_pool"] = default_stem_pool(out.get("stem", "imagenet"), layout if layout in LAYOUTS else "timm")
     for key in ("depths", "widths", "strides", "input_size"):
         if isinstance(out.get(key), tuple):
             out[key] = list(out[key])
@@ -462,7 +511,7 @@ def set_name_rule(rule: NameRule) -> None:
 
 
 __all__ = [
-    "ATTENTIONS", "ORDERS", "BLOCKS", "DOWNSAMPLE_ON", "FORMS", "GN_GROUPS", "NORMS", "SHORTCUTS", "SPEC_FIELDS", "STEMS",
+    "ATTENTIONS", "LAYOUTS", "ORDERS", "BLOCKS", "DOWNSAMPLE_ON", "FORMS", "GN_GROUPS", "NORMS", "SHORTCUTS", "SPEC_FIELDS", "STEMS",
     "STEM_POOLS", "ArchSpec", "SpecError", "check_input_size", "deep_stem_widths", "default_expansion",
     "default_input_size", "default_stem_pool", "default_stem_width", "default_strides", "eca_kernel", "edit_data",
     "edit_draft", "set_name_rule",
