@@ -109,6 +109,19 @@ def test_why_names_the_width_and_the_grouping() -> None:
     assert f"{si(2 * 231_211_008, 'FLOPs')} vs {si(2 * 1_849_688_064, 'FLOPs')}" in flops and "MACs" not in flops
 
 
+
+def test_why_counts_agree_with_their_nouns() -> None:
+    # resnet50d's stem: 3×3 convs 3→32 (stride 2), 32→32, 32→64 at 112×112, against one 7×7 3→64 at 112×112
+    deep = 112 * 112 * (32 * 3 * 9 + 32 * 32 * 9 + 64 * 32 * 9)
+    seven = 112 * 112 * 64 * 3 * 49
+    c = Comparison((analyze(get_preset("resnet50")), analyze(get_preset("resnet50d"))))
+    assert f"Its stem convs do {deep / seven:.3g}× the MACs" in " ".join(c.why(c.analyses[1]))
+    where = c.where(c.analyses[1])
+    assert where.startswith(f"resnet50d vs resnet50: +19,232 parameters and +{deep - seven:,} MACs, all in the stem")
+    # one fc layer each: 2048 → 1000 against 512 → 1000
+    c = Comparison((analyze(get_preset("resnet18")), analyze(get_preset("resnet50"))))
+    assert "Its fc layer does 4× the MACs" in " ".join(c.why(c.analyses[1]))
+
 # --- charts: every figure has a title, axis titles and the values it was given -----------------------------------
 @pytest.mark.parametrize("spec", SPECS, ids=_ids)
 def test_rollup_charts(spec) -> None:  # noqa: ANN001

@@ -14,13 +14,18 @@ from ..core.analysis import Analysis
 from ..core.vocab import METRICS, multiply_adds, si
 
 TOTALS = ("params", "macs", "flops", "activations", "other_ops")
-# Families of layers whose multiply-adds explain a difference; each is a test on a row's kind.
+# Families of layers whose multiply-adds explain a difference (named in the plural); each is a test on a row's kind.
 FAMILIES = (
     ("1×1 convs", lambda kind: kind.endswith("1×1 conv") and not kind.startswith("stem")),
     ("3×3 convs", lambda kind: kind.endswith("3×3 conv") and not kind.startswith("stem")),
-    ("stem conv", lambda kind: kind.startswith("stem")),
-    ("fc layer", lambda kind: kind == "fc"),
+    ("stem convs", lambda kind: kind.startswith("stem")),
+    ("fc layers", lambda kind: kind == "fc"),
 )
+
+
+def _counted(family: str, n: int) -> str:
+    """'1 stem conv', '3 stem convs': a family's name agreeing with its count."""
+    return f"{n} {family[:-1] if n == 1 else family}"
 
 
 def cost_and_speed(macs: Sequence[int], times_ms: Sequence[float], metric: str = "macs") -> str:
@@ -105,9 +110,10 @@ class Comparison:
             if m0 == m1 and p0 == p1:
                 continue
             if m0 == 0 or m1 == 0:
-                out.append(f"It has {n1} {family} vs {n0} in {self.base.name}.")
+                out.append(f"It has {_counted(family, n1)} vs {n0} in {self.base.name}.")
                 continue
-            text = (f"Its {family} do {m1 / m0:.3g}× the {unit} ({si(multiply_adds(m1, metric), unit)} vs "
+            subject = f"Its {family} do" if n1 != 1 else f"Its {family[:-1]} does"
+            text = (f"{subject} {m1 / m0:.3g}× the {unit} ({si(multiply_adds(m1, metric), unit)} vs "
                     f"{si(multiply_adds(m0, metric), unit)})")
             reasons = self._reasons(family, a, n0, n1, p0, p1)
             out.append(text + (": " + "; ".join(reasons) if reasons else "") + ".")
