@@ -27,7 +27,7 @@ from typing import Any
 from ..core import plan as P
 from ..core.analysis import Analysis, analyze
 from .reference import RESNET_PAPER, RESNEXT_PAPER
-from ..core.run_fields import COUNTED_BATCH, MAX_COUNTED_BATCH
+from ..core.run_fields import COUNTED_BATCH
 from ..core.spec import ArchSpec
 
 
@@ -625,9 +625,8 @@ def flop_counter_excess(spec: ArchSpec, *, batch_size: int = 1, input_size: Any 
 
 
 def check_batch_size(batch_size: Any) -> int:
-    """An integer batch size in [1, MAX_COUNTED_BATCH], or a ``SpecError`` naming ``batch_size``."""
+    """An integer batch size within ``COUNTED_BATCH``'s bounds, or a ``SpecError`` naming ``batch_size``."""
     return COUNTED_BATCH.check(batch_size)
-    return batch_size
 
 
 def tool_counts(spec: ArchSpec, input_size: Any = None, batch_size: int = 1) -> dict[str, ToolCount]:
