@@ -18,6 +18,8 @@ from explorer.core.vocab import CONVENTION, METRICS, exact, md_text, multiply_ad
 from .links import share
 from .state import METRIC, PageState, metric
 
+NUMBER = st.column_config.NumberColumn(format="localized")  # a table's exact counts, with thousands separators
+
 MEASURE = PageState(
     "measure",
     {k: SETTINGS_FIELDS[k] for k in ("device", "dtype", "threads", "channels_last")},

@@ -20,9 +20,7 @@ from explorer.core.vocab import METRICS, exact, si
 from ui import links, work
 from ui.pages import DESIGN
 from ui.state import metric
-from ui.widgets import count, field_message, header, measure_settings, number, unit
-
-NUMBER = st.column_config.NumberColumn(format="localized")
+from ui.widgets import NUMBER, count, field_message, header, measure_settings, number, unit
 
 
 def why_a_bottleneck() -> None:

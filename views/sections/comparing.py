@@ -18,11 +18,9 @@ from explorer.core.vocab import md_text
 from ui import cache, work
 from ui.pages import COMPARE, COMPARE_TRAIN
 from ui.state import metric
-from ui.widgets import error_text, field_message, measure_settings, unit
+from ui.widgets import NUMBER, error_text, field_message, measure_settings, unit
 
 from .counts import number_columns
-
-NUMBER = st.column_config.NumberColumn(format="localized")
 
 
 def counts(c: Comparison, specs: Sequence[ArchSpec], size: Any) -> None:

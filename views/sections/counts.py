@@ -10,8 +10,7 @@ from explorer.core.vocab import METRICS, slug
 from ui import cache, work
 from ui.pages import BUILD
 from ui.state import metric
-
-NUMBER = st.column_config.NumberColumn(format="localized")  # exact counts with thousands separators
+from ui.widgets import NUMBER
 
 
 def number_columns(frame) -> dict:  # noqa: ANN001 - a pandas DataFrame

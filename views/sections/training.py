@@ -12,7 +12,7 @@ from explorer.core.vocab import METRICS, binary, exact, ms, ms_range, multiply_a
 from ui import work
 from ui.pages import BUILD_TRAIN
 from ui.state import PageState, metric
-from ui.widgets import error_text, field_message, measure_settings, number
+from ui.widgets import NUMBER, error_text, field_message, measure_settings, number
 
 PART_NAMES = {"weights": "weights", "buffers": "BN running statistics", "gradients": "gradients",
               "optimizer_state": "optimizer state", "saved_activations": "activations saved for backward",
@@ -84,9 +84,6 @@ def training(spec: ArchSpec, analysis: Analysis) -> None:
                    "real GPU also needs.")
     if st.toggle("Measure a real training step on this machine", key="build.train_timing", persist_state="session"):
         _measured(spec, batch, precision, optimizer, peak.total)
-
-
-NUMBER = st.column_config.NumberColumn(format="localized")
 
 
 @lru_cache(maxsize=64)
