@@ -389,6 +389,12 @@ def test_fig3_and_design_links() -> None:
     assert _metrics(at)["Width d"][0] == "14" and at.button_group(key="design.depth").value == "101"
 
 
+def test_fig3_block_too_big_is_refused_under_the_field_that_made_it_so() -> None:
+    at = _app("views/fig3.py", {"cardinality": "1024", "d": "16"})  # C·d = 16,384 channels: 67.4 GMACs
+    assert [e.value.split(" — ")[0] for e in at.error] == ["**Cardinality C**"]
+    assert "67.4 GMACs (at most 20)" in at.error[0].value and not at.get("graphviz_chart")
+
+
 # --- Compare --------------------------------------------------------------------------------------------------
 def test_compare_explains_the_default_pair() -> None:
     at = _app("views/compare.py")

@@ -352,6 +352,21 @@ def test_equivalence_rejects_bad_input() -> None:
         network_equivalence("resnext9000")
 
 
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"cardinality": 1024, "d": 16}, "cardinality"),  # C from 32 to 1,024 is the 32× of 16,384 channels
+    ({"cardinality": 64, "d": 64}, "d"),  # d from 4 to 64 (16×) outweighs C from 32 to 64 (2×)
+    ({"size": 1024}, "size"), ({"batch_size": 200}, "batch_size"),
+])
+def test_a_block_too_big_to_run_names_the_field_that_made_it_so(kwargs: dict, field: str) -> None:
+    with pytest.raises(SpecError, match=f"^{field}: the block's forward pass would take") as e:
+        equivalence(**kwargs)
+    # form (c) at 56×56, 256 channels in and out, width w = C·d: 1×1 256→w, 3×3 w→w in C groups, 1×1 w→256
+    c, d, size, batch = (kwargs.get(k, v) for k, v in (("cardinality", 32), ("d", 4), ("size", 56), ("batch_size", 2)))
+    w = c * d
+    macs = batch * size * size * (256 * w + 9 * w * d + w * 256)
+    assert f"{macs / 1e9:,.1f} GMACs (at most 20)" in str(e.value) and f"C × d = {w:,} channels" in str(e.value)
+
 # --- Table 2 ------------------------------------------------------------------------------------
 def test_table2_is_reproduced_exactly() -> None:
     rows = table2()

@@ -16,7 +16,7 @@ from explorer.costs.design import DESIGN_FIELDS
 from explorer.core.fields import Field
 from explorer.present.links import last
 from explorer.core.presets import list_presets
-from explorer.core.run_fields import BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
+from explorer.core.run_fields import BLOCK_DEFAULTS, BLOCK_FIELDS, SETTINGS_FIELDS, SWEEP_FIELDS
 from explorer.costs.training import TRAIN_FIELDS
 
 from .links import PageLinks, register
@@ -93,7 +93,7 @@ FIG3 = _group("fig3", (
     *(BLOCK_FIELDS[k] for k in ("cardinality", "d", "channels", "size", "train")),
     Field("net_size", "Input size", "the whole-network check's input, height = width", "choice",
           choices=("32", "64", "96")),
-), {"cardinality": 32, "d": 4, "channels": 256, "size": 56, "train": False, "net_size": "64"})
+), {**{k: BLOCK_DEFAULTS[k] for k in ("cardinality", "d", "channels", "size")}, "train": False, "net_size": "64"})
 register("fig3", PageLinks((FIG3, MEASURE)))
 
 # --- Design space -----------------------------------------------------------------------------------

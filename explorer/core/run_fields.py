@@ -42,9 +42,12 @@ BLOCK_FIELDS: dict[str, Field] = {f.key: f for f in (
           "agree", "bool"),
 )}
 
+# The Fig. 3 block the lab starts from (ResNeXt-50's conv2 block, Fig. 3's own), and the check's two images.
+BLOCK_DEFAULTS = {"cardinality": 32, "d": 4, "channels": 256, "size": 56, "batch_size": 2}
+
 SWEEP_FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("batch_sizes", "Batch sizes", "measured in increasing order", "ints", 1, MAX_BATCH),
     Field("time_budget_s", "Time budget (s)", "bound on the whole sweep, in seconds", "float", 1, 600),
 )}
 
-__all__ = ["BLOCK_FIELDS", "COUNTED_BATCH", "DTYPE_NAMES", "MAX_BATCH", "MAX_COUNTED_BATCH", "MAX_PATHS", "MAX_RUNS", "SETTINGS_FIELDS", "SWEEP_FIELDS"]
+__all__ = ["BLOCK_DEFAULTS", "BLOCK_FIELDS", "COUNTED_BATCH", "DTYPE_NAMES", "MAX_BATCH", "MAX_COUNTED_BATCH", "MAX_PATHS", "MAX_RUNS", "SETTINGS_FIELDS", "SWEEP_FIELDS"]

@@ -31,7 +31,7 @@ from .latency import Ratio, measure_interleaved, paired_ratios
 from ..build.model import build_model
 from ..build.nets import Bottleneck, PathsBottleneck
 from ..core.presets import get_preset
-from ..core.run_fields import BLOCK_FIELDS
+from ..core.run_fields import BLOCK_DEFAULTS, BLOCK_FIELDS
 from ..core.spec import FORMS, MAX_WIDTH, SPEC_FIELDS, ArchSpec, check_input_size
 from .timing import LatencyResult, Progress, Settings, ShouldStop
 
@@ -168,7 +168,9 @@ class EquivalenceReport:
 
 
 def equivalence(
-    cardinality: int = 32, d: int = 4, channels: int = 256, size: int = 56, *, batch_size: int = 2,
+    cardinality: int = BLOCK_DEFAULTS["cardinality"], d: int = BLOCK_DEFAULTS["d"],
+    channels: int = BLOCK_DEFAULTS["channels"], size: int = BLOCK_DEFAULTS["size"], *,
+    batch_size: int = BLOCK_DEFAULTS["batch_size"],
     train: bool = False, device: str | torch.device = "cpu", seed: int = 0, timing: Settings | None = None,
     progress: Progress | None = None, should_stop: ShouldStop | None = None, budget: float | None = None,
 ) -> EquivalenceReport:
@@ -196,7 +198,7 @@ def equivalence(
     rows = {f: analyze_block(_block_plan(cardinality, d, channels, f), input_size) for f in FORMS}
     counts = {f: (sum(r.params for r in rs), sum(r.macs for r in rs), sum(r.type == "conv" for r in rs))
               for f, rs in rows.items()}
-    _check_work(counts["c"][1] * batch_size)
+    _check_block_work(cardinality=cardinality, d=d, channels=channels, size=size, batch_size=batch_size)
     dev = resolve_device(timing.device if timing else device)
     # three forms, float32 and float64 copies, and one form's activations at a time
     biggest = max(math.prod(r.out_shape) for rs in rows.values() for r in rs)
@@ -239,7 +241,8 @@ def network_equivalence(
                    dev, seed, scale, counts, diffs, timed)
 
 
-def time_forms(cardinality: int = 32, d: int = 4, channels: int = 256, size: int = 56, *,
+def time_forms(cardinality: int = BLOCK_DEFAULTS["cardinality"], d: int = BLOCK_DEFAULTS["d"],
+               channels: int = BLOCK_DEFAULTS["channels"], size: int = BLOCK_DEFAULTS["size"], *,
                settings: Settings | None = None, seed: int = 0, progress: Progress | None = None,
                should_stop: ShouldStop | None = None) -> dict[str, Any]:
     """Every layer of the lab's block in forms a, b and c, timed in the same rounds (``measure.layer_time``): where
@@ -255,7 +258,7 @@ def time_forms(cardinality: int = 32, d: int = 4, channels: int = 256, size: int
     s = settings or Settings(min_runs=8, max_seconds=30)
     input_size = (channels, size, size)
     rows = {f: analyze_block(_block_plan(cardinality, d, channels, f), input_size) for f in ("c", "a", "b")}
-    _check_work(sum(r.macs for r in rows["c"]) * s.batch_size)
+    _check_block_work(cardinality=cardinality, d=d, channels=channels, size=size, batch_size=s.batch_size)
     biggest = max(math.prod(r.out_shape) for rs in rows.values() for r in rs)
     check_budget(3 * sum(r.params for r in rows["c"]) * 4 + 6 * s.batch_size * biggest * 4,
                  what="timing the three forms", device=s.device, budget=s.budget)
@@ -362,6 +365,24 @@ def _check_work(macs: int) -> None:
     if macs > MAX_WORK_MACS:
         raise SpecError("size", f"one forward pass would take {macs / 1e9:,.1f} GMACs (at most "
                         f"{MAX_WORK_MACS / 1e9:.0f}); use a smaller size, batch or block")
+
+
+def _block_macs(cardinality: int, d: int, channels: int, size: int, batch_size: int) -> int:
+    rows = analyze_block(_block_plan(cardinality, d, channels, "c"), (channels, size, size))
+    return batch_size * sum(r.macs for r in rows)
+
+
+def _check_block_work(**values: int) -> None:
+    """The block's forward work within MAX_WORK_MACS, or a ``SpecError`` naming the field whose value costs the
+    most: the one that, set back to its default (``BLOCK_DEFAULTS``), removes the largest share of the work."""
+    macs = _block_macs(**values)
+    if macs <= MAX_WORK_MACS:
+        return
+    field = max(values, key=lambda k: macs / _block_macs(**{**values, k: BLOCK_DEFAULTS[k]}))
+    c, d, channels, size, batch = (values[k] for k in ("cardinality", "d", "channels", "size", "batch_size"))
+    raise SpecError(field, f"the block's forward pass would take {macs / 1e9:,.1f} GMACs (at most "
+                    f"{MAX_WORK_MACS / 1e9:.0f}): C × d = {c * d:,} channels, {channels:,} in and out, at "
+                    f"{size}×{size}, {batch:,} image{'s' if batch > 1 else ''}; this value adds the most")
 
 
 __all__ = [
