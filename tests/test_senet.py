@@ -106,6 +106,19 @@ def test_figures_at_224_are_seresnet50_with_the_stride_on_the_1x1_and_at_97x131_
     assert analyze(same, (3, 97, 131)).macs > 1_057_350_016  # the padded pool keeps one more row at 49
 
 
+def test_se_convs_are_named_the_same_kind_in_either_layout() -> None:
+    """SE's fc1 and fc2 (1×1 convs on the channel means) are 'SE 1×1 fc' under se and se_module alike, so Compare
+    and the kind table do not count them among the 1×1 convs of the residual branch in one layout only."""
+    from collections import Counter
+
+    from explorer.core.plan import GATE_MODULES
+    from explorer.core.spec import LAYOUTS
+
+    assert set(GATE_MODULES) == set(LAYOUTS)
+    kinds = [Counter(r.kind for r in analyze(s).layers if r.macs) for s in (LEGACY, get_preset("seresnet50"))]
+    assert kinds[0] == kinds[1] and kinds[0]["SE 1×1 fc"] == 2 * 16 and kinds[0]["dense 1×1 conv"] == 2 * 16 + 4
+
+
 def test_the_exported_file_is_the_librarys_classes_and_loads_timms_weights() -> None:
     timm = pytest.importorskip("timm")
     source = export_python(LEGACY)

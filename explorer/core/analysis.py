@@ -57,7 +57,7 @@ def kind_of(op_type: str, block: str, kernel: int | None, groups: int | None, na
         k = f"{kernel}×{kernel}"
         if block == "stem":
             return f"stem {k} conv"
-        if ".se." in name:  # SE's two 1×1 convs on the channel means: fully connected layers in effect
+        if P.in_gate(name):  # SE's two 1×1 convs on the channel means: fully connected layers in effect
             return f"SE {k} fc"
         return f"{'grouped' if groups and groups > 1 else 'dense'} {k} conv"
     return P.OPS[op_type].label

@@ -800,9 +800,18 @@ def block_name(spec: ArchSpec, stage: int, index: int) -> str:
     return f"{stage_name(spec, stage)}{'.blocks' if spec.order == 'pre' else ''}.{index}"
 
 
+GATE_MODULES = {"timm": "se", "senet": "se_module"}  # a channel gate's module name in each layout
+
+
 def attention_name(spec: ArchSpec, block: str) -> str:
     """The module path of a block's channel gate: timm's ``se``, or the legacy SENet's ``se_module``."""
-    return f"{block}.se_module" if spec.layout == "senet" else f"{block}.se"
+    return f"{block}.{GATE_MODULES[spec.layout]}"
+
+
+def in_gate(name: str) -> bool:
+    """Whether a layer is a child of a channel gate (``layer1.0.se.fc1``, ``layer1.0.se_module.fc1``)."""
+    parts = name.split(".")
+    return len(parts) > 1 and parts[-2] in GATE_MODULES.values()
 
 
 def attention_plan(spec: ArchSpec, name: str, channels: int) -> tuple[Gate, ...]:
@@ -953,6 +962,6 @@ __all__ = [
     "BLOCK_KINDS", "OPS", "Add", "AvgPool", "BatchNorm", "BlockArgs", "BlockKind", "BlockPlan", "ChannelConv",
     "Concat", "Conv", "Flatten", "Gate", "block_kind", "preact_shortcut_plan", "stage_name", "GlobalAvgPool", "GroupNorm", "Linear", "MaxPool", "NetworkPlan", "OpType", "Path",
     "PathSum", "Paths", "Projection", "ReLU", "Scale", "ShortcutA", "Sigmoid", "SpecError", "Squeeze", "Visitor",
-    "Walk", "attention_name", "attention_plan", "bottleneck_main", "changes_shape", "conv_bn", "conv_out", "make_plan", "norm",
+    "GATE_MODULES", "Walk", "attention_name", "attention_plan", "in_gate", "bottleneck_main", "changes_shape", "conv_bn", "conv_out", "make_plan", "norm",
     "op_type", "register_block", "shortcut_plan", "split_stride", "stem_plan", "stem_pool_plan", "walk", "walk_block",
 ]
