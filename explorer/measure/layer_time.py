@@ -130,7 +130,9 @@ class LayerProfile:
             return ""
         slow = min(working, key=lambda g: g.achieved_macs_per_s)
         fast = max(working, key=lambda g: g.achieved_macs_per_s)
-        text = (f"The {g_count(slow)} do {slow.mac_share:.0%} of the MACs and take {slow.share:.0%} of the time, at "
+        one = slow.layers == 1
+        text = (f"The {g_count(slow)} {'does' if one else 'do'} {slow.mac_share:.0%} of the MACs and "
+                f"{'takes' if one else 'take'} {slow.share:.0%} of the time, at "
                 f"{slow.achieved_macs_per_s / 1e9:,.1f} GMAC/s")
         if fast is not slow:
             text += (f"; the {g_count(fast)} {'reaches' if fast.layers == 1 else 'reach'} "
