@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     off = [p.name for p in profiles if not p.adds_up]
     if off:
         print(f"\nbench_layers: the layers of {', '.join(off)} do not add up to the end-to-end median within "
-              f"±{COVERAGE_TOLERANCE:.0%}: the machine was probably busy; rerun on a quiet one"
+              f"±{COVERAGE_TOLERANCE:.0%}: " + ("at this batch the GPU waits on each layer's launch; use a larger "
+                                                 "--batch-size" if info.kind == "cuda" else
+                                                 "the machine was probably busy; rerun on a quiet one")
               + (" (README not written)." if args.write else "."), file=sys.stderr)
         return 1 if args.write else 0  # a profile that does not add up is never recorded
     if args.write:
