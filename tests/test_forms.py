@@ -352,7 +352,6 @@ def test_equivalence_rejects_bad_input() -> None:
         network_equivalence("resnext9000")
 
 
-
 @pytest.mark.parametrize(("kwargs", "field"), [
     ({"cardinality": 1024, "d": 16}, "cardinality"),  # C from 32 to 1,024 is the 32× of 16,384 channels
     ({"cardinality": 64, "d": 64}, "d"),  # d from 4 to 64 (16×) outweighs C from 32 to 64 (2×)
@@ -366,6 +365,7 @@ def test_a_block_too_big_to_run_names_the_field_that_made_it_so(kwargs: dict, fi
     w = c * d
     macs = batch * size * size * (256 * w + 9 * w * d + w * 256)
     assert f"{macs / 1e9:,.1f} GMACs (at most 20)" in str(e.value) and f"C × d = {w:,} channels" in str(e.value)
+
 
 # --- Table 2 ------------------------------------------------------------------------------------
 def test_table2_is_reproduced_exactly() -> None:

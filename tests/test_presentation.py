@@ -109,7 +109,6 @@ def test_why_names_the_width_and_the_grouping() -> None:
     assert f"{si(2 * 231_211_008, 'FLOPs')} vs {si(2 * 1_849_688_064, 'FLOPs')}" in flops and "MACs" not in flops
 
 
-
 def test_why_counts_agree_with_their_nouns() -> None:
     # resnet50d's stem: 3×3 convs 3→32 (stride 2), 32→32, 32→64 at 112×112, against one 7×7 3→64 at 112×112
     deep = 112 * 112 * (32 * 3 * 9 + 32 * 32 * 9 + 64 * 32 * 9)
